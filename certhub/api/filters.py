@@ -1,0 +1,58 @@
+"""Filter conventions: strict values, timestamps with a zone, comma lists, orderings with a tie-break."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from certhub.api.fields import parse_timestamp
+
+
+class TimestampFormField(forms.Field):
+    """A query-string timestamp: ISO 8601 with a zone, or a bare date (midnight UTC)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_timestamp(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class TimestampFilter(django_filters.Filter):
+    field_class = TimestampFormField
+
+
+class StrictBooleanFilter(django_filters.ChoiceFilter):
+    """``true`` or ``false``; anything else is a 400 (django-filter's default silently ignores it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in ("", None):
+            return qs
+        return qs.filter(**{self.field_name: value == "true"})
+
+
+class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """A comma-separated list of choices, each checked."""
+
+
+class TieBreakOrderingFilter(django_filters.OrderingFilter):
+    """Ordering over named fields; ties broken by ``tie_break`` in the same direction."""
+
+    def __init__(self, *args, tie_break: str, **kwargs):
+        self.tie_break = tie_break
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        last = ordering[-1]
+        ordering.append(f"-{self.tie_break}" if last.startswith("-") else self.tie_break)
+        return qs.order_by(*ordering)

@@ -1,0 +1,76 @@
+"""The list envelope: ``{"data": [...], "pagination": {"page", "limit", "total"}}``."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def _positive_int(raw: str, name: str, maximum: int | None = None) -> int:
+    if not raw.isascii() or not raw.isdigit():
+        raise ValidationError({name: ["Must be a whole number."]})
+    value = int(raw)
+    if value < 1 or (maximum is not None and value > maximum):
+        bound = f"between 1 and {maximum}" if maximum else "at least 1"
+        raise ValidationError({name: [f"Must be {bound}."]})
+    return value
+
+
+class EnvelopePagination(BasePagination):
+    """Page-number pagination with strict ``page`` and ``limit`` parameters."""
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
+        page_raw = request.query_params.get("page", "1")
+        limit_raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
+        self.page = _positive_int(page_raw, "page")
+        self.limit = _positive_int(limit_raw, "limit", MAX_LIMIT)
+        self.total = queryset.count()
+        offset = (self.page - 1) * self.limit
+        if offset >= self.total:
+            return []
+        return list(queryset[offset : offset + self.limit])
+
+    def get_paginated_response(self, data: list) -> Response:
+        return Response({"data": data, "pagination": {"page": self.page, "limit": self.limit, "total": self.total}})
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["data", "pagination"],
+            "properties": {
+                "data": schema,
+                "pagination": {
+                    "type": "object",
+                    "required": ["page", "limit", "total"],
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        "total": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number, from 1. A page past the end is empty.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Items per page, 1 to {MAX_LIMIT}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            },
+        ]

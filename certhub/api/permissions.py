@@ -1,0 +1,40 @@
+"""API access: public reads (closable by a setting), model permissions for writes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+
+
+class ModelPermissionsOrPublicRead(DjangoModelPermissions):
+    """Reads are open when ``API_PUBLIC_READS`` is on; writes need the model permission.
+
+    Without credentials a write is refused with 401; an authenticated user
+    lacking the permission gets 403.
+    """
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": [],
+        "HEAD": [],
+        "OPTIONS": [],
+    }
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+def require_perm(perm: str) -> type[BasePermission]:
+    """A permission class that demands one named permission, e.g. ``certifications.run_expiry_job``."""
+
+    class HasPerm(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            if request.method in SAFE_METHODS:
+                return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perm(perm))
+
+    HasPerm.__name__ = f"HasPerm[{perm}]"
+    return HasPerm

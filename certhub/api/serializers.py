@@ -1,0 +1,41 @@
+"""Serializer conventions shared by every endpoint."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses body fields the operation does not accept, naming each one.
+
+    ``read_only_names`` lists fields of the resource that exist but cannot be
+    written by this operation; they get "read-only" rather than "unknown".
+    """
+
+    read_only_names: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {}
+            for name in data:
+                if name in writable:
+                    continue
+                if name in self.fields or name in self.read_only_names:
+                    unknown[name] = ["This field is read-only."]
+                else:
+                    unknown[name] = ["Unknown field."]
+            if unknown:
+                raise serializers.ValidationError(unknown)
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean and nothing else (no "yes", 1 or "true")."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid")

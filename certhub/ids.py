@@ -1,0 +1,77 @@
+"""Public identifiers: a prefix plus Crockford base32 characters.
+
+Generated ids use the canonical alphabet (no I, L, O, U). Ids received from
+clients (mentor ids) are checked with :data:`MENTOR_ID_RE`, which also admits
+I, L and O because Crockford decoding accepts them as aliases of 1 and 0 (the
+published contract's own example ``mntr_02BY7M3RL`` holds an L).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import IntegrityError, models, transaction
+
+CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MENTOR_ID_RE = re.compile(r"^mntr_[0-9A-TV-Z]{8,26}$")
+ID_ATTEMPTS = 8
+
+M = TypeVar("M", bound=models.Model)
+
+
+class IdSpaceExhausted(RuntimeError):
+    """Raised when every attempt at a fresh id collided with an existing one."""
+
+
+def random_token(length: int = 8) -> str:
+    """Return ``length`` random characters of the Crockford base32 alphabet."""
+    return "".join(secrets.choice(CROCKFORD_ALPHABET) for _ in range(length))
+
+
+def new_id(prefix: str, length: int = 8) -> str:
+    """Return a fresh random id such as ``cert_04QR8TZ2``."""
+    return prefix + random_token(length)
+
+
+def create_with_unique_id(
+    model: type[M],
+    *,
+    field: str,
+    prefix: str,
+    values: dict,
+    generate: Callable[[str], str] | None = None,
+) -> M:
+    """Insert a row whose ``field`` is a fresh random id, retrying on collision.
+
+    Each attempt runs in its own savepoint, so a collision leaves the outer
+    transaction usable. An IntegrityError that is not an id collision is re-raised.
+    """
+    make = generate or new_id
+    for _ in range(ID_ATTEMPTS):
+        candidate = make(prefix)
+        try:
+            with transaction.atomic():
+                obj = model(**values, **{field: candidate})
+                obj.save(force_insert=True)
+                return obj
+        except IntegrityError:
+            if model._default_manager.filter(**{field: candidate}).exists():
+                continue
+            raise
+    raise IdSpaceExhausted(f"no free {prefix} id after {ID_ATTEMPTS} attempts")
+
+
+def fresh_ids(model: type[models.Model], *, field: str, prefix: str, count: int) -> list[str]:
+    """Return ``count`` distinct new ids not yet used in ``model.field`` (for bulk inserts).
+
+    One query checks the whole set; colliding ids are replaced and re-checked.
+    """
+    ids: set[str] = set()
+    while len(ids) < count:
+        candidates = {new_id(prefix) for _ in range(count - len(ids))} - ids
+        taken = set(model._default_manager.filter(**{f"{field}__in": candidates}).values_list(field, flat=True))
+        ids |= candidates - taken
+    return list(ids)

@@ -1,0 +1,58 @@
+"""Platform views: health check and the error handlers for non-DRF responses."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as django_server_error
+
+from certhub.api.errors import error_response
+from certhub.middleware import is_api_request
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def _broker_ok() -> tuple[bool, str]:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report database and broker health; 503 when either is down."""
+    db_ok, db_detail = _database_ok()
+    broker_ok, broker_detail = _broker_ok()
+    healthy = db_ok and broker_ok
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {"database": db_detail, "broker": broker_detail},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 handler: the JSON envelope for API paths, Django's page elsewhere."""
+    if is_api_request(request):
+        return error_response(404)
+    return page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 handler: the JSON envelope for API paths, Django's page elsewhere."""
+    if is_api_request(request):
+        return error_response(500)
+    return django_server_error(request)

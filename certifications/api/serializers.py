@@ -1,0 +1,177 @@
+"""Request and response shapes of the certification API (the published contract)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from certhub.api.fields import UTCDateTimeField, format_utc
+from certhub.api.serializers import StrictBooleanField, StrictSerializer
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationStatus,
+    JobState,
+    LogEvent,
+    mentor_id_validator,
+)
+
+CERTIFICATION_FIELDS = (
+    "certification_id",
+    "mentor_id",
+    "certification_type",
+    "issued_at",
+    "expires_at",
+    "status",
+    "auto_pause_applied",
+    "auto_pause_applied_at",
+    "revoked_at",
+    "revocation_reason",
+    "created_at",
+    "updated_at",
+)
+
+
+class MentorIdField(serializers.CharField):
+    """``mntr_`` + 8-26 upper-case Crockford base32 characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=31, **kwargs)
+        self.validators.append(mentor_id_validator)
+
+
+class CertificationSerializer(serializers.Serializer):
+    """A certification as the API renders it: the contract's fields plus audit fields."""
+
+    certification_id = serializers.CharField(read_only=True)
+    mentor_id = serializers.CharField(read_only=True)
+    certification_type = serializers.CharField(read_only=True)
+    issued_at = UTCDateTimeField(read_only=True)
+    expires_at = UTCDateTimeField(read_only=True)
+    status = serializers.ChoiceField(choices=CertificationStatus.choices, read_only=True)
+    auto_pause_applied = serializers.BooleanField(read_only=True)
+    auto_pause_applied_at = UTCDateTimeField(read_only=True, allow_null=True)
+    revoked_at = UTCDateTimeField(read_only=True, allow_null=True)
+    revocation_reason = serializers.CharField(read_only=True, allow_null=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
+
+    def to_representation(self, cert: Certification) -> dict:
+        # Built by hand: this runs once per row of every list page.
+        revoked = cert.status == CertificationStatus.REVOKED
+        return {
+            "certification_id": cert.certification_id,
+            "mentor_id": cert.mentor.mentor_id,
+            "certification_type": cert.certification_type.code,
+            "issued_at": format_utc(cert.issued_at),
+            "expires_at": format_utc(cert.expires_at),
+            "status": cert.status,
+            "auto_pause_applied": cert.auto_pause_applied,
+            "auto_pause_applied_at": format_utc(cert.auto_pause_applied_at),
+            "revoked_at": format_utc(cert.revoked_at) if revoked else None,
+            "revocation_reason": (cert.revocation_reason or None) if revoked else None,
+            "created_at": format_utc(cert.created_at),
+            "updated_at": format_utc(cert.updated_at),
+        }
+
+
+class CertificationCreateSerializer(StrictSerializer):
+    """POST body: mentor, type, issue date and optional expiry."""
+
+    read_only_names = frozenset(CERTIFICATION_FIELDS)
+
+    mentor_id = MentorIdField()
+    certification_type = serializers.SlugField(max_length=64)
+    issued_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(required=False, help_text="Defaults to issued_at plus the type's validity.")
+
+
+class CertificationUpdateSerializer(StrictSerializer):
+    """PUT/PATCH body: a partial update of the writable fields."""
+
+    read_only_names = frozenset(CERTIFICATION_FIELDS)
+
+    issued_at = UTCDateTimeField(required=False)
+    expires_at = UTCDateTimeField(required=False)
+    status = serializers.ChoiceField(choices=CertificationStatus.choices, required=False)
+    certification_type = serializers.SlugField(max_length=64, required=False)
+    revocation_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(
+                "Nothing to update: send at least one of "
+                "issued_at, expires_at, status, certification_type, revocation_reason."
+            )
+        return attrs
+
+
+class CertificationDeletedSerializer(serializers.Serializer):
+    """DELETE response."""
+
+    certification_id = serializers.CharField()
+    deleted = serializers.BooleanField()
+    deleted_at = UTCDateTimeField()
+
+    def to_representation(self, cert: Certification) -> dict:
+        return {"certification_id": cert.certification_id, "deleted": True, "deleted_at": format_utc(cert.deleted_at)}
+
+
+# "async" is a Python keyword, so this serializer is built with type() to declare it.
+ExpiryJobRunRequestSerializer = type(
+    "ExpiryJobRunRequestSerializer",
+    (StrictSerializer,),
+    {
+        "__doc__": "POST body of the run endpoint; an empty body is a real, synchronous run.",
+        "__module__": __name__,
+        "dry_run": StrictBooleanField(required=False, default=False, help_text="Compute the counters, change nothing."),
+        "async": StrictBooleanField(
+            required=False, default=False, help_text="Queue the run on the worker and answer 202 at once."
+        ),
+    },
+)
+
+
+class ExpiryJobRunResultSerializer(serializers.Serializer):
+    """The run endpoint's synchronous answer (the contract's fields + dry_run, marked_expired)."""
+
+    job_run_id = serializers.CharField()
+    started_at = UTCDateTimeField(allow_null=True)
+    completed_at = UTCDateTimeField(allow_null=True)
+    mentors_scanned = serializers.IntegerField()
+    expired_found = serializers.IntegerField()
+    auto_paused = serializers.IntegerField()
+    failures = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    dry_run = serializers.BooleanField()
+    marked_expired = serializers.IntegerField()
+
+
+class ExpiryJobRunSerializer(ExpiryJobRunResultSerializer):
+    """A run as listed by the runs endpoints, with its state and trigger."""
+
+    state = serializers.ChoiceField(choices=JobState.choices)
+    trigger = serializers.CharField()
+    created_at = UTCDateTimeField()
+    error = serializers.CharField()
+
+
+class AutoPauseLogSerializer(serializers.Serializer):
+    """One auto-pause log row."""
+
+    log_id = serializers.CharField()
+    mentor_id = serializers.CharField()
+    certification_id = serializers.CharField()
+    event = serializers.ChoiceField(choices=LogEvent.choices)
+    reason = serializers.CharField()
+    job_run_id = serializers.CharField(allow_null=True)
+    applied_at = UTCDateTimeField()
+
+    def to_representation(self, log: AutoPauseLog) -> dict:
+        return {
+            "log_id": log.log_id,
+            "mentor_id": log.mentor.mentor_id,
+            "certification_id": log.certification.certification_id,
+            "event": log.event,
+            "reason": log.reason,
+            "job_run_id": log.job_run.job_run_id if log.job_run_id else None,
+            "applied_at": format_utc(log.applied_at),
+        }

@@ -1,0 +1,219 @@
+"""Certification API views: thin entry points that read the clock and call services."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from certhub.api.permissions import require_perm
+from certhub.api.schema import error_responses
+from certifications import services
+from certifications.api.filters import AutoPauseLogFilter, CertificationFilter
+from certifications.api.serializers import (
+    AutoPauseLogSerializer,
+    CertificationCreateSerializer,
+    CertificationDeletedSerializer,
+    CertificationSerializer,
+    CertificationUpdateSerializer,
+    ExpiryJobRunRequestSerializer,
+    ExpiryJobRunResultSerializer,
+    ExpiryJobRunSerializer,
+)
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobTrigger
+
+TAG_CERTS = ["certifications"]
+TAG_JOB = ["expiry job"]
+
+
+def certifications_queryset():
+    """Live certifications with what the representation needs, in one query."""
+    return Certification.objects.alive().select_related("mentor", "certification_type")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List mentor certifications with optional filters",
+        tags=TAG_CERTS,
+        responses={200: CertificationSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    post=extend_schema(
+        summary="Record a new certification for a mentor",
+        tags=TAG_CERTS,
+        request=CertificationCreateSerializer,
+        responses={201: CertificationSerializer, **error_responses(400, 401, 403, 409)},
+        examples=[
+            OpenApiExample(
+                "Record an advanced certification",
+                request_only=True,
+                value={
+                    "mentor_id": "mntr_01HX4V2K8P",
+                    "certification_type": "peer_mentor_advanced",
+                    "issued_at": "2026-03-26T00:00:00Z",
+                    "expires_at": "2028-03-26T00:00:00Z",
+                },
+            )
+        ],
+    ),
+)
+class CertificationListCreateView(generics.ListCreateAPIView):
+    """``/api/v1/certifications``: list (envelope, filters, ordering) and create."""
+
+    serializer_class = CertificationSerializer
+    filterset_class = CertificationFilter
+    queryset = Certification.objects.none()  # for model permissions; get_queryset is the real one
+
+    def get_queryset(self):
+        return certifications_queryset().order_by("-issued_at", "-certification_id")
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        body = CertificationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cert = services.certification_create(**body.validated_data, now=timezone.now())
+        cert = certifications_queryset().get(pk=cert.pk)
+        return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get a specific certification record",
+        tags=TAG_CERTS,
+        responses={200: CertificationSerializer, **error_responses(401, 403, 404)},
+    ),
+    put=extend_schema(
+        summary="Update a certification record (e.g. renew expiry date)",
+        description="A partial update, as in the contract: send only the fields to change. PATCH behaves the same.",
+        tags=TAG_CERTS,
+        request=CertificationUpdateSerializer,
+        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    patch=extend_schema(
+        summary="Update a certification record (same as PUT)",
+        tags=TAG_CERTS,
+        request=CertificationUpdateSerializer,
+        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    delete=extend_schema(
+        summary="Remove a certification record",
+        description="A soft delete: the record is gone from the API (404) but staff can restore it in the admin.",
+        tags=TAG_CERTS,
+        responses={200: CertificationDeletedSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+class CertificationDetailView(generics.RetrieveUpdateDestroyAPIView):
+    """``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete."""
+
+    serializer_class = CertificationSerializer
+    lookup_field = "certification_id"
+    queryset = Certification.objects.none()
+
+    def get_queryset(self):
+        return certifications_queryset()
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        cert = self.get_object()
+        body = CertificationUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cert = services.certification_update(certification=cert, changes=body.validated_data, now=timezone.now())
+        return Response(CertificationSerializer(certifications_queryset().get(pk=cert.pk)).data)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        cert = services.certification_delete(certification=self.get_object(), now=timezone.now())
+        return Response(CertificationDeletedSerializer(cert).data)
+
+
+class ExpiryJobRunView(APIView):
+    """``POST /api/v1/certifications/expiry-job/run``: run the job now, or queue it."""
+
+    permission_classes = [require_perm("certifications.run_expiry_job")]
+
+    @extend_schema(
+        summary="Manually trigger the certification expiry auto-pause job",
+        description=(
+            "Runs synchronously and answers 200 with the counters. `dry_run: true` computes the counters "
+            "and changes nothing. `async: true` queues the run on the worker and answers 202 with the run "
+            "in state `queued`; follow it at `expiry-job/runs/{job_run_id}`. Needs the "
+            "`certifications.run_expiry_job` permission. A non-dry run while another one runs is a 409 "
+            "`job_already_running`."
+        ),
+        tags=TAG_JOB,
+        request=ExpiryJobRunRequestSerializer,
+        responses={
+            200: ExpiryJobRunResultSerializer,
+            202: OpenApiResponse(ExpiryJobRunSerializer, description="Queued on the worker"),
+            **error_responses(400, 401, 403, 409, 503),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = ExpiryJobRunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dry_run = body.validated_data["dry_run"]
+        user = request.user if request.user.is_authenticated else None
+        if body.validated_data["async"]:
+            run = services.expiry_job_enqueue(
+                now=timezone.now(), dry_run=dry_run, trigger=JobTrigger.API, requested_by=user
+            )
+            return Response(ExpiryJobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        run = services.expiry_job_run(now=timezone.now(), dry_run=dry_run, trigger=JobTrigger.API, requested_by=user)
+        return Response(ExpiryJobRunResultSerializer(run).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List auto-pause event logs from expiry job runs",
+        description=(
+            "Newest first. Holds `auto_pause` rows written by the job and `auto_resume` rows written by renewals."
+        ),
+        tags=TAG_JOB,
+        responses={200: AutoPauseLogSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+)
+class AutoPauseLogListView(generics.ListAPIView):
+    """``GET /api/v1/certifications/expiry-job/logs``."""
+
+    serializer_class = AutoPauseLogSerializer
+    filterset_class = AutoPauseLogFilter
+    queryset = AutoPauseLog.objects.none()
+
+    def get_queryset(self):
+        return AutoPauseLog.objects.select_related("mentor", "certification", "job_run").order_by("-applied_at", "-id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List expiry job runs, newest first",
+        tags=TAG_JOB,
+        responses={200: ExpiryJobRunSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+)
+class ExpiryJobRunListView(generics.ListAPIView):
+    """``GET /api/v1/certifications/expiry-job/runs``."""
+
+    serializer_class = ExpiryJobRunSerializer
+    queryset = ExpiryJobRun.objects.none()
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return ExpiryJobRun.objects.order_by("-created_at", "-id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get one expiry job run with its state",
+        tags=TAG_JOB,
+        responses={200: ExpiryJobRunSerializer, **error_responses(401, 403, 404)},
+    )
+)
+class ExpiryJobRunDetailView(generics.RetrieveAPIView):
+    """``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``."""
+
+    serializer_class = ExpiryJobRunSerializer
+    lookup_field = "job_run_id"
+    queryset = ExpiryJobRun.objects.all()
+
+    def get_object(self) -> ExpiryJobRun:
+        return get_object_or_404(ExpiryJobRun, job_run_id=self.kwargs["job_run_id"])

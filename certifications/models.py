@@ -1,0 +1,275 @@
+"""The certification domain: types, mentors, certifications, expiry runs and the auto-pause log.
+
+Models hold data and invariants (choices, check and unique constraints,
+indexes that match the queries). Rules that change data live in
+``certifications.services``; reusable reads are QuerySet methods here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from certhub.ids import MENTOR_ID_RE
+
+mentor_id_validator = RegexValidator(
+    MENTOR_ID_RE,
+    "A mentor id is 'mntr_' followed by 8 to 26 upper-case Crockford base32 characters.",
+)
+
+
+class CertificationType(models.Model):
+    """A kind of certification and how long one stays valid."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    validity_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(validity_months__gte=1), name="certtype_validity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MentorStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+
+
+class PausedBy(models.TextChoices):
+    AUTO = "auto", "Automatically (lapsed certification)"
+    STAFF = "staff", "Staff"
+
+
+class Mentor(models.Model):
+    """A peer mentor; created the first time a certification names an unknown mentor id."""
+
+    mentor_id = models.CharField(max_length=31, unique=True, validators=[mentor_id_validator])
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=10, choices=MentorStatus.choices, default=MentorStatus.ACTIVE)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=255, blank=True)
+    paused_by = models.CharField(max_length=10, choices=PausedBy.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["mentor_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(status=MentorStatus.ACTIVE, paused_by="", paused_at__isnull=True)
+                    | Q(status=MentorStatus.PAUSED, paused_by__in=PausedBy.values, paused_at__isnull=False)
+                ),
+                name="mentor_pause_fields_match_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "paused_by"], name="mentor_status_idx")]
+
+    def __str__(self) -> str:
+        return self.mentor_id if not self.name else f"{self.name} ({self.mentor_id})"
+
+
+class CertificationStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+LIVE = Q(deleted_at__isnull=True)
+
+
+class CertificationQuerySet(models.QuerySet):
+    """Reusable reads over certifications; ``now`` is always the caller's."""
+
+    def alive(self) -> CertificationQuerySet:
+        """Records not soft-deleted."""
+        return self.filter(LIVE)
+
+    def current(self, *, now: dt.datetime) -> CertificationQuerySet:
+        """Live records that are ``valid`` and not yet past expiry."""
+        return self.filter(LIVE, status=CertificationStatus.VALID, expires_at__gt=now)
+
+    def lapsed(self, *, now: dt.datetime) -> CertificationQuerySet:
+        """Live records revoked or past expiry whose mentor holds no current record of the same type."""
+        renewal = Certification.objects.current(now=now).filter(
+            mentor_id=OuterRef("mentor_id"), certification_type_id=OuterRef("certification_type_id")
+        )
+        return (
+            self.filter(LIVE)
+            .filter(Q(status=CertificationStatus.REVOKED) | Q(expires_at__lte=now))
+            .filter(~Exists(renewal))
+        )
+
+    def due(self, *, now: dt.datetime) -> CertificationQuerySet:
+        """Lapsed records whose auto-pause has not been applied yet."""
+        return self.lapsed(now=now).filter(auto_pause_applied=False)
+
+
+class Certification(models.Model):
+    """One certification held by a mentor. Deleting is a soft delete (``deleted_at``)."""
+
+    certification_id = models.CharField(max_length=13, unique=True, editable=False)
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="certifications")
+    certification_type = models.ForeignKey(CertificationType, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=CertificationStatus.choices, default=CertificationStatus.VALID)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=500, blank=True)
+    auto_pause_applied = models.BooleanField(default=False)
+    auto_pause_applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-certification_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("issued_at")), name="cert_expires_after_issued"),
+            models.CheckConstraint(condition=Q(status__in=CertificationStatus.values), name="cert_status_known"),
+            models.CheckConstraint(
+                condition=~Q(status=CertificationStatus.REVOKED) | Q(revoked_at__isnull=False),
+                name="cert_revoked_has_revoked_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_pause_applied=False, auto_pause_applied_at__isnull=True)
+                | Q(auto_pause_applied=True, auto_pause_applied_at__isnull=False),
+                name="cert_auto_pause_flag_matches_time",
+            ),
+            models.UniqueConstraint(
+                fields=["mentor", "certification_type", "issued_at"],
+                condition=LIVE,
+                name="cert_unique_live_issue",
+            ),
+        ]
+        indexes = [
+            # Step 1 of the job: valid records reaching expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status=CertificationStatus.VALID) & LIVE,
+                name="cert_valid_expiry_idx",
+            ),
+            # Renewal look-ups: a current record of the same mentor and type.
+            models.Index(
+                fields=["mentor", "certification_type", "expires_at"],
+                condition=Q(status=CertificationStatus.VALID) & LIVE,
+                name="cert_current_lookup_idx",
+            ),
+            # Due candidates: lapsed-looking records whose pause is not applied.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(auto_pause_applied=False) & LIVE & ~Q(status=CertificationStatus.VALID),
+                name="cert_unapplied_idx",
+            ),
+            models.Index(fields=["mentor", "issued_at"], condition=LIVE, name="cert_mentor_issued_idx"),
+            models.Index(fields=["issued_at", "certification_id"], condition=LIVE, name="cert_issued_order_idx"),
+            models.Index(fields=["expires_at", "certification_id"], condition=LIVE, name="cert_expires_order_idx"),
+            models.Index(fields=["created_at", "certification_id"], condition=LIVE, name="cert_created_order_idx"),
+            models.Index(fields=["updated_at", "certification_id"], condition=LIVE, name="cert_updated_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.certification_id
+
+
+class JobTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    CLI = "cli", "Command line"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ExpiryJobRun(models.Model):
+    """One run of the expiry job (a dry run included) and what it found and did."""
+
+    job_run_id = models.CharField(max_length=32, unique=True, editable=False)
+    trigger = models.CharField(max_length=10, choices=JobTrigger.choices)
+    dry_run = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    mentors_scanned = models.PositiveIntegerField(default=0)
+    expired_found = models.PositiveIntegerField(default=0)
+    auto_paused = models.PositiveIntegerField(default=0)
+    marked_expired = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("run_expiry_job", "Can run the expiry job")]
+        verbose_name = "expiry job run"
+
+    def __str__(self) -> str:
+        return self.job_run_id
+
+
+class JobLock(models.Model):
+    """A lease that keeps non-dry expiry runs single across processes and machines.
+
+    A holder renews the lease at every batch; a holder that died stops renewing,
+    and the next run may take the lock once ``lease_until`` has passed.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.CharField(max_length=32, blank=True)
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or 'free'}"
+
+
+class LogEvent(models.TextChoices):
+    AUTO_PAUSE = "auto_pause", "Auto pause"
+    AUTO_RESUME = "auto_resume", "Auto resume"
+
+
+class AutoPauseLog(models.Model):
+    """Append-only record of every automatic pause and resume."""
+
+    log_id = models.CharField(max_length=12, unique=True, editable=False)
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="+")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    job_run = models.ForeignKey(ExpiryJobRun, null=True, blank=True, on_delete=models.PROTECT, related_name="logs")
+    event = models.CharField(max_length=12, choices=LogEvent.choices)
+    reason = models.CharField(max_length=255)
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+        verbose_name = "auto-pause log entry"
+        verbose_name_plural = "auto-pause log"
+        indexes = [
+            models.Index(fields=["applied_at", "id"], name="log_applied_order_idx"),
+            models.Index(fields=["mentor", "applied_at"], name="log_mentor_idx"),
+            models.Index(fields=["certification", "applied_at"], name="log_cert_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.log_id

@@ -1,0 +1,237 @@
+"""Writes to certification records: create, update, renew, revoke, delete, restore.
+
+Every write runs in one transaction that also applies auto-resume
+(``lapse.mentor_auto_resume``), so API and admin behave identically.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from certhub.errors import Conflict, RuleViolation
+from certhub.ids import create_with_unique_id
+from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.services.lapse import mentor_auto_resume
+
+UPDATABLE_FIELDS = ("issued_at", "expires_at", "status", "certification_type", "revocation_reason")
+
+
+def add_months(value: dt.datetime, months: int) -> dt.datetime:
+    """Add calendar months, clamping the day (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = value.month - 1 + months
+    year = value.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def resolve_type(code: CertificationType | str) -> CertificationType:
+    """Return the active certification type for ``code``; unknown or inactive is a 400."""
+    if isinstance(code, CertificationType):
+        if not code.is_active:
+            raise RuleViolation(
+                "Certification type is inactive.",
+                fields={"certification_type": [f"Certification type '{code.code}' is inactive."]},
+            )
+        return code
+    cert_type = CertificationType.objects.filter(code=code).first()
+    if cert_type is None:
+        raise RuleViolation(
+            "Unknown certification type.",
+            fields={"certification_type": [f"Unknown certification type '{code}'."]},
+        )
+    return resolve_type(cert_type)
+
+
+def _status_for(expires_at: dt.datetime, now: dt.datetime) -> str:
+    return CertificationStatus.VALID if expires_at > now else CertificationStatus.EXPIRED
+
+
+def _check_dates(issued_at: dt.datetime, expires_at: dt.datetime) -> None:
+    if expires_at <= issued_at:
+        raise RuleViolation(
+            "expires_at must be later than issued_at.",
+            fields={"expires_at": ["Must be later than issued_at."]},
+        )
+
+
+def _check_not_duplicate(*, mentor: Mentor, cert_type: CertificationType, issued_at: dt.datetime, exclude_pk=None):
+    existing = Certification.objects.alive().filter(mentor=mentor, certification_type=cert_type, issued_at=issued_at)
+    if exclude_pk is not None:
+        existing = existing.exclude(pk=exclude_pk)
+    found = existing.values_list("certification_id", flat=True).first()
+    if found:
+        raise Conflict(
+            f"Mentor {mentor.mentor_id} already holds a {cert_type.code} certification issued at that time: {found}.",
+            certification_id=found,
+        )
+
+
+def certification_create(
+    *,
+    mentor_id: str,
+    certification_type: CertificationType | str,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> Certification:
+    """Record a certification, creating the mentor on first mention.
+
+    ``expires_at`` defaults to ``issued_at`` plus the type's validity; the
+    status is derived from ``expires_at`` and ``now``.
+    """
+    cert_type = resolve_type(certification_type)
+    if expires_at is None:
+        expires_at = add_months(issued_at, cert_type.validity_months)
+    _check_dates(issued_at, expires_at)
+    with transaction.atomic():
+        mentor, _ = Mentor.objects.get_or_create(mentor_id=mentor_id, defaults={"created_at": now, "updated_at": now})
+        _check_not_duplicate(mentor=mentor, cert_type=cert_type, issued_at=issued_at)
+        try:
+            cert = create_with_unique_id(
+                Certification,
+                field="certification_id",
+                prefix="cert_",
+                values={
+                    "mentor": mentor,
+                    "certification_type": cert_type,
+                    "issued_at": issued_at,
+                    "expires_at": expires_at,
+                    "status": _status_for(expires_at, now),
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+        except IntegrityError:
+            # A concurrent insert of the same record won the race.
+            _check_not_duplicate(mentor=mentor, cert_type=cert_type, issued_at=issued_at)
+            raise
+        mentor_auto_resume(mentor=mentor, now=now, cause=cert)
+    return cert
+
+
+def _locked(certification: Certification) -> Certification:
+    return (
+        Certification.objects.select_for_update()
+        .select_related("mentor", "certification_type")
+        .get(pk=certification.pk)
+    )
+
+
+def certification_update(*, certification: Certification, changes: dict[str, Any], now: dt.datetime) -> Certification:
+    """Apply a partial update (PUT and PATCH alike) and re-check every rule.
+
+    A status must agree with the dates: ``valid`` needs ``expires_at > now``,
+    ``expired`` needs ``expires_at <= now``; ``revoked`` sets ``revoked_at``.
+    Moving ``expires_at`` without naming a status re-derives it, unless revoked.
+    """
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise RuleViolation("Unknown fields.", fields={name: ["Unknown field."] for name in sorted(unknown)})
+    with transaction.atomic():
+        cert = _locked(certification)
+        if cert.deleted_at is not None:
+            raise RuleViolation("The certification is deleted.")
+        if "certification_type" in changes:
+            cert.certification_type = resolve_type(changes["certification_type"])
+        cert.issued_at = changes.get("issued_at", cert.issued_at)
+        cert.expires_at = changes.get("expires_at", cert.expires_at)
+        _check_dates(cert.issued_at, cert.expires_at)
+
+        new_status = changes.get("status")
+        if new_status is None:
+            if "expires_at" in changes and cert.status != CertificationStatus.REVOKED:
+                cert.status = _status_for(cert.expires_at, now)
+        elif new_status == CertificationStatus.VALID and cert.expires_at <= now:
+            raise RuleViolation(
+                "A valid certification must expire in the future.",
+                fields={"status": ["'valid' needs expires_at later than now; renew expires_at too."]},
+            )
+        elif new_status == CertificationStatus.EXPIRED and cert.expires_at > now:
+            raise RuleViolation(
+                "An expired certification must have expires_at in the past.",
+                fields={
+                    "status": [
+                        "'expired' needs expires_at at or before now; use 'revoked' to withdraw a current record."
+                    ]
+                },
+            )
+        elif new_status == CertificationStatus.REVOKED:
+            if cert.status != CertificationStatus.REVOKED:
+                cert.revoked_at = now
+            cert.status = CertificationStatus.REVOKED
+        else:
+            cert.status = new_status
+
+        if cert.status != CertificationStatus.REVOKED:
+            if changes.get("revocation_reason"):
+                raise RuleViolation(
+                    "Only a revoked certification has a revocation reason.",
+                    fields={"revocation_reason": ["Only a revoked certification has a revocation reason."]},
+                )
+            cert.revoked_at = None
+            cert.revocation_reason = ""
+        elif "revocation_reason" in changes:
+            cert.revocation_reason = changes["revocation_reason"] or ""
+
+        _check_not_duplicate(
+            mentor=cert.mentor, cert_type=cert.certification_type, issued_at=cert.issued_at, exclude_pk=cert.pk
+        )
+        cert.updated_at = now
+        cert.save()
+        mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+    cert.refresh_from_db()
+    return cert
+
+
+def certification_renew(
+    *, certification: Certification, now: dt.datetime, expires_at: dt.datetime | None = None
+) -> Certification:
+    """Renew to ``expires_at``, or by the type's validity from the later of today and the current expiry."""
+    if expires_at is None:
+        base = max(certification.expires_at, now)
+        expires_at = add_months(base, certification.certification_type.validity_months)
+    if expires_at <= now:
+        raise RuleViolation("A renewal must end in the future.", fields={"expires_at": ["Must be in the future."]})
+    return certification_update(
+        certification=certification, changes={"expires_at": expires_at, "status": CertificationStatus.VALID}, now=now
+    )
+
+
+def certification_revoke(*, certification: Certification, now: dt.datetime, reason: str = "") -> Certification:
+    """Withdraw a record; the expiry job pauses the mentor if nothing else covers the type."""
+    return certification_update(
+        certification=certification,
+        changes={"status": CertificationStatus.REVOKED, "revocation_reason": reason},
+        now=now,
+    )
+
+
+def certification_delete(*, certification: Certification, now: dt.datetime) -> Certification:
+    """Soft-delete a record (repeat-safe); may resume an auto-paused mentor."""
+    with transaction.atomic():
+        cert = _locked(certification)
+        if cert.deleted_at is None:
+            Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
+            cert.refresh_from_db()
+            mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+    return cert
+
+
+def certification_restore(*, certification: Certification, now: dt.datetime) -> Certification:
+    """Undo a soft delete, unless a live record now takes its place (409)."""
+    with transaction.atomic():
+        cert = _locked(certification)
+        if cert.deleted_at is None:
+            return cert
+        _check_not_duplicate(
+            mentor=cert.mentor, cert_type=cert.certification_type, issued_at=cert.issued_at, exclude_pk=cert.pk
+        )
+        Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
+        cert.refresh_from_db()
+        mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+    return cert

@@ -1,0 +1,49 @@
+"""Celery entry points: thin wrappers around the expiry job service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from certhub.errors import JobAlreadyRunning
+from certifications.models import ExpiryJobRun, JobTrigger
+from certifications.services import expiry_job_run
+
+logger = logging.getLogger("certhub.expiry")
+
+
+def summary(run: ExpiryJobRun) -> dict:
+    """The run's counters as plain data (what the task returns and the CLI prints)."""
+    return {
+        "job_run_id": run.job_run_id,
+        "state": run.state,
+        "dry_run": run.dry_run,
+        "mentors_scanned": run.mentors_scanned,
+        "expired_found": run.expired_found,
+        "auto_paused": run.auto_paused,
+        "marked_expired": run.marked_expired,
+        "failures": run.failures,
+    }
+
+
+@shared_task(name="certifications.tasks.run_expiry_job")
+def run_expiry_job(job_run_id: str | None = None, dry_run: bool = False) -> dict | None:
+    """Run the expiry job: a queued run when ``job_run_id`` is given, else a scheduled run.
+
+    A scheduled run that finds another run in progress is skipped with a log line.
+    """
+    now = timezone.now()
+    run = None
+    if job_run_id is not None:
+        run = ExpiryJobRun.objects.filter(job_run_id=job_run_id).first()
+        if run is None:
+            logger.warning("expiry job %s not found; nothing to run", job_run_id)
+            return None
+    try:
+        run = expiry_job_run(now=now, dry_run=dry_run, trigger=JobTrigger.SCHEDULE, run=run)
+    except JobAlreadyRunning as exc:
+        logger.info("expiry job skipped: %s", exc.message)
+        return None
+    return summary(run)

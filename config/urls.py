@@ -1,0 +1,18 @@
+"""Top-level URLs: admin, the API (canonical and contract alias paths), schema, docs, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from certhub.views import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("certifications.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = "certhub.views.not_found"
+handler500 = "certhub.views.server_error"
