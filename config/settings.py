@@ -146,6 +146,10 @@ LOGIN_URL = "admin:login"
 API_PUBLIC_READS = env_bool("API_PUBLIC_READS", True)
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/min")
 API_THROTTLE_USER = os.environ.get("API_THROTTLE_USER", "600/min")
+# Idempotency-Key rows (certhub.idempotency) are remembered this long; a row
+# left in progress by a request that died is taken over after the timeout.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = int(os.environ.get("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS", "600"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

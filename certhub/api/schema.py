@@ -36,8 +36,9 @@ ERROR_DESCRIPTIONS = {
     403: "Not allowed (permission_denied)",
     404: "Not found (not_found)",
     405: "Method not allowed (method_not_allowed)",
-    409: "Conflict (conflict, job_already_running)",
+    409: "Conflict (conflict, job_already_running, idempotency_key_in_progress)",
     415: "Unsupported media type",
+    422: "Idempotency-Key already used for a different request (idempotency_key_reused)",
     429: "Too many requests (throttled)",
     503: "A dependency is unavailable (service_unavailable)",
 }

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from certhub.api.permissions import require_perm
 from certhub.api.schema import error_responses
+from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from certifications import services
 from certifications.api.filters import AutoPauseLogFilter, CertificationFilter
 from certifications.api.serializers import (
@@ -45,7 +46,8 @@ def certifications_queryset():
         summary="Record a new certification for a mentor",
         tags=TAG_CERTS,
         request=CertificationCreateSerializer,
-        responses={201: CertificationSerializer, **error_responses(400, 401, 403, 409)},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: CertificationSerializer, **error_responses(400, 401, 403, 409, 422)},
         examples=[
             OpenApiExample(
                 "Record an advanced certification",
@@ -70,6 +72,7 @@ class CertificationListCreateView(generics.ListCreateAPIView):
     def get_queryset(self):
         return certifications_queryset().order_by("-issued_at", "-certification_id")
 
+    @idempotent("certification-create")
     def create(self, request: Request, *args, **kwargs) -> Response:
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -142,12 +145,14 @@ class ExpiryJobRunView(APIView):
         ),
         tags=TAG_JOB,
         request=ExpiryJobRunRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: ExpiryJobRunResultSerializer,
             202: OpenApiResponse(ExpiryJobRunSerializer, description="Queued on the worker"),
-            **error_responses(400, 401, 403, 409, 503),
+            **error_responses(400, 401, 403, 409, 422, 503),
         },
     )
+    @idempotent("expiry-job-run")
     def post(self, request: Request) -> Response:
         body = ExpiryJobRunRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,0 +1,31 @@
+"""Platform models: what the API conventions need to remember between requests."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` a user sent to a write endpoint, and the answer it got.
+
+    The row is written (in its own transaction, guarded by the unique
+    constraint) before the write runs, so a concurrent duplicate finds it and
+    never executes; ``status_code`` stays null while the first request runs and
+    then holds the remembered response. Rows expire ``IDEMPOTENCY_KEY_TTL_HOURS``
+    after ``created_at``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the endpoint, method and request body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
