@@ -8,14 +8,18 @@ from celery import shared_task
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
-from certifications.models import ExpiryJobRun, JobTrigger
+from certifications.models import ExpiryJobRun, JobState, JobTrigger
 from certifications.services import expiry_job_run
 
 logger = logging.getLogger("certhub.expiry")
 
+# A daily run that waited in the broker longer than this (no worker was up) is
+# dropped by the worker: the next day's run, or a manual one, does the work.
+EXPIRY_TASK_EXPIRES_SECONDS = 12 * 60 * 60
+
 
 def summary(run: ExpiryJobRun) -> dict:
-    """The run's counters as plain data (what the task returns and the CLI prints)."""
+    """The run's counters as plain data (what the task returns)."""
     return {
         "job_run_id": run.job_run_id,
         "state": run.state,
@@ -28,11 +32,14 @@ def summary(run: ExpiryJobRun) -> dict:
     }
 
 
-@shared_task(name="certifications.tasks.run_expiry_job")
+@shared_task(name="certifications.tasks.run_expiry_job", expires=EXPIRY_TASK_EXPIRES_SECONDS)
 def run_expiry_job(job_run_id: str | None = None, dry_run: bool = False) -> dict | None:
     """Run the expiry job: a queued run when ``job_run_id`` is given, else a scheduled run.
 
-    A scheduled run that finds another run in progress is skipped with a log line.
+    Beat sends it with no arguments (the periodic task's ``{}``). A scheduled
+    run that finds another run in progress is skipped with a log line. A
+    queued run is executed once: a redelivered message for a run that already
+    started (its worker died) is not executed again; the next run finishes the work.
     """
     now = timezone.now()
     run = None
@@ -40,6 +47,9 @@ def run_expiry_job(job_run_id: str | None = None, dry_run: bool = False) -> dict
         run = ExpiryJobRun.objects.filter(job_run_id=job_run_id).first()
         if run is None:
             logger.warning("expiry job %s not found; nothing to run", job_run_id)
+            return None
+        if run.state != JobState.QUEUED:
+            logger.warning("expiry job %s is already %s; not running it again", job_run_id, run.state)
             return None
     try:
         run = expiry_job_run(now=now, dry_run=dry_run, trigger=JobTrigger.SCHEDULE, run=run)

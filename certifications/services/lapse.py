@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, Value, When
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
@@ -56,7 +56,8 @@ def resume_reason(cause: Certification, *, now: dt.datetime) -> str:
     """Why a write resumed a mentor, named after the record it wrote."""
     code = cause.certification_type.code
     if cause.deleted_at is not None:
-        return f"Certification {code} record {cause.certification_id} deleted on {cause.deleted_at:%Y-%m-%d}"
+        deleted_on = cause.deleted_at.astimezone(dt.UTC)
+        return f"Certification {code} record {cause.certification_id} deleted on {deleted_on:%Y-%m-%d}"
     if cause.status == CertificationStatus.VALID and cause.expires_at > now:
         return f"Certification {code} renewed until {cause.expires_at.astimezone(dt.UTC):%Y-%m-%d}"
     return f"Certification {code} no longer lapsed"
@@ -120,6 +121,16 @@ def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> Mentor:
 
 
 # --- The single-run lock -----------------------------------------------------------
+#
+# A lease on one JobLock row. The holder renews it in the first statement of every
+# batch transaction, so on PostgreSQL a competing acquirer waits for the batch to
+# commit and then sees a fresh lease; a holder whose process died stops renewing and
+# the lock frees itself after EXPIRY_JOB_LOCK_TTL_SECONDS. A holder that finds its
+# lease taken over rolls its batch back and stops (``LeaseLost``).
+
+
+class LeaseLost(RuntimeError):
+    """The run's lease expired and another run took the lock; this run must stop."""
 
 
 def _lease_deadline() -> dt.datetime:
@@ -134,27 +145,30 @@ def lock_holder() -> str | None:
 
 
 def _lock_acquire(holder: str) -> str | None:
-    """Take the lock for ``holder``; return the live holder's id when it is taken."""
+    """Take the lock for ``holder``; return the live holder's id when it is taken.
+
+    A lease that ran out belonged to a run whose process died: that run is
+    recorded as failed and the lock changes hands.
+    """
     JobLock.objects.get_or_create(name=LOCK_NAME)
-    wall = timezone.now()
-    stale = JobLock.objects.filter(name=LOCK_NAME, lease_until__lte=wall).exclude(holder="").first()
-    taken = (
-        JobLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(holder="") | Q(lease_until__lte=wall))
-        .update(holder=holder, acquired_at=wall, lease_until=_lease_deadline())
-    )
-    if not taken:
-        return lock_holder() or "unknown"
-    if stale is not None:
-        # The previous holder stopped renewing its lease: its process died.
-        ExpiryJobRun.objects.filter(job_run_id=stale.holder, state=JobState.RUNNING).update(
-            state=JobState.FAILED, completed_at=wall, error="The worker stopped before the run completed."
-        )
+    with transaction.atomic():
+        lock = JobLock.objects.select_for_update().get(name=LOCK_NAME)
+        wall = timezone.now()
+        if lock.holder and lock.lease_until is not None and lock.lease_until > wall:
+            return lock.holder
+        stale = lock.holder
+        JobLock.objects.filter(name=LOCK_NAME).update(holder=holder, acquired_at=wall, lease_until=_lease_deadline())
+        if stale:
+            ExpiryJobRun.objects.filter(job_run_id=stale, state=JobState.RUNNING).update(
+                state=JobState.FAILED, completed_at=wall, error="The worker stopped before the run completed."
+            )
     return None
 
 
-def _lock_renew(holder: str) -> bool:
-    return bool(JobLock.objects.filter(name=LOCK_NAME, holder=holder).update(lease_until=_lease_deadline()))
+def _lock_renew(holder: str) -> None:
+    """Extend ``holder``'s lease; raise ``LeaseLost`` when another run holds the lock now."""
+    if not JobLock.objects.filter(name=LOCK_NAME, holder=holder).update(lease_until=_lease_deadline()):
+        raise LeaseLost("The expiry lock was lost (its lease ran out and another run took it); stopping this run.")
 
 
 def _lock_release(holder: str) -> None:
@@ -269,26 +283,53 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield items[start : start + size]
 
 
-def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, codes: dict[int, str]) -> int:
+# What one bad record can raise while its batch is applied (a constraint, a trigger,
+# a deadlock, bad data). Anything else -- a lost lease, a task time limit, an
+# interrupt -- stops the run instead of being retried item by item.
+ITEM_ERRORS = (DatabaseError, ValueError, TypeError, LookupError)
+
+
+def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, holder: str) -> int:
     """Apply auto-pause to one batch of due certifications in one transaction; return mentors paused.
 
-    The due condition is re-checked under row locks, so a record renewed since
-    the batch was listed is skipped. Statements: lock the due records, lock the
-    active mentors, flag the records, pause the mentors, check log ids, insert logs.
+    Statements, whatever the batch size: renew the lease, lock the records
+    still due, lock their mentors, re-read the due records, flag them, pause
+    the active mentors, check fresh log ids, insert the log rows.
+
+    The records are locked before their mentors, in the order every write
+    locks them (record, then mentor), so the job and a concurrent renewal never
+    deadlock. The re-read after the mentor locks sees any renewal committed
+    while this batch waited: a record renewed since the batch was listed is
+    skipped and its mentor is not paused.
     """
     with transaction.atomic():
-        rows = list(
+        _lock_renew(holder)
+        locked = list(
             Certification.objects.due(now=now)
             .filter(pk__in=ids)
             .order_by("pk")
             .select_for_update()
-            .values("pk", "mentor_id", "certification_type_id", "status", "expires_at", "revoked_at")
+            .values_list("pk", "mentor_id")
+        )
+        if not locked:
+            return 0
+        mentor_status = dict(
+            Mentor.objects.filter(pk__in={mentor_pk for _, mentor_pk in locked})
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", "status")
+        )
+        rows = list(
+            Certification.objects.due(now=now)
+            .filter(pk__in=[pk for pk, _ in locked])
+            .order_by("pk")
+            .values("pk", "mentor_id", "status", "expires_at", "revoked_at", "certification_type__code")
         )
         if not rows:
             return 0
         reasons = {
             row["pk"]: pause_reason(
-                type_code=codes[row["certification_type_id"]],
+                type_code=row["certification_type__code"],
                 status=row["status"],
                 expires_at=row["expires_at"],
                 revoked_at=row["revoked_at"],
@@ -297,23 +338,19 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, cod
         }
         mentor_reason: dict[int, str] = {}
         for row in rows:
-            mentor_reason.setdefault(row["mentor_id"], reasons[row["pk"]])
-        to_pause = list(
-            Mentor.objects.filter(pk__in=list(mentor_reason), status=MentorStatus.ACTIVE)
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
-        Certification.objects.filter(pk__in=[row["pk"] for row in rows]).update(
+            if mentor_status.get(row["mentor_id"]) == MentorStatus.ACTIVE:
+                mentor_reason.setdefault(row["mentor_id"], reasons[row["pk"]])
+        Certification.objects.filter(pk__in=list(reasons)).update(
             auto_pause_applied=True, auto_pause_applied_at=now, updated_at=now
         )
-        if to_pause:
-            Mentor.objects.filter(pk__in=to_pause, status=MentorStatus.ACTIVE).update(
+        paused = 0
+        if mentor_reason:
+            paused = Mentor.objects.filter(pk__in=list(mentor_reason), status=MentorStatus.ACTIVE).update(
                 status=MentorStatus.PAUSED,
                 paused_by=PausedBy.AUTO,
                 paused_at=now,
                 updated_at=now,
-                pause_reason=Case(*(When(pk=pk, then=Value(mentor_reason[pk])) for pk in to_pause)),
+                pause_reason=Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items())),
             )
         log_ids = fresh_ids(AutoPauseLog, field="log_id", prefix="log_", count=len(rows))
         AutoPauseLog.objects.bulk_create(
@@ -330,13 +367,30 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, cod
                 for log_id, row in zip(log_ids, rows, strict=True)
             ]
         )
-    return len(to_pause)
+    return paused
 
 
 def _failure(pk: int, error: Exception) -> dict[str, str]:
     ids = Certification.objects.filter(pk=pk).values_list("certification_id", "mentor__mentor_id").first()
     certification_id, mentor_id = ids if ids else ("", "")
     return {"mentor_id": mentor_id, "certification_id": certification_id, "error": f"{type(error).__name__}: {error}"}
+
+
+def _apply_due(*, due_ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, batch_size: int) -> None:
+    """Step 3: apply the due records batch by batch; isolate the items that fail."""
+    holder = run.job_run_id
+    for batch in _chunks(due_ids, batch_size):
+        try:
+            run.auto_paused += _apply_batch(ids=batch, now=now, run=run, holder=holder)
+        except ITEM_ERRORS:
+            # The batch rolled back as a whole; retry it item by item so one bad
+            # record does not hold back the others.
+            logger.exception("expiry job %s: a batch failed; retrying it item by item", holder)
+            for pk in batch:
+                try:
+                    run.auto_paused += _apply_batch(ids=[pk], now=now, run=run, holder=holder)
+                except ITEM_ERRORS as exc:
+                    run.failures.append(_failure(pk, exc))
 
 
 def expiry_job_run(
@@ -351,20 +405,23 @@ def expiry_job_run(
     """Run the expiry job at ``now`` and return its run record.
 
     1. Mark every live ``valid`` certification with ``expires_at <= now`` as
-       ``expired`` (``marked_expired``).
+       ``expired`` (``marked_expired``), in one statement.
     2. Find the due certifications: lapsed at ``now`` with
-       ``auto_pause_applied = false`` (``expired_found``).
-    3. In batches of ``EXPIRY_JOB_BATCH_SIZE``, one transaction each: pause the
-       mentor unless already paused (``auto_paused`` counts active -> paused),
-       flag the record applied at ``now``, append one ``auto_pause`` log row.
-       A batch that fails is retried item by item; items that still fail are
-       listed in ``failures`` and the rest are applied.
-    4. Record the counters, ``mentors_scanned`` (mentors holding a live record) included.
+       ``auto_pause_applied = false`` (``expired_found``); count the mentors
+       holding a live record (``mentors_scanned``).
+    3. In batches of ``EXPIRY_JOB_BATCH_SIZE``, one transaction and a fixed
+       handful of statements each: pause the mentor unless already paused
+       (``auto_paused`` counts active -> paused), flag the record applied at
+       ``now``, append one ``auto_pause`` log row. A batch that fails is
+       retried item by item; items that still fail are listed in ``failures``
+       (``mentor_id``, ``certification_id``, ``error``) and the rest are applied.
+    4. Record the counters and the outcome on the run.
 
     A dry run computes the same counters and writes only its run record. Only
-    one non-dry run executes at a time (a lease lock renewed per batch);
-    a second one raises ``JobAlreadyRunning``. Running twice at the same ``now``
-    changes nothing the second time.
+    one non-dry run executes at a time (a lease lock renewed in every batch);
+    another one raises ``JobAlreadyRunning`` naming the running job. Running
+    twice at the same ``now`` changes nothing the second time. A run killed
+    midway leaves its committed batches applied and the rest for the next run.
     """
     batch_size = batch_size or settings.EXPIRY_JOB_BATCH_SIZE
     created_here = run is None
@@ -383,13 +440,14 @@ def expiry_job_run(
             raise JobAlreadyRunning(f"Expiry job {busy} is already running.", job_run_id=busy)
     clock = time.monotonic()
     ExpiryJobRun.objects.filter(pk=run.pk).update(state=JobState.RUNNING, started_at=now)
-    run.state, run.started_at = JobState.RUNNING, now
+    run.state, run.started_at, run.failures = JobState.RUNNING, now, []
     try:
-        expired_now = Certification.objects.filter(status=CertificationStatus.VALID, expires_at__lte=now).alive()
+        reaching_expiry = Certification.objects.alive().filter(status=CertificationStatus.VALID, expires_at__lte=now)
         if run.dry_run:
-            run.marked_expired = expired_now.count()
+            run.marked_expired = reaching_expiry.count()
         else:
-            run.marked_expired = expired_now.update(status=CertificationStatus.EXPIRED, updated_at=now)
+            run.marked_expired = reaching_expiry.update(status=CertificationStatus.EXPIRED, updated_at=now)
+            _lock_renew(holder)
 
         due = Certification.objects.due(now=now)
         due_ids = list(due.order_by("pk").values_list("pk", flat=True))
@@ -399,23 +457,9 @@ def expiry_job_run(
         if run.dry_run:
             run.auto_paused = Mentor.objects.filter(status=MentorStatus.ACTIVE, pk__in=due.values("mentor_id")).count()
         else:
-            codes = dict(CertificationType.objects.values_list("pk", "code"))
-            failures: list[dict[str, str]] = []
-            for batch in _chunks(due_ids, batch_size):
-                try:
-                    run.auto_paused += _apply_batch(ids=batch, now=now, run=run, codes=codes)
-                except Exception:
-                    logger.exception("expiry batch failed; retrying item by item")
-                    for pk in batch:
-                        try:
-                            run.auto_paused += _apply_batch(ids=[pk], now=now, run=run, codes=codes)
-                        except Exception as exc:
-                            failures.append(_failure(pk, exc))
-                if not _lock_renew(holder):
-                    raise RuntimeError("The expiry lock was lost (lease expired); stopping this run.")
-            run.failures = failures
+            _apply_due(due_ids=due_ids, now=now, run=run, batch_size=batch_size)
         run.state = JobState.SUCCEEDED
-    except Exception as exc:
+    except BaseException as exc:
         run.state = JobState.FAILED
         run.error = f"{type(exc).__name__}: {exc}"
         raise
