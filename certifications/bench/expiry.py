@@ -1,0 +1,308 @@
+"""The expiry job against its floor and against a per-row loop, on identical copies of one data set (PostgreSQL).
+
+- ``snapshot``/``restore`` keep a copy of the seeded domain tables
+  (``CREATE UNLOGGED TABLE ... AS SELECT``) and put it back (``TRUNCATE`` +
+  ``INSERT ... SELECT`` + ``VACUUM ANALYZE``) before each contender, so each
+  starts from the same rows and freshly vacuumed tables.
+- ``floor_run`` is hand-written set-based SQL making the job's changes in one
+  statement: the job's step 1, then one statement of data-modifying CTEs that
+  computes the due set once and pauses mentors, flags records and appends log
+  rows from it; the run record gets the same counters.
+- ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
+- ``keep_result``/``compare_results`` check that two contenders left the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from certhub.ids import CROCKFORD_ALPHABET, new_id
+from certifications.bench.seed import DOMAIN_MODELS
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationStatus,
+    CertificationType,
+    ExpiryJobRun,
+    JobLock,
+    JobTrigger,
+    LogEvent,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
+from certifications.services.lapse import expiry_run_create, pause_reason
+
+SNAP = "bench_snap_"
+RESULT = "bench_result_"
+CERT = Certification._meta.db_table
+MENTOR = Mentor._meta.db_table
+LOG = AutoPauseLog._meta.db_table
+RUN = ExpiryJobRun._meta.db_table
+CTYPE = CertificationType._meta.db_table
+# Load order: referenced tables first.
+LOAD_ORDER = (Mentor, Certification, ExpiryJobRun, AutoPauseLog, JobLock)
+
+
+def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def snapshot() -> None:
+    """Copy the domain tables aside."""
+    for model in LOAD_ORDER:
+        table = model._meta.db_table
+        _execute(f"DROP TABLE IF EXISTS {SNAP}{table}")
+        _execute(f"CREATE UNLOGGED TABLE {SNAP}{table} AS SELECT * FROM {table}")
+
+
+def restore() -> None:
+    """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
+    tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
+    with transaction.atomic():
+        _execute(f"TRUNCATE {tables}")
+        for model in LOAD_ORDER:
+            table = model._meta.db_table
+            _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")
+            if model is not JobLock:
+                _execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                )
+    vacuum()
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE the domain tables (outside a transaction, as PostgreSQL requires)."""
+    tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
+    _execute(f"VACUUM ANALYZE {tables}")
+
+
+def drop_work_tables() -> None:
+    """Drop the snapshot and result copies."""
+    for model in LOAD_ORDER:
+        _execute(f"DROP TABLE IF EXISTS {SNAP}{model._meta.db_table}")
+    for name in ("cert", "mentor", "log", "run"):
+        _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
+
+
+# --- (a) the real job, in a process of its own --------------------------------------------
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def job_run_in_subprocess(*, now: dt.datetime) -> dict:
+    """Run ``expiry_job_run`` in a fresh process on this database; its timing, peak RSS and counters."""
+    env = {**os.environ, "DATABASE_URL": _database_url(), "LOG_LEVEL": "WARNING"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    done = subprocess.run(
+        [sys.executable, "-m", "certifications.bench.run_job", "--now", now.isoformat()],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the expiry job process failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- (b) the floor --------------------------------------------------------------------------
+
+
+def _random_log_id_sql(bits: str) -> str:
+    """SQL for 'log_' + 8 Crockford characters taken from the 40-bit integer expression ``bits``."""
+    alphabet = CROCKFORD_ALPHABET
+    parts = [f"substr('{alphabet}', ((({bits}) >> {5 * i}) & 31)::int + 1, 1)" for i in range(8)]
+    return "'log_' || " + " || ".join(parts)
+
+
+FLOOR_SQL = f"""
+WITH due AS MATERIALIZED (
+    SELECT c.id, c.mentor_id,
+           'Certification ' || t.code || CASE
+               WHEN c.status = 'revoked' AND c.revoked_at IS NOT NULL
+               THEN ' revoked on ' || to_char(c.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+               ELSE ' expired on ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+           END AS reason
+    FROM {CERT} c JOIN {CTYPE} t ON t.id = c.certification_type_id
+    WHERE c.deleted_at IS NULL AND c.auto_pause_applied = false
+      AND (c.status = 'revoked' OR c.expires_at <= %(now)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM {CERT} r
+          WHERE r.mentor_id = c.mentor_id AND r.certification_type_id = c.certification_type_id
+            AND r.status = 'valid' AND r.expires_at > %(now)s AND r.deleted_at IS NULL)
+),
+paused AS (
+    UPDATE {MENTOR} m
+    SET status = 'paused', paused_by = 'auto', paused_at = %(now)s, updated_at = %(now)s, pause_reason = first.reason
+    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM due ORDER BY mentor_id, id) first
+    WHERE m.id = first.mentor_id AND m.status = 'active'
+    RETURNING m.id
+),
+flagged AS (
+    UPDATE {CERT} c SET auto_pause_applied = true, auto_pause_applied_at = %(now)s, updated_at = %(now)s
+    FROM due WHERE c.id = due.id
+    RETURNING c.id
+),
+logged AS (
+    INSERT INTO {LOG} (log_id, mentor_id, certification_id, job_run_id, event, reason, applied_at)
+    SELECT {_random_log_id_sql("r.bits")}, r.mentor_id, r.id, %(run)s, 'auto_pause', r.reason, %(now)s
+    FROM (SELECT due.*, (random() * 1099511627775)::bigint AS bits FROM due ORDER BY id) r
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged)
+"""
+
+
+@dataclass(frozen=True)
+class FloorResult:
+    seconds: float
+    marked_expired: int
+    expired_found: int
+    auto_paused: int
+    mentors_scanned: int
+
+
+def floor_run(*, now: dt.datetime) -> FloorResult:
+    """The job's changes as set-based SQL in one transaction, with its run record; timed."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        run = expiry_run_create(now=now, dry_run=False, trigger=JobTrigger.CLI, state="running")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {CERT} SET status = 'expired', updated_at = %(now)s "
+                "WHERE status = 'valid' AND expires_at <= %(now)s AND deleted_at IS NULL",
+                {"now": now},
+            )
+            marked = cursor.rowcount
+            cursor.execute(FLOOR_SQL, {"now": now, "run": run.pk})
+            flagged, paused, logged = cursor.fetchone()
+            cursor.execute(f"SELECT count(DISTINCT mentor_id) FROM {CERT} WHERE deleted_at IS NULL")
+            (scanned,) = cursor.fetchone()
+        if logged != flagged:
+            raise RuntimeError("the floor wrote a different number of log rows than records it flagged")
+        ExpiryJobRun.objects.filter(pk=run.pk).update(
+            state="succeeded",
+            started_at=now,
+            completed_at=now + dt.timedelta(seconds=time.perf_counter() - started),
+            marked_expired=marked,
+            expired_found=flagged,
+            auto_paused=paused,
+            mentors_scanned=scanned,
+        )
+    return FloorResult(time.perf_counter() - started, marked, flagged, paused, scanned)
+
+
+# --- (c) the per-row loop --------------------------------------------------------------------
+
+
+def due_sample(*, now: dt.datetime, size: int) -> list[int]:
+    """The first ``size`` due records by primary key."""
+    return list(Certification.objects.due(now=now).order_by("pk").values_list("pk", flat=True)[:size])
+
+
+def naive_run(*, now: dt.datetime, ids: list[int]) -> float:
+    """The usual peer code: one record at a time, ``save()`` per change, autocommit; returns seconds."""
+    started = time.perf_counter()
+    run = ExpiryJobRun.objects.create(
+        job_run_id=new_id("job_naive_"), trigger=JobTrigger.CLI, started_at=now, created_at=now, state="running"
+    )
+    for pk in ids:
+        cert = Certification.objects.select_related("mentor", "certification_type").get(pk=pk)
+        if cert.status == CertificationStatus.VALID and cert.expires_at <= now:
+            cert.status = CertificationStatus.EXPIRED
+            cert.updated_at = now
+            cert.save()
+        renewed = Certification.objects.filter(
+            mentor=cert.mentor,
+            certification_type=cert.certification_type,
+            status=CertificationStatus.VALID,
+            expires_at__gt=now,
+            deleted_at__isnull=True,
+        ).exists()
+        if renewed or cert.auto_pause_applied or cert.deleted_at is not None:
+            continue
+        reason = pause_reason(
+            type_code=cert.certification_type.code,
+            status=cert.status,
+            expires_at=cert.expires_at,
+            revoked_at=cert.revoked_at,
+        )
+        mentor = cert.mentor
+        if mentor.status == MentorStatus.ACTIVE:
+            mentor.status, mentor.paused_by, mentor.paused_at = MentorStatus.PAUSED, PausedBy.AUTO, now
+            mentor.pause_reason, mentor.updated_at = reason, now
+            mentor.save()
+        cert.auto_pause_applied, cert.auto_pause_applied_at, cert.updated_at = True, now, now
+        cert.save()
+        AutoPauseLog.objects.create(
+            log_id=new_id("log_"),
+            mentor=mentor,
+            certification=cert,
+            job_run=run,
+            event=LogEvent.AUTO_PAUSE,
+            reason=reason,
+            applied_at=now,
+        )
+    elapsed = time.perf_counter() - started
+    applied = Certification.objects.filter(pk__in=ids, auto_pause_applied=True).count()
+    if applied != len(ids):
+        raise RuntimeError(f"the per-row loop applied {applied} of {len(ids)} sampled records")
+    return elapsed
+
+
+# --- Same results? -------------------------------------------------------------------------------
+
+RESULT_QUERIES = {
+    "cert": f"""SELECT certification_id, status, auto_pause_applied, auto_pause_applied_at, updated_at, deleted_at
+                FROM {CERT}""",
+    "mentor": f"SELECT mentor_id, status, paused_by, paused_at, pause_reason, updated_at FROM {MENTOR}",
+    "log": f"""SELECT m.mentor_id, c.certification_id, j.job_run_id, l.event, l.reason, l.applied_at,
+                      l.log_id ~ '^log_[0-9A-HJKMNP-TV-Z]{{8}}$' AS id_well_formed
+               FROM {LOG} l JOIN {MENTOR} m ON m.id = l.mentor_id JOIN {CERT} c ON c.id = l.certification_id
+               LEFT JOIN {RUN} j ON j.id = l.job_run_id""",
+    "run": f"""SELECT job_run_id, trigger, dry_run, state, mentors_scanned, expired_found, auto_paused,
+                      marked_expired, failures::text FROM {RUN}""",
+}
+
+
+def keep_result() -> None:
+    """Copy what the last contender left (the compared columns only) aside."""
+    for name, query in RESULT_QUERIES.items():
+        _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
+        _execute(f"CREATE UNLOGGED TABLE {RESULT}{name} AS {query}")
+
+
+def compare_results() -> dict[str, int]:
+    """Rows that differ, per table, between the kept result and the current tables (0 everywhere = identical)."""
+    differences = {}
+    for name, query in RESULT_QUERIES.items():
+        (count,) = _execute(
+            f"""SELECT (SELECT count(*) FROM (SELECT * FROM {RESULT}{name} EXCEPT ALL ({query})) a)
+                     + (SELECT count(*) FROM (({query}) EXCEPT ALL SELECT * FROM {RESULT}{name}) b)"""
+        )[0]
+        differences[name] = count
+    return differences
