@@ -64,14 +64,28 @@ def create_with_unique_id(
     raise IdSpaceExhausted(f"no free {prefix} id after {ID_ATTEMPTS} attempts")
 
 
-def fresh_ids(model: type[models.Model], *, field: str, prefix: str, count: int) -> list[str]:
+def fresh_ids(
+    model: type[models.Model],
+    *,
+    field: str,
+    prefix: str,
+    count: int,
+    generate: Callable[[str], str] | None = None,
+) -> list[str]:
     """Return ``count`` distinct new ids not yet used in ``model.field`` (for bulk inserts).
 
-    One query checks the whole set; colliding ids are replaced and re-checked.
+    One query checks each round of candidates; ids that repeat or are taken are
+    replaced in the next round. Gives up after :data:`ID_ATTEMPTS` rounds.
     """
+    make = generate or new_id
     ids: set[str] = set()
-    while len(ids) < count:
-        candidates = {new_id(prefix) for _ in range(count - len(ids))} - ids
+    for _ in range(ID_ATTEMPTS):
+        missing = count - len(ids)
+        if missing <= 0:
+            break
+        candidates = {make(prefix) for _ in range(missing)} - ids
         taken = set(model._default_manager.filter(**{f"{field}__in": candidates}).values_list(field, flat=True))
         ids |= candidates - taken
+    if len(ids) < count:
+        raise IdSpaceExhausted(f"no {count} free {prefix} ids after {ID_ATTEMPTS} rounds")
     return list(ids)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+
+
+def _check_method(request, view) -> None:
+    """A method the view does not serve is a 405 for everyone, before any 401 or 403."""
+    if request.method not in view.allowed_methods:
+        raise MethodNotAllowed(request.method)
 
 
 class ModelPermissionsOrPublicRead(DjangoModelPermissions):
@@ -21,6 +28,7 @@ class ModelPermissionsOrPublicRead(DjangoModelPermissions):
     }
 
     def has_permission(self, request, view) -> bool:
+        _check_method(request, view)
         if request.method in SAFE_METHODS:
             return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
         return super().has_permission(request, view)
@@ -31,6 +39,7 @@ def require_perm(perm: str) -> type[BasePermission]:
 
     class HasPerm(BasePermission):
         def has_permission(self, request, view) -> bool:
+            _check_method(request, view)
             if request.method in SAFE_METHODS:
                 return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
             user = request.user
