@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
 ALIAS_MARKER = "/api/v1/certifications/api/v1/certifications"
 
@@ -16,6 +19,43 @@ def exclude_contract_aliases(endpoints: list, **kwargs) -> list:
             continue
         kept.append((path, path_regex, method, callback))
     return kept
+
+
+PAGINATION_PARAMETERS = frozenset({"page", "limit"})
+
+
+def describe_query_filters(result: dict, **kwargs) -> dict:
+    """Make the documented filters say what the API does.
+
+    An empty filter value (``?status=``) means "no filter", so filter parameters
+    get ``allowEmptyValue``; ``auto_pause_applied`` is the string ``true`` or
+    ``false`` (not a JSON boolean); ``mentor_id`` carries the id pattern that
+    the filter validates.
+    """
+    from certhub.ids import MENTOR_ID_RE
+
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query" or parameter["name"] in PAGINATION_PARAMETERS:
+                    continue
+                parameter["allowEmptyValue"] = True
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "boolean" and schema.get("enum"):
+                    parameter["schema"] = {"type": "string", "enum": ["true", "false"]}
+                if parameter["name"] == "mentor_id" and schema.get("type") == "string":
+                    schema["pattern"] = MENTOR_ID_RE.pattern
+    return result
+
+
+class CertHubAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, told that reads are public while ``API_PUBLIC_READS`` is on."""
+
+    def get_auth(self) -> list:
+        auths = super().get_auth()
+        if self.method in SAFE_METHODS and settings.API_PUBLIC_READS and {} not in auths:
+            auths.append({})
+        return auths
 
 
 class _ErrorBody(serializers.Serializer):
