@@ -31,7 +31,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# A production deployment says so with CERTHUB_ENV=production (DJANGO_ENV=production
+# is read too): DEBUG then defaults to off, and the "Security" block below refuses
+# to start with DEBUG on or without a strong SECRET_KEY.
+CERTHUB_ENV = (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
+IS_PRODUCTION = CERTHUB_ENV == "production"
+DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 
 _DEV_SECRET_KEY = "certhub-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -44,7 +49,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "certhub.apps.CertHubAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "certhub.login_limits.AdminLoginLimitMiddleware",
     "certhub.middleware.ApiErrorMiddleware",
 ]
 
@@ -213,28 +219,78 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the longest run, so a slow job is never redelivered mid-run.
+    # Redis redelivers an unacknowledged message after the visibility timeout. It is
+    # far longer than the hard time limit below, so a run still in progress is never
+    # handed to a second worker (the single-run lock would refuse it anyway).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Late acks are safe only because the expiry job is idempotent.
+# Late acks are safe only because the expiry job is idempotent: a message whose
+# worker died is delivered again, and a second run at any time changes only what
+# the first one left undone.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With late acks a message is redelivered when the broker connection drops, so the
+# worker stops the task it was running instead of letting two copies run.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The job stops cleanly at the soft limit (its committed batches stay; the rest
+# waits for the next run); the hard limit kills a stuck worker process.
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 60
 CELERY_TASK_TIME_LIMIT = 60 * 60 + 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+# Catch-up bound: a daily run that beat missed (beat was down at 01:00) is sent when
+# beat comes back within this many seconds, and skipped after that.
+CELERY_BEAT_CRON_STARTING_DEADLINE = 3 * 60 * 60
 
 # --- The expiry job -----------------------------------------------------------
 EXPIRY_JOB_BATCH_SIZE = int(os.environ.get("EXPIRY_JOB_BATCH_SIZE", "1000"))
 # A run's lock is a lease renewed at every batch; a worker that dies leaves it
 # for at most this long before the next run may take over.
 EXPIRY_JOB_LOCK_TTL_SECONDS = int(os.environ.get("EXPIRY_JOB_LOCK_TTL_SECONDS", "300"))
+
+# --- Security -----------------------------------------------------------------
+# Production (CERTHUB_ENV=production) refuses to start with DEBUG on or without a
+# SECRET_KEY of at least 50 characters. Headers that are safe everywhere are always
+# on. Behind a TLS-terminating proxy (BEHIND_TLS_PROXY=true) the proxy's
+# X-Forwarded-Proto is trusted, plain HTTP is redirected to HTTPS (except the health
+# check), cookies are Secure and HSTS is sent (SECURE_HSTS_SECONDS, default one year;
+# SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_PRELOAD, default true). Failed admin
+# logins are limited by certhub.login_limits (ADMIN_LOGIN_MAX_ATTEMPTS per username
+# and address within ADMIN_LOGIN_LOCKOUT_SECONDS).
+if IS_PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production (CERTHUB_ENV=production): set DEBUG=false.")
+    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("Production needs SECRET_KEY set to a random value of at least 50 characters.")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+ADMIN_LOGIN_MAX_ATTEMPTS = int(os.environ.get("ADMIN_LOGIN_MAX_ATTEMPTS", "5"))
+ADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
+# --- end of Security -------------------------------------------------------------
 
 # --- Logging ------------------------------------------------------------------
 LOGGING = {
