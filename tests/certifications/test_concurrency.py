@@ -1,0 +1,244 @@
+"""The expiry job under concurrency, on real PostgreSQL.
+
+- Several threads (each with its own database connection) trigger the job at once:
+  exactly one applies, the others are refused with ``JobAlreadyRunning``.
+- A real ``manage.py run_expiry_job`` process killed in its k-th batch leaves
+  batches 1..k-1 applied and the rest untouched; its lock frees itself after
+  the lease and the next run finishes the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from certhub.errors import JobAlreadyRunning
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationStatus,
+    ExpiryJobRun,
+    JobLock,
+    JobState,
+    LogEvent,
+    Mentor,
+    MentorStatus,
+)
+from certifications.services import expiry_job_run
+from certifications.services.lapse import LOCK_NAME
+from tests.factories import CertificationFactory, cert_type
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_lapsed(count: int) -> list[Certification]:
+    """``count`` expired records, each held by its own active mentor, in primary-key order."""
+    certs = [
+        CertificationFactory(
+            certification_type=cert_type("peer_mentor_basic"),
+            issued_at=dt.datetime(2023, 3, 1, tzinfo=UTC),
+            expires_at=dt.datetime(2026, 3, 1, tzinfo=UTC),
+            status=CertificationStatus.EXPIRED,
+        )
+        for _ in range(count)
+    ]
+    return sorted(certs, key=lambda cert: cert.pk)
+
+
+def assert_one_pause_log_per_record() -> None:
+    per_record = list(AutoPauseLog.objects.filter(event=LogEvent.AUTO_PAUSE).values_list("certification_id", flat=True))
+    assert len(per_record) == len(set(per_record)), "duplicate auto_pause log rows"
+
+
+def test_concurrent_triggers_apply_exactly_once():
+    threads_count = 6
+    certs = make_lapsed(4)
+    barrier = threading.Barrier(threads_count)
+    results: dict[int, object] = {}
+    done = threading.Semaphore(0)
+
+    def trigger(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = expiry_job_run(now=NOW)
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()  # this thread's own connection
+            done.release()
+
+    # Hold a row lock that step 1 of the job (marking expired) must wait for, so
+    # the run that takes the lock stays in progress while the others try theirs.
+    blocker = CertificationFactory(
+        certification_type=cert_type("peer_mentor_advanced"),
+        issued_at=dt.datetime(2023, 3, 1, tzinfo=UTC),
+        expires_at=dt.datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    threads = [threading.Thread(target=trigger, args=(index,)) for index in range(threads_count)]
+    with transaction.atomic():
+        Certification.objects.select_for_update().get(pk=blocker.pk)
+        for thread in threads:
+            thread.start()
+        for _ in range(threads_count - 1):
+            assert done.acquire(timeout=30), "a trigger neither ran nor was refused"
+        refused = [result for result in results.values() if isinstance(result, JobAlreadyRunning)]
+        assert len(refused) == threads_count - 1, results
+    for thread in threads:
+        thread.join(timeout=30)
+
+    [winner] = [result for result in results.values() if isinstance(result, ExpiryJobRun)]
+    assert winner.state == JobState.SUCCEEDED
+    assert (winner.expired_found, winner.auto_paused, winner.marked_expired) == (5, 5, 1)
+    assert {exc.extra["job_run_id"] for exc in refused} == {winner.job_run_id}
+    assert list(ExpiryJobRun.objects.values_list("job_run_id", flat=True)) == [winner.job_run_id]
+    assert AutoPauseLog.objects.count() == 5
+    assert_one_pause_log_per_record()
+    assert Mentor.objects.filter(status=MentorStatus.PAUSED).count() == 5
+    assert all(Certification.objects.get(pk=cert.pk).auto_pause_applied for cert in certs)
+    assert JobLock.objects.get(name=LOCK_NAME).holder == ""
+
+
+def test_concurrent_api_triggers_get_one_200_and_409s(api_client):
+    from rest_framework.test import APIClient
+
+    make_lapsed(3)
+    token = api_client._credentials["HTTP_AUTHORIZATION"]
+    threads_count = 4
+    barrier = threading.Barrier(threads_count)
+    statuses: list[tuple[int, dict]] = []
+    blocker = CertificationFactory(expires_at=dt.datetime(2026, 3, 1, tzinfo=UTC))
+
+    def trigger() -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        try:
+            barrier.wait(timeout=10)
+            response = client.post("/api/v1/certifications/expiry-job/run")
+            statuses.append((response.status_code, response.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=trigger) for _ in range(threads_count)]
+    with transaction.atomic():
+        Certification.objects.select_for_update().get(pk=blocker.pk)
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(statuses) < threads_count - 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=30)
+
+    codes = sorted(code for code, _ in statuses)
+    assert codes == [200] + [409] * (threads_count - 1), statuses
+    [winner] = [body for code, body in statuses if code == 200]
+    for code, body in statuses:
+        if code == 409:
+            assert body["error"]["code"] == "job_already_running"
+            assert body["error"]["job_run_id"] == winner["job_run_id"]
+    assert winner["auto_paused"] == 4
+    assert AutoPauseLog.objects.count() == 4
+    assert_one_pause_log_per_record()
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    host = settings["HOST"] or "127.0.0.1"
+    port = settings["PORT"] or "5432"
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
+
+
+def test_a_run_killed_in_its_kth_batch_leaves_earlier_batches_applied_and_the_next_run_finishes(tmp_path):
+    batch_size, lease_seconds, k = 2, 4, 2
+    certs = make_lapsed(6)  # three batches of two
+    applied_before_k = certs[: (k - 1) * batch_size]
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CERTHUB_VAR_DIR": str(tmp_path),
+        "EXPIRY_JOB_BATCH_SIZE": str(batch_size),
+        "EXPIRY_JOB_LOCK_TTL_SECONDS": str(lease_seconds),
+        "PGAPPNAME": "certhub-killed-run",
+    }
+    env.pop("REDIS_URL", None)
+    with transaction.atomic():
+        # Batch k cannot lock its first record while this transaction holds it.
+        Certification.objects.select_for_update().get(pk=certs[(k - 1) * batch_size].pk)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_expiry_job"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    waiting = cursor.fetchone()[0]
+                applied = Certification.objects.filter(auto_pause_applied=True).count()
+                if waiting and applied == len(applied_before_k):
+                    break
+                assert process.poll() is None, process.stdout.read().decode()
+                time.sleep(0.05)
+            else:
+                pytest.fail("the run never reached its k-th batch")
+            killed_at = timezone.now()
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.stdout.close()
+    # The killed client's server session may still wait on the row lock; end it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'certhub-killed-run'"
+        )
+
+    killed = ExpiryJobRun.objects.get()
+    assert killed.state == JobState.RUNNING  # it never got to record its end
+    flagged = set(Certification.objects.filter(auto_pause_applied=True).values_list("pk", flat=True))
+    assert flagged == {cert.pk for cert in applied_before_k}
+    assert set(AutoPauseLog.objects.values_list("certification_id", "job_run_id")) == {
+        (cert.pk, killed.pk) for cert in applied_before_k
+    }
+    assert set(Mentor.objects.filter(status=MentorStatus.PAUSED).values_list("pk", flat=True)) == {
+        cert.mentor_id for cert in applied_before_k
+    }
+
+    # The dead run's lease is bounded: it ends at most lease_seconds after the kill.
+    lock = JobLock.objects.get(name=LOCK_NAME)
+    assert lock.holder == killed.job_run_id
+    assert lock.lease_until <= killed_at + dt.timedelta(seconds=lease_seconds)
+    if lock.lease_until > timezone.now() + dt.timedelta(seconds=1):
+        with pytest.raises(JobAlreadyRunning):
+            expiry_job_run(now=timezone.now())
+    while timezone.now() <= lock.lease_until:
+        time.sleep(0.1)
+
+    run = expiry_job_run(now=timezone.now())
+    assert run.state == JobState.SUCCEEDED
+    assert (run.expired_found, run.auto_paused, run.failures) == (4, 4, [])
+    assert Certification.objects.filter(auto_pause_applied=True).count() == 6
+    assert AutoPauseLog.objects.count() == 6
+    assert_one_pause_log_per_record()
+    killed.refresh_from_db()
+    assert killed.state == JobState.FAILED and "stopped" in killed.error
+    assert JobLock.objects.get(name=LOCK_NAME).holder == ""
