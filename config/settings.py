@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "certhub.api.schema.describe_query_filters",
+        "certhub.api.schema.document_common_errors",
     ],
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -58,28 +59,39 @@ class CertHubAutoSchema(AutoSchema):
         return auths
 
 
-class _ErrorBody(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer):
+    """The ``error`` object: a stable ``code``, a readable ``message``, and per-field messages."""
+
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per input field (validation_error only).",
+    )
+    certification_id = serializers.CharField(
+        required=False, help_text="The existing record a duplicate collides with (conflict only)."
+    )
+    job_run_id = serializers.CharField(required=False, help_text="The run holding the lock (job_already_running only).")
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):
     """``{"error": {"code", "message", "fields"?}}``"""
 
-    error = _ErrorBody()
+    error = ErrorBodySerializer()
 
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input (validation_error, parse_error)",
-    401: "No or invalid credentials (not_authenticated)",
+    401: "No credentials (not_authenticated) or a bad token (authentication_failed)",
     403: "Not allowed (permission_denied)",
     404: "Not found (not_found)",
     405: "Method not allowed (method_not_allowed)",
     409: "Conflict (conflict, job_already_running, idempotency_key_in_progress)",
-    415: "Unsupported media type",
+    415: "The body is not JSON (unsupported_media_type)",
     422: "Idempotency-Key already used for a different request (idempotency_key_reused)",
     429: "Too many requests (throttled)",
+    500: "A server error (server_error); details are logged, never returned",
     503: "A dependency is unavailable (service_unavailable)",
 }
 
@@ -88,3 +100,36 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Schema entries for the error envelope at the given statuses (429 always included)."""
     wanted = sorted({*statuses, 429})
     return {code: OpenApiResponse(ErrorEnvelopeSerializer, description=ERROR_DESCRIPTIONS[code]) for code in wanted}
+
+
+def _error_entry(status: int) -> dict:
+    return {
+        "description": ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+    }
+
+
+def document_common_errors(result: dict, **kwargs) -> dict:
+    """Add the errors every operation can answer: 500 everywhere, and 400/415 wherever a body is read."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            wanted = [500]
+            if "requestBody" in operation:
+                wanted += [400, 415]
+            for status in wanted:
+                responses.setdefault(str(status), _error_entry(status))
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """Request bodies of :class:`~certhub.api.serializers.StrictSerializer` refuse unknown fields."""
+
+    target_class = "certhub.api.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema

@@ -14,20 +14,41 @@ from certifications.models import (
     mentor_id_validator,
 )
 
+TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
+
 
 class CertificationFilter(django_filters.FilterSet):
     """Filters of ``GET /api/v1/certifications``. ``*_after`` is inclusive, ``*_before`` exclusive."""
 
-    mentor_id = django_filters.CharFilter(field_name="mentor__mentor_id", validators=[mentor_id_validator])
+    mentor_id = django_filters.CharFilter(
+        field_name="mentor__mentor_id",
+        validators=[mentor_id_validator],
+        help_text="One mentor, e.g. mntr_01HX4V2K8P.",
+    )
     certification_type = django_filters.ModelChoiceFilter(
-        field_name="certification_type", to_field_name="code", queryset=CertificationType.objects.all()
+        field_name="certification_type",
+        to_field_name="code",
+        queryset=CertificationType.objects.all(),
+        help_text="A certification type code, e.g. peer_mentor_basic; an unknown code is a 400.",
     )
     status = ChoiceInFilter(choices=CertificationStatus.choices, help_text="Comma-separated, e.g. valid,expired.")
-    auto_pause_applied = StrictBooleanFilter()
-    expires_before = TimestampFilter(field_name="expires_at", lookup_expr="lt")
-    expires_after = TimestampFilter(field_name="expires_at", lookup_expr="gte")
-    issued_before = TimestampFilter(field_name="issued_at", lookup_expr="lt")
-    issued_after = TimestampFilter(field_name="issued_at", lookup_expr="gte")
+    auto_pause_applied = StrictBooleanFilter(help_text="true or false.")
+    expires_before = TimestampFilter(
+        field_name="expires_at",
+        lookup_expr="lt",
+        help_text="expires_at earlier than this (exclusive); " + TIMESTAMP_HELP,
+    )
+    expires_after = TimestampFilter(
+        field_name="expires_at",
+        lookup_expr="gte",
+        help_text="expires_at at or after this (inclusive); " + TIMESTAMP_HELP,
+    )
+    issued_before = TimestampFilter(
+        field_name="issued_at", lookup_expr="lt", help_text="issued_at earlier than this (exclusive); " + TIMESTAMP_HELP
+    )
+    issued_after = TimestampFilter(
+        field_name="issued_at", lookup_expr="gte", help_text="issued_at at or after this (inclusive); " + TIMESTAMP_HELP
+    )
     ordering = TieBreakOrderingFilter(
         fields=("issued_at", "expires_at", "created_at", "updated_at"),
         tie_break="certification_id",

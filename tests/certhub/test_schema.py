@@ -1,0 +1,266 @@
+"""The OpenAPI schema and Swagger UI: valid OpenAPI 3, free of aliases, true to the real bodies.
+
+Real responses of every certification endpoint, errors included, are validated
+against the schema's own description of them, with undocumented keys refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from drf_spectacular.validation import validate_schema
+from rest_framework.throttling import SimpleRateThrottle
+
+from tests.certifications.api_helpers import BASE, utc
+from tests.factories import CertificationFactory
+
+pytestmark = pytest.mark.django_db
+
+CANONICAL_PATHS = {
+    "/api/v1/certifications": {"get", "post"},
+    "/api/v1/certifications/{certification_id}": {"get", "put", "patch", "delete"},
+    "/api/v1/certifications/expiry-job/run": {"post"},
+    "/api/v1/certifications/expiry-job/logs": {"get"},
+    "/api/v1/certifications/expiry-job/runs": {"get"},
+    "/api/v1/certifications/expiry-job/runs/{job_run_id}": {"get"},
+}
+BODY = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-01-01"}
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+# --- The document -------------------------------------------------------------------
+
+
+def test_schema_is_served_as_yaml_and_json_alike(client, schema):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content) == schema
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "CertHub API"
+
+
+def test_schema_validates_as_openapi_3(schema):
+    validate_schema(schema)  # raises on any violation of the OpenAPI 3 meta-schema
+
+
+def test_spectacular_validate_with_fail_on_warn_passes(tmp_path, capsys):
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    assert "Warning" not in capsys.readouterr().err
+    assert yaml.safe_load(target.read_text())["paths"].keys() == CANONICAL_PATHS.keys()
+
+
+def test_schema_lists_each_canonical_route_once(schema):
+    assert {path: set(operations) for path, operations in schema["paths"].items()} == CANONICAL_PATHS
+
+
+def test_aliases_and_trailing_slash_twins_stay_out_of_the_schema(schema):
+    for path in schema["paths"]:
+        assert not path.endswith("/")
+        assert path.count("/api/v1/certifications") == 1
+
+
+def test_every_operation_has_a_summary_and_unique_id(schema):
+    ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    assert all(op.get("summary") for ops in schema["paths"].values() for op in ops.values())
+
+
+def _component(schema: dict, ref_holder: dict) -> dict:
+    ref = ref_holder["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_request_bodies_are_the_accepted_fields(schema):
+    certs = schema["paths"]["/api/v1/certifications"]
+    detail = schema["paths"]["/api/v1/certifications/{certification_id}"]
+    create = _component(schema, certs["post"]["requestBody"]["content"]["application/json"]["schema"])
+    put = _component(schema, detail["put"]["requestBody"]["content"]["application/json"]["schema"])
+    patch = _component(schema, detail["patch"]["requestBody"]["content"]["application/json"]["schema"])
+
+    assert set(create["properties"]) == {"mentor_id", "certification_type", "issued_at", "expires_at"}
+    assert set(create["required"]) == {"mentor_id", "certification_type", "issued_at"}
+    assert create["properties"]["mentor_id"]["pattern"] == "^mntr_[0-9A-TV-Z]{8,26}$"
+    for body in (put, patch):
+        assert set(body["properties"]) == {
+            "issued_at",
+            "expires_at",
+            "status",
+            "certification_type",
+            "revocation_reason",
+        }
+        assert not body.get("required")
+    for body in (create, put, patch):
+        assert body["additionalProperties"] is False  # unknown fields are refused
+
+
+def test_list_parameters_are_every_filter_and_the_pagination(schema):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/certifications"]["get"]["parameters"]}
+
+    assert set(parameters) == {
+        "page",
+        "limit",
+        "mentor_id",
+        "certification_type",
+        "status",
+        "auto_pause_applied",
+        "expires_before",
+        "expires_after",
+        "issued_before",
+        "issued_after",
+        "ordering",
+    }
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    assert set(parameters["status"]["schema"]["items"]["enum"]) == {"valid", "expired", "revoked"}
+    assert set(parameters["ordering"]["schema"]["items"]["enum"]) == {
+        f"{sign}{field}" for sign in ("", "-") for field in ("issued_at", "expires_at", "created_at", "updated_at")
+    }
+    for name in ("expires_before", "expires_after", "issued_before", "issued_after"):
+        assert parameters[name]["schema"]["format"] == "date-time"
+        assert parameters[name].get("description")
+
+
+def test_every_error_status_is_the_envelope(schema):
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            errors = {code for code in responses if code.startswith(("4", "5"))}
+            assert {"429", "500"} <= errors
+            if "requestBody" in operation:
+                assert {"400", "415"} <= errors
+            for code in errors:
+                assert responses[code]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorEnvelope"
+                }
+
+
+# --- Real bodies against the schema -------------------------------------------------
+
+
+def _json_schema(openapi: dict) -> dict:
+    """OpenAPI 3.0 schemas as strict JSON Schema: ``nullable`` becomes a null type, and
+    objects with declared properties refuse undeclared keys."""
+    doc = copy.deepcopy(openapi)
+
+    def convert(node):
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: convert(value) for key, value in node.items()}
+        if node.get("type") == "object" and "properties" in node:
+            node.setdefault("additionalProperties", False)
+        if node.pop("nullable", False):
+            if "type" in node:
+                node["type"] = [node["type"], "null"]
+                if "enum" in node:
+                    node["enum"] = [*node["enum"], None]
+            else:
+                node = {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    return convert(doc)
+
+
+def _check(schema: dict, template: str, method: str, response) -> None:
+    """Validate ``response`` against what the schema documents for it."""
+    documented = schema["paths"][template][method]["responses"]
+    status = str(response.status_code)
+    assert status in documented, f"{method.upper()} {template} does not document {status}"
+    body_schema = documented[status]["content"]["application/json"]["schema"]
+    strict = _json_schema(schema)
+    jsonschema.Draft202012Validator({**body_schema, "components": strict["components"]}).validate(response.json())
+
+
+@pytest.fixture
+def seeded():
+    return CertificationFactory(
+        certification_id="cert_0000000A",
+        status="revoked",
+        revoked_at=utc(2026, 1, 1),
+        revocation_reason="Audit",
+    )
+
+
+def test_success_bodies_match_the_schema(schema, api_client, anon_client, seeded):
+    one = f"{BASE}/cert_0000000A"
+    detail = "/api/v1/certifications/{certification_id}"
+
+    _check(schema, "/api/v1/certifications", "get", anon_client.get(BASE))
+    _check(schema, detail, "get", anon_client.get(one))
+    created = api_client.post(BASE, BODY, format="json")
+    _check(schema, "/api/v1/certifications", "post", created)
+    _check(schema, detail, "put", api_client.put(one, {"status": "valid"}, format="json"))
+    _check(schema, detail, "patch", api_client.patch(one, {"expires_at": "2020-01-01T00:00:00Z"}, format="json"))
+    _check(schema, detail, "delete", api_client.delete(one))
+    assert created.status_code == 201
+
+
+def test_error_bodies_match_the_schema(schema, api_client, anon_client, reader_client, seeded, monkeypatch):
+    listing, detail = "/api/v1/certifications", "/api/v1/certifications/{certification_id}"
+    one = f"{BASE}/cert_0000000A"
+    api_client.post(BASE, BODY, format="json")
+
+    cases = [
+        (listing, "get", anon_client.get(BASE, {"limit": 0})),  # 400 with fields
+        (listing, "post", api_client.generic("POST", BASE, "{", content_type="application/json")),  # 400 parse
+        (listing, "post", anon_client.post(BASE, BODY, format="json")),  # 401
+        (listing, "post", reader_client.post(BASE, BODY, format="json")),  # 403
+        (listing, "post", api_client.post(BASE, BODY, format="json")),  # 409 with certification_id
+        (listing, "post", api_client.generic("POST", BASE, "x", content_type="text/plain")),  # 415
+        (detail, "get", anon_client.get(f"{BASE}/cert_ZZZZZZZZ")),  # 404
+        (detail, "put", api_client.put(one, {"status": "bogus", "colour": 1}, format="json")),  # 400
+    ]
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1/min", "user": "1/min"})
+    anon_client.get(BASE)
+    cases.append((listing, "get", anon_client.get(BASE)))  # 429
+
+    assert [response.status_code for *_, response in cases] == [400, 400, 401, 403, 409, 415, 404, 400, 429]
+    for template, method, response in cases:
+        _check(schema, template, method, response)
+
+
+# --- Swagger UI ---------------------------------------------------------------------
+
+
+def test_swagger_ui_is_served_from_local_static_files(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "SwaggerUIBundle" in html
+    assert 'url: "/api/schema/"' in html
+    assert not re.search(r"https?://", html), "the page must not load anything from another host"
+    for banned in ("cdn", "unpkg", "jsdelivr", "cdnjs"):
+        assert banned not in html.lower()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert {asset.rsplit("/", 1)[1] for asset in assets} >= {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+    }
+    for asset in assets:
+        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
+
+
+def test_schema_json_is_plain_json(client):
+    response = client.get("/api/schema/?format=json")
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert json.loads(response.content)["paths"]
