@@ -6,12 +6,10 @@ The clock is frozen at 2026-03-26T01:00:00Z, when the daily run happens.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
-from kombu import Connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -29,8 +27,8 @@ from certifications.models import (
 )
 from certifications.services import certification_renew, expiry_job_run
 from certifications.services.lapse import LOCK_NAME
-from config.celery import app as celery_app
 from tests.certifications.api_helpers import UTC_SECOND_RE, assert_error, unchanged
+from tests.certifications.broker_helpers import celery_broker, queued_messages
 from tests.factories import CertificationFactory, MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
@@ -60,42 +58,11 @@ def clock():
         yield traveller
 
 
-@contextmanager
-def celery_broker(url: str):
-    """Point the Celery app's producers at ``url`` for the block (a real kombu transport)."""
-    saved = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = url, {}
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def memory_broker():
     """kombu's in-memory transport, so the queued message can be read back."""
     with celery_broker("memory://"):
         yield
-
-
-def queued_messages() -> list:
-    """Drain the default queue of the in-memory broker."""
-    bodies = []
-    with Connection("memory://") as conn:
-        queue = conn.SimpleQueue("celery")
-        while True:
-            try:
-                message = queue.get(block=False)
-            except queue.Empty:
-                break
-            bodies.append((message.headers, message.decode()))
-            message.ack()
-        queue.close()
-    return bodies
 
 
 @pytest.fixture
