@@ -21,7 +21,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from certhub.errors import DomainError, JobAlreadyRunning
 from certifications import services
@@ -52,6 +53,23 @@ def _admin_link(obj, label: str | None = None) -> str:
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label if label is not None else str(obj))
+
+
+def _mentor_cell(mentor: Mentor) -> str:
+    """The mentor's name linked to their page, with the id beneath."""
+    url = reverse("admin:certifications_mentor_change", args=[mentor.pk])
+    if not mentor.name:
+        return format_html('<a href="{}">{}</a>', url, mentor.mentor_id)
+    return format_html('<a href="{}">{}</a><br><span class="ch-note">{}</span>', url, mentor.name, mentor.mentor_id)
+
+
+def _day(value: dt.datetime | None, *, time: bool = False) -> str:
+    """A compact UTC date (and time) that does not wrap."""
+    if value is None:
+        return "-"
+    return format_html(
+        '<span class="ch-nowrap">{}</span>', f"{value.astimezone(dt.UTC):%Y-%m-%d{' %H:%M' if time else ''}}"
+    )
 
 
 def _add_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -358,23 +376,20 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="mentor", ordering="mentor__mentor_id")
     def mentor_link(self, obj: Certification) -> str:
-        mentor = obj.mentor
-        url = reverse("admin:certifications_mentor_change", args=[mentor.pk])
-        if not mentor.name:
-            return format_html('<a href="{}">{}</a>', url, mentor.mentor_id)
-        return format_html('<a href="{}">{}</a><br><span class="ch-note">{}</span>', url, mentor.name, mentor.mentor_id)
+        return _mentor_cell(obj.mentor)
 
     @admin.display(description="type", ordering="certification_type__code")
     def type_code(self, obj: Certification) -> str:
-        return obj.certification_type.code
+        # Let long codes wrap after their underscores.
+        return mark_safe("_<wbr>".join(escape(part) for part in obj.certification_type.code.split("_")))
 
     @admin.display(description="issued", ordering="issued_at")
     def issued(self, obj: Certification) -> str:
-        return format_html('<span class="ch-nowrap">{}</span>', f"{obj.issued_at.astimezone(dt.UTC):%Y-%m-%d}")
+        return _day(obj.issued_at)
 
     @admin.display(description="expires", ordering="expires_at")
     def expires(self, obj: Certification) -> str:
-        return format_html('<span class="ch-nowrap">{}</span>', f"{obj.expires_at.astimezone(dt.UTC):%Y-%m-%d}")
+        return _day(obj.expires_at)
 
     @admin.display(description="auto-paused", boolean=True, ordering="auto_pause_applied")
     def auto_paused(self, obj: Certification) -> bool:
@@ -702,8 +717,7 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "trigger",
         "dry_run",
         "requested_by",
-        "started_at",
-        "completed_at",
+        "started",
         "mentors_scanned",
         "expired_found",
         "auto_paused",
@@ -732,6 +746,10 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "log_entries",
     ]
     readonly_fields = fields
+
+    @admin.display(description="started (UTC)", ordering="started_at")
+    def started(self, obj: ExpiryJobRun) -> str:
+        return _day(obj.started_at, time=True)
 
     @admin.display(description="failures")
     def failure_count(self, obj: ExpiryJobRun) -> int:
@@ -817,7 +835,7 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
 class AutoPauseLogAdmin(ReadOnlyAdmin):
     """The append-only auto-pause log: read-only for everyone, superusers included."""
 
-    list_display = ["log_id", "applied_at", "event", "mentor_link", "certification_link", "job_run_link", "reason"]
+    list_display = ["log_id", "applied", "event", "mentor_link", "certification_link", "job_run_link", "reason"]
     list_select_related = ["mentor", "certification", "job_run"]
     list_filter = ["event", ("job_run", admin.RelatedOnlyFieldListFilter), ("applied_at", admin.DateFieldListFilter)]
     search_fields = ["mentor__mentor_id", "mentor__name", "mentor__email", "certification__certification_id"]
@@ -827,9 +845,13 @@ class AutoPauseLogAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     list_per_page = 100
 
+    @admin.display(description="applied at (UTC)", ordering="applied_at")
+    def applied(self, obj: AutoPauseLog) -> str:
+        return _day(obj.applied_at, time=True)
+
     @admin.display(description="mentor", ordering="mentor__mentor_id")
     def mentor_link(self, obj: AutoPauseLog) -> str:
-        return _admin_link(obj.mentor)
+        return _mentor_cell(obj.mentor)
 
     @admin.display(description="certification", ordering="certification__certification_id")
     def certification_link(self, obj: AutoPauseLog) -> str:
