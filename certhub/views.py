@@ -32,6 +32,12 @@ def _broker_ok() -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
+def _broker_transport() -> str:
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_URL.split("://", 1)[0]
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report database and broker health; 503 when either is down."""
     db_ok, db_detail = _database_ok()
@@ -40,6 +46,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body = {
         "status": "ok" if healthy else "unavailable",
         "checks": {"database": db_detail, "broker": broker_detail},
+        # Which Celery transport this process sends to: "filesystem" (embedded default) or "redis".
+        "broker": _broker_transport(),
     }
     return JsonResponse(body, status=200 if healthy else 503)
 

@@ -9,6 +9,7 @@ def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["broker"] in {"filesystem", "redis"}
 
 
 def test_empty_list_uses_the_envelope(anon_client):
