@@ -569,9 +569,15 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Restore selected deleted certifications", permissions=["delete"])
     def restore(self, request, queryset):
+        deleted = queryset.filter(deleted_at__isnull=False)
+        if not deleted.exists():
+            self.message_user(
+                request, "None of the selected records is deleted; the 'Deleted' filter lists those.", messages.WARNING
+            )
+            return
         self._each(
             request,
-            queryset.filter(deleted_at__isnull=False),
+            deleted,
             lambda cert, now: services.certification_restore(certification=cert, now=now),
             done="Restored",
         )

@@ -185,6 +185,15 @@ def test_dashboard_counts_what_a_coordinator_checks_first(coordinator_client):
     assert lapsed.pk and auto.pk and due.pk
 
 
+def test_dashboard_says_when_nothing_expires_within_a_year(viewer_client):
+    _cert(days=500)
+    response = viewer_client.get("/admin/")
+    assert [bar.count for bar in response.context["dashboard"].months] == [0] * 12
+    html = response.content.decode()
+    assert "No valid certification expires in the next 12 months." in html
+    assert RUN_PAGE not in html  # no run permission, no link to the run page
+
+
 def test_dashboard_hidden_from_staff_who_cannot_view_certifications(client):
     client.force_login(_staff("helpdesk"))
     response = client.get("/admin/")
@@ -429,6 +438,12 @@ def test_soft_delete_and_restore_match_the_api(coordinator_client, api_client):
     via_admin.refresh_from_db()
     assert via_admin.deleted_at is None
     assert "Restored 1 certification." in _messages(response)
+
+
+def test_restore_of_live_records_explains_where_deleted_ones_are(coordinator_client):
+    live = _cert(days=100)
+    response = _act(coordinator_client, CERTS, "restore", [live])
+    assert "None of the selected records is deleted; the 'Deleted' filter lists those." in _messages(response)
 
 
 def test_restore_refused_when_a_live_record_takes_its_place(coordinator_client):
