@@ -224,7 +224,14 @@ else:
     # Redis redelivers an unacknowledged message after the visibility timeout. It is
     # far longer than the hard time limit below, so a run still in progress is never
     # handed to a second worker (the single-run lock would refuse it anyway).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
+    # The socket timeouts keep a broker that accepts connections but never answers
+    # from hanging a web request: the async trigger answers 503 within seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 4 * 60 * 60,
+        "socket_connect_timeout": float(os.environ.get("CELERY_BROKER_SOCKET_TIMEOUT", "3")),
+        "socket_timeout": float(os.environ.get("CELERY_BROKER_SOCKET_TIMEOUT", "3")),
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_SOCKET_TIMEOUT", "3"))
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -167,7 +167,7 @@ def test_job_run_retry_returns_the_same_run_and_pauses_nobody_twice(api_client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_duplicates_with_the_same_key_execute_once(writer):
     """Eight threads send the same keyed create at once: one 201 executes, the rest replay or wait."""
     from rest_framework.authtoken.models import Token
