@@ -129,8 +129,23 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, threads: int = 1, log_pat
             process.wait()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_no_redirect_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def http(
-    method: str, url: str, *, body: object = None, token: str | None = None, headers: dict | None = None, timeout=30
+    method: str,
+    url: str,
+    *,
+    body: object = None,
+    token: str | None = None,
+    headers: dict | None = None,
+    timeout: float = 30,
+    follow: bool = True,
 ):
     """One HTTP request; returns ``(status, headers, parsed JSON or text)``."""
     data = json.dumps(body).encode() if body is not None else None
@@ -142,7 +157,8 @@ def http(
     for key, value in (headers or {}).items():
         request.add_header(key, value)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        opener = urllib.request.urlopen if follow else _no_redirect_opener.open
+        with opener(request, timeout=timeout) as response:
             status, response_headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         status, response_headers, raw = error.code, dict(error.headers), error.read()

@@ -35,7 +35,7 @@ from certifications.models import (
 from certifications.services import expiry_job_run
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from tests.factories import CertificationFactory, cert_type
-from tests.hardening.servers import PYTHON, ROOT, base_env, create_token, free_port, gunicorn, http, manage
+from tests.hardening.servers import PYTHON, ROOT, base_env, create_token, free_port, gunicorn, http
 from tests.hardening.servers import test_database_url as database_url
 
 CERTS = "/api/v1/certifications"
@@ -49,15 +49,6 @@ def assert_json_503(status: int, body: object) -> None:
     assert body["error"]["code"] == "service_unavailable"
     for marker in LEAKS:
         assert marker not in str(body)
-
-
-@pytest.fixture
-def sqlite_env(tmp_path):
-    """An environment on a fresh, migrated embedded SQLite database in a temporary var dir."""
-    env = base_env(CERTHUB_VAR_DIR=str(tmp_path / "var"))
-    done = manage("migrate", "--noinput", env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return env
 
 
 # --- The database goes away ---------------------------------------------------------
