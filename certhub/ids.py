@@ -28,7 +28,10 @@ class IdSpaceExhausted(RuntimeError):
 
 def random_token(length: int = 8) -> str:
     """Return ``length`` random characters of the Crockford base32 alphabet."""
-    return "".join(secrets.choice(CROCKFORD_ALPHABET) for _ in range(length))
+    # One draw of 5 bits per character (the alphabet has 32 symbols): a tenth
+    # of the cost of a secrets.choice per character, which counts in bulk.
+    bits = secrets.randbits(5 * length)
+    return "".join([CROCKFORD_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length)])
 
 
 def new_id(prefix: str, length: int = 8) -> str:

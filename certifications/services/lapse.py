@@ -9,14 +9,16 @@ auto-pause is not applied yet (``Certification.objects.due``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Case, CharField, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
@@ -289,6 +291,20 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 ITEM_ERRORS = (DatabaseError, ValueError, TypeError, LookupError)
 
 
+def _reason_by_mentor(mentor_reason: dict[int, str]):
+    """Each mentor's ``pause_reason`` as one SQL expression for the batch's mentor UPDATE.
+
+    On PostgreSQL, one jsonb parameter looked up by the row's id: a CASE with
+    one WHEN per mentor costs Django about 0.2 ms per mentor to build, which
+    was most of a 1,000-record batch's time. Elsewhere, that CASE.
+    """
+    if connection.vendor == "postgresql":
+        reasons = json.dumps({str(pk): reason for pk, reason in mentor_reason.items()})
+        column = f'"{Mentor._meta.db_table}"."id"'
+        return RawSQL(f"(%s::jsonb ->> {column}::text)", [reasons], output_field=CharField())
+    return Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items()))
+
+
 def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, holder: str) -> int:
     """Apply auto-pause to one batch of due certifications in one transaction; return mentors paused.
 
@@ -350,7 +366,7 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
                 paused_by=PausedBy.AUTO,
                 paused_at=now,
                 updated_at=now,
-                pause_reason=Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items())),
+                pause_reason=_reason_by_mentor(mentor_reason),
             )
         log_ids = fresh_ids(AutoPauseLog, field="log_id", prefix="log_", count=len(rows))
         AutoPauseLog.objects.bulk_create(
