@@ -5,9 +5,9 @@
   ``INSERT ... SELECT`` + ``VACUUM ANALYZE``) before each contender, so each
   starts from the same rows and freshly vacuumed tables.
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
-  statement: the job's step 1, then one statement of data-modifying CTEs that
-  computes the due set once and pauses mentors, flags records and appends log
-  rows from it; the run record gets the same counters.
+  pass, in one transaction: the job's step 1, the due set computed once, then
+  one statement of data-modifying CTEs that pauses mentors, flags records and
+  appends log rows from it; the run record gets the same counters.
 - ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
 - ``keep_result``/``compare_results`` check that two contenders left the same rows.
 """
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from certhub.ids import CROCKFORD_ALPHABET, new_id
-from certifications.bench.seed import DOMAIN_MODELS
+from certifications.bench.seed import DOMAIN_MODELS, deferred_indexes
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -73,9 +73,12 @@ def restore() -> None:
     tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
     with transaction.atomic():
         _execute(f"TRUNCATE {tables}")
+        with deferred_indexes(LOAD_ORDER):
+            for model in LOAD_ORDER:
+                table = model._meta.db_table
+                _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")
         for model in LOAD_ORDER:
             table = model._meta.db_table
-            _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")
             if model is not JobLock:
                 _execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -98,7 +101,7 @@ def drop_work_tables() -> None:
         _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
 
 
-# --- (a) the real job, in a process of its own --------------------------------------------
+# --- (a) and (b), each in a process of its own --------------------------------------------
 
 
 def _database_url() -> str:
@@ -111,12 +114,12 @@ def _database_url() -> str:
     return f"postgres://{auth}{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
-def job_run_in_subprocess(*, now: dt.datetime) -> dict:
-    """Run ``expiry_job_run`` in a fresh process on this database; its timing, peak RSS and counters."""
+def run_in_subprocess(*, now: dt.datetime, contender: str) -> dict:
+    """Run the ``job`` or the ``floor`` in a fresh process on this database; its timing, peak RSS and counters."""
     env = {**os.environ, "DATABASE_URL": _database_url(), "LOG_LEVEL": "WARNING"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     done = subprocess.run(
-        [sys.executable, "-m", "certifications.bench.run_job", "--now", now.isoformat()],
+        [sys.executable, "-m", "certifications.bench.run_job", "--now", now.isoformat(), "--contender", contender],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -125,7 +128,7 @@ def job_run_in_subprocess(*, now: dt.datetime) -> dict:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"the expiry job process failed:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"the {contender} process failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -139,38 +142,43 @@ def _random_log_id_sql(bits: str) -> str:
     return "'log_' || " + " || ".join(parts)
 
 
-FLOOR_SQL = f"""
-WITH due AS MATERIALIZED (
-    SELECT c.id, c.mentor_id,
-           'Certification ' || t.code || CASE
-               WHEN c.status = 'revoked' AND c.revoked_at IS NOT NULL
-               THEN ' revoked on ' || to_char(c.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-               ELSE ' expired on ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-           END AS reason
-    FROM {CERT} c JOIN {CTYPE} t ON t.id = c.certification_type_id
-    WHERE c.deleted_at IS NULL AND c.auto_pause_applied = false
-      AND (c.status = 'revoked' OR c.expires_at <= %(now)s)
-      AND NOT EXISTS (
-          SELECT 1 FROM {CERT} r
-          WHERE r.mentor_id = c.mentor_id AND r.certification_type_id = c.certification_type_id
-            AND r.status = 'valid' AND r.expires_at > %(now)s AND r.deleted_at IS NULL)
-),
-paused AS (
+# The due set is computed once into a temporary table and analyzed, so that the
+# planner knows it holds thousands of rows, not a guessed hundred thousand, and
+# joins it to the big tables by index.
+FLOOR_DUE_SQL = f"""
+CREATE TEMPORARY TABLE bench_due ON COMMIT DROP AS
+SELECT c.id, c.mentor_id,
+       'Certification ' || t.code || CASE
+           WHEN c.status = 'revoked' AND c.revoked_at IS NOT NULL
+           THEN ' revoked on ' || to_char(c.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+           ELSE ' expired on ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+       END AS reason
+FROM {CERT} c JOIN {CTYPE} t ON t.id = c.certification_type_id
+WHERE c.deleted_at IS NULL AND c.auto_pause_applied = false
+  AND (c.status = 'revoked' OR c.expires_at <= %(now)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM {CERT} r
+      WHERE r.mentor_id = c.mentor_id AND r.certification_type_id = c.certification_type_id
+        AND r.status = 'valid' AND r.expires_at > %(now)s AND r.deleted_at IS NULL)
+"""
+
+FLOOR_APPLY_SQL = f"""
+WITH paused AS (
     UPDATE {MENTOR} m
     SET status = 'paused', paused_by = 'auto', paused_at = %(now)s, updated_at = %(now)s, pause_reason = first.reason
-    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM due ORDER BY mentor_id, id) first
+    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM bench_due ORDER BY mentor_id, id) first
     WHERE m.id = first.mentor_id AND m.status = 'active'
     RETURNING m.id
 ),
 flagged AS (
     UPDATE {CERT} c SET auto_pause_applied = true, auto_pause_applied_at = %(now)s, updated_at = %(now)s
-    FROM due WHERE c.id = due.id
+    FROM bench_due due WHERE c.id = due.id
     RETURNING c.id
 ),
 logged AS (
     INSERT INTO {LOG} (log_id, mentor_id, certification_id, job_run_id, event, reason, applied_at)
     SELECT {_random_log_id_sql("r.bits")}, r.mentor_id, r.id, %(run)s, 'auto_pause', r.reason, %(now)s
-    FROM (SELECT due.*, (random() * 1099511627775)::bigint AS bits FROM due ORDER BY id) r
+    FROM (SELECT due.*, (random() * 1099511627775)::bigint AS bits FROM bench_due due ORDER BY id) r
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged)
@@ -187,18 +195,30 @@ class FloorResult:
 
 
 def floor_run(*, now: dt.datetime) -> FloorResult:
-    """The job's changes as set-based SQL in one transaction, with its run record; timed."""
+    """The job's changes as set-based SQL in one transaction, with its run record; timed.
+
+    Statements: create the run, mark reaching expiry, compute the due set
+    (and analyze it), then one statement pausing mentors, flagging records and
+    appending log rows, count the mentors scanned, record the counters. JIT
+    compilation is off (it costs more than it saves on statements this short)
+    and random page reads are costed as on an SSD, so that the few thousand due
+    rows are joined to the big tables by index rather than by scanning them.
+    """
     started = time.perf_counter()
     with transaction.atomic():
         run = expiry_run_create(now=now, dry_run=False, trigger=JobTrigger.CLI, state="running")
         with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
             cursor.execute(
                 f"UPDATE {CERT} SET status = 'expired', updated_at = %(now)s "
                 "WHERE status = 'valid' AND expires_at <= %(now)s AND deleted_at IS NULL",
                 {"now": now},
             )
             marked = cursor.rowcount
-            cursor.execute(FLOOR_SQL, {"now": now, "run": run.pk})
+            cursor.execute(FLOOR_DUE_SQL, {"now": now})
+            cursor.execute("ANALYZE bench_due")
+            cursor.execute(FLOOR_APPLY_SQL, {"now": now, "run": run.pk})
             flagged, paused, logged = cursor.fetchone()
             cursor.execute(f"SELECT count(DISTINCT mentor_id) FROM {CERT} WHERE deleted_at IS NULL")
             (scanned,) = cursor.fetchone()

@@ -1,11 +1,14 @@
-"""Run the real expiry job once in a fresh process and print its timing and peak memory as one JSON line.
+"""Run one contender once in a fresh process and print its timing and peak memory as one JSON line.
 
-``python -m certifications.bench.run_job --now 2026-03-26T01:00:00Z``
+``python -m certifications.bench.run_job --now 2026-03-26T01:00:00Z [--contender job|floor]``
 
-A process of its own, so that the peak resident set size (``ru_maxrss``) is
-the job's and not that of the benchmark which generated the data set. The
-baseline is read after Django is set up and the database connection is open;
-the time covers ``expiry_job_run`` only.
+``job`` is the real expiry job (``services.expiry_job_run``); ``floor`` is the
+set-based SQL of ``certifications.bench.expiry.floor_run``. Each runs in a
+process of its own with a new database connection, so that both start alike
+and the peak resident set size (``VmHWM``) is the contender's and not that of
+the benchmark which generated the data set. The baseline is read after Django
+is set up and the database connection is open; the time covers the contender's
+call only.
 """
 
 from __future__ import annotations
@@ -19,13 +22,25 @@ import time
 
 
 def _maxrss_mb() -> float:
-    # Linux reports ru_maxrss in kilobytes.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size in MB.
+
+    ``VmHWM`` from /proc is the high-water mark of this program's own memory;
+    ``ru_maxrss`` would also carry the parent's peak across fork and exec.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--now", required=True)
+    parser.add_argument("--contender", choices=("job", "floor"), default="job")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -34,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     from certhub.api.fields import parse_timestamp
+    from certifications.bench.expiry import floor_run
     from certifications.models import JobTrigger
     from certifications.services import expiry_job_run
 
@@ -41,25 +57,29 @@ def main(argv: list[str] | None = None) -> int:
     connection.ensure_connection()
     baseline = _maxrss_mb()
     started = time.perf_counter()
-    run = expiry_job_run(now=now, trigger=JobTrigger.CLI)
-    elapsed = time.perf_counter() - started
+    if args.contender == "job":
+        run = expiry_job_run(now=now, trigger=JobTrigger.CLI)
+        elapsed = time.perf_counter() - started
+        counters = {
+            "expired_found": run.expired_found,
+            "auto_paused": run.auto_paused,
+            "marked_expired": run.marked_expired,
+            "mentors_scanned": run.mentors_scanned,
+            "failures": len(run.failures),
+        }
+    else:
+        floor = floor_run(now=now)
+        elapsed = time.perf_counter() - started
+        counters = {
+            "expired_found": floor.expired_found,
+            "auto_paused": floor.auto_paused,
+            "marked_expired": floor.marked_expired,
+            "mentors_scanned": floor.mentors_scanned,
+            "failures": 0,
+        }
     peak = _maxrss_mb()
-    print(
-        json.dumps(
-            {
-                "job_s": elapsed,
-                "rss_baseline_mb": round(baseline, 1),
-                "peak_rss_mb": round(peak, 1),
-                "job_run_id": run.job_run_id,
-                "state": run.state,
-                "expired_found": run.expired_found,
-                "auto_paused": run.auto_paused,
-                "marked_expired": run.marked_expired,
-                "mentors_scanned": run.mentors_scanned,
-                "failures": len(run.failures),
-            }
-        )
-    )
+    memory = {"rss_baseline_mb": round(baseline, 1), "peak_rss_mb": round(peak, 1)}
+    print(json.dumps({"seconds": elapsed, **memory, **counters}))
     return 0
 
 

@@ -1,0 +1,257 @@
+"""The API benchmark: bare Django views to compare against, a keep-alive load generator, a gunicorn on loopback.
+
+The bare views run the same ORM query as the DRF views (the same filters,
+order, exact count and page slice) and return the same JSON through
+``JsonResponse``, with none of DRF's machinery: no negotiation,
+authentication, permissions, throttles, filter sets or serializers. They are
+routed only by ``certifications.bench.settings``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+from certhub.api.fields import format_utc, parse_timestamp
+from certifications.models import Certification, CertificationStatus
+
+JSON_OPTIONS = {"separators": (",", ":"), "ensure_ascii": False}  # what DRF's JSONRenderer writes
+
+
+def _represent(cert: Certification) -> dict:
+    revoked = cert.status == CertificationStatus.REVOKED
+    return {
+        "certification_id": cert.certification_id,
+        "mentor_id": cert.mentor.mentor_id,
+        "certification_type": cert.certification_type.code,
+        "issued_at": format_utc(cert.issued_at),
+        "expires_at": format_utc(cert.expires_at),
+        "status": cert.status,
+        "auto_pause_applied": cert.auto_pause_applied,
+        "auto_pause_applied_at": format_utc(cert.auto_pause_applied_at),
+        "revoked_at": format_utc(cert.revoked_at) if revoked else None,
+        "revocation_reason": (cert.revocation_reason or None) if revoked else None,
+        "created_at": format_utc(cert.created_at),
+        "updated_at": format_utc(cert.updated_at),
+    }
+
+
+def _queryset():
+    return Certification.objects.alive().select_related("mentor", "certification_type")
+
+
+def bare_list(request: HttpRequest) -> JsonResponse:
+    """The list endpoint's query and JSON for the filters the benchmark uses (no validation)."""
+    params = request.GET
+    page, limit = int(params.get("page", 1)), int(params.get("limit", 20))
+    qs = _queryset().order_by("-issued_at", "-certification_id")
+    if "mentor_id" in params:
+        qs = qs.filter(mentor__mentor_id=params["mentor_id"])
+    if "status" in params:
+        qs = qs.filter(status__in=params["status"].split(","))
+    if "expires_before" in params:
+        qs = qs.filter(expires_at__lt=parse_timestamp(params["expires_before"]))
+    total = qs.count()
+    offset = (page - 1) * limit
+    rows = list(qs[offset : offset + limit]) if offset < total else []
+    body = {"data": [_represent(cert) for cert in rows], "pagination": {"page": page, "limit": limit, "total": total}}
+    return JsonResponse(body, json_dumps_params=JSON_OPTIONS)
+
+
+def bare_detail(request: HttpRequest, certification_id: str) -> JsonResponse:
+    """The get-one endpoint's query and JSON."""
+    try:
+        cert = _queryset().get(certification_id=certification_id)
+    except Certification.DoesNotExist:
+        return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+    return JsonResponse(_represent(cert), json_dumps_params=JSON_OPTIONS)
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The configured database as a URL for the server processes (the same database as this process)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    from certifications.bench.expiry import _database_url
+
+    return _database_url()
+
+
+@dataclass
+class Server:
+    """gunicorn serving the project with the benchmark's settings on 127.0.0.1."""
+
+    workers: int
+    threads: int
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    def start(self, *, timeout: float = 60) -> None:
+        self.port = self.port or _free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "certifications.bench.settings",
+            "DATABASE_URL": database_url(),
+            "DEBUG": "false",
+            "SECRET_KEY": os.urandom(24).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            # Throttles stay in the stack; the rates are raised so the load is never refused.
+            "API_THROTTLE_ANON": "1000000000/day",
+            "API_THROTTLE_USER": "1000000000/day",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited at start")
+            try:
+                status, _ = fetch(self.port, "/bench/bare/certifications?limit=1")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def fetch(port: int, path: str) -> tuple[int, bytes]:
+    """One GET on a new connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+# --- The load --------------------------------------------------------------------------------
+
+
+def _client(task: tuple[int, list[str], float, int, int]) -> tuple[list[float], int]:
+    """One client: GET the paths in turn on one keep-alive connection until the deadline or the count."""
+    port, paths, seconds, max_requests, offset = task
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    index = offset
+    while len(latencies) + errors < max_requests:
+        started = time.perf_counter()
+        if started >= deadline:
+            break
+        try:
+            conn.request("GET", paths[index % len(paths)])
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            ok = False
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        elapsed = time.perf_counter() - started
+        if ok:
+            latencies.append(elapsed)
+        else:
+            errors += 1
+        index += 1
+    conn.close()
+    return latencies, errors
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _percentile(sorted_values: list[float], share: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(share * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def load(pool, *, port: int, paths: list[str], concurrency: int, seconds: float, max_requests: int) -> LoadResult:
+    """``concurrency`` client processes hitting ``paths`` for ``seconds`` (at most ``max_requests`` each)."""
+    tasks = [(port, paths, seconds, max_requests, i * 7919) for i in range(concurrency)]
+    started = time.perf_counter()
+    results = pool.map(_client, tasks)
+    elapsed = time.perf_counter() - started
+    latencies = sorted(value for values, _ in results for value in values)
+    errors = sum(count for _, count in results)
+    return LoadResult(
+        requests=len(latencies),
+        errors=errors,
+        seconds=elapsed,
+        rps=len(latencies) / elapsed if elapsed else 0.0,
+        p50_ms=_percentile(latencies, 0.50) * 1000,
+        p99_ms=_percentile(latencies, 0.99) * 1000,
+    )
+
+
+def client_pool(concurrency: int):
+    """Client processes, forked before they are needed (no database connection is carried over)."""
+    connection.close()
+    return multiprocessing.get_context("fork").Pool(concurrency)
+
+
+def same_json(port: int, drf_path: str, bare_path: str) -> bool:
+    """Whether the DRF endpoint and the bare view answer the same JSON."""
+    drf_status, drf_body = fetch(port, drf_path)
+    bare_status, bare_body = fetch(port, bare_path)
+    return drf_status == bare_status == 200 and json.loads(drf_body) == json.loads(bare_body)

@@ -1,0 +1,154 @@
+"""``manage.py bench_api``: the list and get-one endpoints under gunicorn against bare Django views.
+
+Serves the project on 127.0.0.1 with ``certifications.bench.settings`` (the
+only settings that route the bare views), checks that each DRF endpoint and
+its bare twin answer the same JSON, then loads each for ``--seconds`` with
+``--concurrency`` keep-alive clients. With ``--json`` the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from certifications.bench import api as bench
+from certifications.bench import seed as seeding
+from certifications.management.commands.bench_expiry import DEFAULT_NOW
+from certifications.management.commands.seed_demo import parse_now
+from certifications.models import Certification, Mentor
+
+DRF_BASE = "/api/v1/certifications"
+BARE_BASE = "/bench/bare/certifications"
+EXPIRED_BEFORE = "2026-01-01T00:00:00Z"
+
+
+class Command(BaseCommand):
+    help = "Requests per second, p50 and p99 of the certification API against bare Django views on the same queries."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--certs", type=int, default=100_000, help="Data set size (seeded unless it is there).")
+        parser.add_argument("--due", type=int, default=None, help="Due records when seeding (default 1%%).")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--now", default=DEFAULT_NOW)
+        parser.add_argument("--concurrency", type=int, default=4, help="Client processes (keep-alive each).")
+        parser.add_argument("--seconds", type=float, default=5.0, help="Load time per scenario and contender.")
+        parser.add_argument("--max-requests", type=int, default=200_000, help="Upper bound per client and run.")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
+        parser.add_argument("--flush", action="store_true", help="Replace existing data with a fresh data set.")
+        parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
+
+    def handle(self, *args, **options) -> None:
+        certs, verbose = options["certs"], options["verbosity"] >= 1
+        say = self.stdout.write if verbose else (lambda *_: None)
+        concurrency, seconds = options["concurrency"], options["seconds"]
+        if concurrency < 1 or not 0 < seconds <= 600:
+            raise CommandError("--concurrency must be at least 1 and --seconds between 0 and 600.")
+
+        existing = Certification.objects.count()
+        if existing == certs and not options["flush"]:
+            say(f"using the {existing:,} certifications already in the database")
+        else:
+            spec = seeding.SeedSpec(
+                certs=certs,
+                due=options["due"] if options["due"] is not None else max(1, certs // 100),
+                seed=options["seed"],
+                now=parse_now(options["now"]),
+            )
+            try:
+                seeding.seed(spec, show_progress=verbose, replace=options["flush"])
+            except seeding.SeedError as exc:
+                raise CommandError(f"{exc} (or pass the --certs it holds, {existing:,}, to reuse it)") from None
+
+        scenarios = self._scenarios(options["seed"])
+        workers = options["workers"]
+        server = bench.Server(workers=workers, threads=max(1, math.ceil(concurrency / workers)))
+        pool = bench.client_pool(concurrency)
+        results: dict[str, dict] = {}
+        try:
+            server.start()
+            say(
+                f"gunicorn on 127.0.0.1:{server.port} ({workers} workers x {server.threads} threads), "
+                f"{concurrency} clients, {seconds:g}s per run"
+            )
+            for name, (drf_paths, bare_paths) in scenarios.items():
+                for drf_path, bare_path in list(zip(drf_paths, bare_paths, strict=True))[:3]:
+                    if not bench.same_json(server.port, drf_path, bare_path):
+                        raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON")
+                figures = {}
+                for contender, paths in (("drf", drf_paths), ("bare", bare_paths)):
+                    common = {"port": server.port, "paths": paths, "concurrency": concurrency}
+                    bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
+                    figures[contender] = bench.load(
+                        pool, **common, seconds=seconds, max_requests=options["max_requests"]
+                    )
+                drf, bare = figures["drf"], figures["bare"]
+                results[name] = {
+                    "drf_rps": round(drf.rps, 1),
+                    "bare_rps": round(bare.rps, 1),
+                    "ratio": round(drf.rps / bare.rps, 3) if bare.rps else None,
+                    "p50_ms": round(drf.p50_ms, 2),
+                    "p99_ms": round(drf.p99_ms, 2),
+                    "bare_p50_ms": round(bare.p50_ms, 2),
+                    "bare_p99_ms": round(bare.p99_ms, 2),
+                    "drf_requests": drf.requests,
+                    "bare_requests": bare.requests,
+                    "errors": drf.errors + bare.errors,
+                }
+                say(self._line(name, results[name]))
+        finally:
+            pool.terminate()
+            pool.join()
+            server.stop()
+
+        summary = {
+            "certs": Certification.objects.count(),
+            "concurrency": concurrency,
+            "seconds": seconds,
+            "workers": workers,
+            "threads": server.threads,
+            "vendor": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+            "throttle_cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+            "scenarios": results,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(summary))
+        errors = sum(r["errors"] for r in results.values())
+        if errors:
+            raise CommandError(f"{errors} requests failed")
+
+    def _scenarios(self, seed: int) -> dict[str, tuple[list[str], list[str]]]:
+        """Paths per scenario, DRF and bare side by side; mentors and records are a fixed random sample."""
+        rng = random.Random(seed)
+        mentor_ids = list(
+            Mentor.objects.filter(certifications__deleted_at__isnull=True)
+            .values_list("mentor_id", flat=True)
+            .distinct()[:5000]
+        )
+        cert_ids = list(Certification.objects.alive().values_list("certification_id", flat=True)[:5000])
+        if not mentor_ids or not cert_ids:
+            raise CommandError("The database holds no certifications to read.")
+        mentors = rng.sample(mentor_ids, min(500, len(mentor_ids)))
+        records = rng.sample(cert_ids, min(500, len(cert_ids)))
+        expired = "?" + urlencode({"status": "expired", "expires_before": EXPIRED_BEFORE})
+        return {
+            "list_default": ([DRF_BASE], [BARE_BASE]),
+            "list_mentor_id": (
+                [f"{DRF_BASE}?mentor_id={m}" for m in mentors],
+                [f"{BARE_BASE}?mentor_id={m}" for m in mentors],
+            ),
+            "list_expired_before": ([DRF_BASE + expired], [BARE_BASE + expired]),
+            "get_one": ([f"{DRF_BASE}/{c}" for c in records], [f"{BARE_BASE}/{c}" for c in records]),
+        }
+
+    @staticmethod
+    def _line(name: str, r: dict) -> str:
+        return (
+            f"  {name:<20} DRF {r['drf_rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms | "
+            f"bare {r['bare_rps']:8.1f} req/s  p50 {r['bare_p50_ms']:7.2f} ms  p99 {r['bare_p99_ms']:7.2f} ms | "
+            f"ratio {r['ratio']}"
+        )
