@@ -242,3 +242,49 @@ def test_a_run_killed_in_its_kth_batch_leaves_earlier_batches_applied_and_the_ne
     killed.refresh_from_db()
     assert killed.state == JobState.FAILED and "stopped" in killed.error
     assert JobLock.objects.get(name=LOCK_NAME).holder == ""
+
+
+def test_a_renewal_committed_while_a_batch_waits_for_its_mentor_is_honoured():
+    """The batch re-reads the due records after locking their mentors: no pause for a renewed mentor."""
+    from certifications.services import certification_create
+
+    [old] = make_lapsed(1)
+    outcome: dict[str, object] = {}
+
+    def run_job() -> None:
+        try:
+            outcome["run"] = expiry_job_run(now=NOW)
+        except Exception as exc:
+            outcome["run"] = exc
+        finally:
+            connections.close_all()
+
+    job = threading.Thread(target=run_job)
+    with transaction.atomic():
+        # A renewal in progress: the new record is written and the mentor row is locked
+        # (auto-resume runs inside the write), but nothing is committed yet.
+        certification_create(
+            mentor_id=old.mentor.mentor_id,
+            certification_type="peer_mentor_basic",
+            issued_at=dt.datetime(2026, 3, 20, tzinfo=UTC),
+            now=NOW,
+        )
+        job.start()
+        deadline = time.monotonic() + 30
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break  # the job's batch waits for the mentor row
+            assert job.is_alive() and time.monotonic() < deadline, outcome
+            time.sleep(0.05)
+    job.join(timeout=30)
+
+    run = outcome["run"]
+    assert isinstance(run, ExpiryJobRun), run
+    # Listed as due before the renewal committed, then skipped under the lock.
+    assert (run.expired_found, run.auto_paused, run.failures) == (1, 0, [])
+    old.refresh_from_db()
+    assert old.auto_pause_applied is False
+    assert Mentor.objects.get(pk=old.mentor_id).status == MentorStatus.ACTIVE
+    assert not AutoPauseLog.objects.exists()
