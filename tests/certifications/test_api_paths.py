@@ -98,3 +98,14 @@ def test_paths_beside_the_routes_are_404_envelopes(anon_client, path):
     with unchanged():
         response = anon_client.get(path)
     assert_error(response, 404, "not_found")
+
+
+def test_head_and_options_answer_without_a_body_or_an_error(anon_client):
+    CertificationFactory(certification_id="cert_0000000A")
+
+    head = anon_client.head(f"{BASE}/cert_0000000A")
+    options = anon_client.options(BASE)
+
+    assert (head.status_code, head.content) == (200, b"")
+    assert options.status_code == 200
+    assert options.json()["parses"] == ["application/json"]
