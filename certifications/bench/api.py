@@ -115,9 +115,10 @@ class Server:
             "DEBUG": "false",
             "SECRET_KEY": os.urandom(24).hex(),
             "ALLOWED_HOSTS": "127.0.0.1",
-            # Throttles stay in the stack; the rates are raised so the load is never refused.
-            "API_THROTTLE_ANON": "1000000000/day",
-            "API_THROTTLE_USER": "1000000000/day",
+            # Throttles stay in the stack; per-second rates so the load is never refused and
+            # each throttle's history holds about a second of requests, as a real rate's would.
+            "API_THROTTLE_ANON": "1000000/s",
+            "API_THROTTLE_USER": "1000000/s",
             "LOG_LEVEL": "WARNING",
         }
         command = [
