@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
-from certhub.api.filters import ChoiceInFilter, StrictBooleanFilter, TieBreakOrderingFilter, TimestampFilter
+from certhub.api.filters import (
+    ChoiceInFilter,
+    FilterSet,
+    StrictBooleanFilter,
+    TieBreakOrderingFilter,
+    TimestampFilter,
+)
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -17,7 +23,7 @@ from certifications.models import (
 TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
 
 
-class CertificationFilter(django_filters.FilterSet):
+class CertificationFilter(FilterSet):
     """Filters of ``GET /api/v1/certifications``. ``*_after`` is inclusive, ``*_before`` exclusive."""
 
     mentor_id = django_filters.CharFilter(
@@ -60,7 +66,7 @@ class CertificationFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class AutoPauseLogFilter(django_filters.FilterSet):
+class AutoPauseLogFilter(FilterSet):
     """Filters of ``GET /api/v1/certifications/expiry-job/logs``."""
 
     mentor_id = django_filters.CharFilter(field_name="mentor__mentor_id", validators=[mentor_id_validator])
