@@ -35,6 +35,7 @@ from certifications.models import (
 from certifications.services import expiry_job_run
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from tests.factories import CertificationFactory, cert_type
+from tests.hardening import figures
 from tests.hardening.servers import PYTHON, ROOT, base_env, create_token, free_port, gunicorn, http
 from tests.hardening.servers import test_database_url as database_url
 
@@ -196,7 +197,7 @@ def test_broker_down_keeps_the_api_and_sync_job_working_and_async_is_a_quick_503
         # broker holds the request far longer than that.
         started = time.monotonic()
         status, _, body = http("POST", f"{base}{RUN}", token=token, body={"async": True}, timeout=25)
-        print(f"async trigger with the broker down ({broker}) answered {status} in {time.monotonic() - started:.2f}s")
+        figures.report(f"broker down ({broker}): async trigger answered {status} in {time.monotonic() - started:.1f}s")
         assert status == 503, body
         assert body["error"]["code"] == "service_unavailable"
 
@@ -316,7 +317,7 @@ def test_worker_killed_mid_run_leaves_whole_batches_and_a_bounded_lock(tmp_path)
         log.close()
 
     applied = _assert_every_item_all_or_nothing()
-    print(f"worker killed after {applied} of {DUE} one-record batches")
+    figures.report(f"SIGKILLed worker: killed after {applied} of {DUE} one-record batches; all or nothing per batch")
     assert 0 < applied < DUE, "the kill must land mid-run"
     lock = JobLock.objects.get(name=LOCK_NAME)
     assert lock.holder == run.job_run_id

@@ -59,7 +59,9 @@ def test_mixed_load_on_gunicorn_and_postgresql(tmp_path):
     per_cert = AutoPauseLog.objects.filter(event=LogEvent.AUTO_PAUSE).values("certification").annotate(n=Count("id"))
     assert max((row["n"] for row in per_cert), default=0) == 1
     assert Certification.objects.filter(auto_pause_applied=True).count() == result.paused_certifications
-    print(f"auto-pause rows: {len(per_cert)} certifications, none twice")
+    figures.report(
+        f"load (PostgreSQL): auto_pause rows in the database cover {len(per_cert)} certifications, none twice"
+    )
 
 
 @pytest.mark.slow
