@@ -7,6 +7,8 @@ After ``ADMIN_LOGIN_MAX_ATTEMPTS`` failures for one username from one address
 posts from there answer 429 with ``Retry-After`` until the window passes; the
 password is not even checked. A successful login clears the username's count.
 
+Behind the TLS proxy (``BEHIND_TLS_PROXY=true``) the address is the last entry
+of ``X-Forwarded-For`` (the one the proxy itself saw), not the proxy's own.
 The counters live in the default cache: Redis when ``REDIS_URL`` is set (one
 limit for every web process), otherwise each process's memory.
 """
@@ -31,8 +33,16 @@ def _window() -> int:
     return getattr(settings, "ADMIN_LOGIN_LOCKOUT_SECONDS", 900)
 
 
+def client_address(request: HttpRequest) -> str:
+    """The client's address: behind the TLS proxy, the one the proxy appended to X-Forwarded-For."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if getattr(settings, "BEHIND_TLS_PROXY", False) and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
 def _keys(request: HttpRequest) -> tuple[str, str]:
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    address = client_address(request)
     username = (request.POST.get("username") or "").strip().lower()
     # Hashed, so neither usernames nor addresses appear in cache keys verbatim.
     pair = hashlib.sha256(f"{address}\n{username}".encode()).hexdigest()

@@ -146,6 +146,25 @@ def test_a_successful_login_clears_the_failures(client, staff, settings):
 
 
 @pytest.mark.django_db
+def test_behind_the_proxy_the_forwarded_address_is_limited_not_the_proxy(client, staff, settings):
+    settings.ADMIN_LOGIN_MAX_ATTEMPTS = 2
+    settings.BEHIND_TLS_PROXY = True
+
+    def via_proxy(password, address):
+        return client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "coordinator", "password": password},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.4, {address}",
+            HTTP_X_FORWARDED_PROTO="https",
+            secure=True,
+        )
+
+    assert [via_proxy("wrong", "198.51.100.7").status_code for _ in range(3)] == [200, 200, 429]
+    assert via_proxy("Right-Pass-2026!", "203.0.113.9").status_code == 302  # another client, same proxy
+
+
+@pytest.mark.django_db
 def test_one_address_guessing_many_usernames_is_limited(client, settings):
     settings.ADMIN_LOGIN_MAX_ATTEMPTS = 2
     statuses = [_login(client, f"user{n}", "guess").status_code for n in range(9)]
