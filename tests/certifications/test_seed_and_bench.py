@@ -182,6 +182,18 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bench_expiry_fails_when_the_job_and_the_floor_disagree(monkeypatch):
+    from certifications.bench import expiry as bench
+
+    monkeypatch.setattr(bench, "compare_results", lambda: {"cert": 0, "mentor": 1, "log": 0, "run": 0})
+
+    with pytest.raises(CommandError, match="different rows"):
+        call_command("bench_expiry", "--certs", "2000", "--due", "20", "--naive-sample", "5", stdout=io.StringIO())
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_result_comparison_catches_a_single_different_row():
     from certifications.bench import expiry as bench
