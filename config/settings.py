@@ -199,8 +199,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Caches -------------------------------------------------------------------
-# Throttle counters need a cache shared by all web processes: Redis when it is
-# configured, otherwise the database (works for every process on one machine).
+# Throttle and login-limit counters live in the cache: Redis when it is
+# configured (shared by every process and machine); otherwise each process keeps
+# its own in memory, which is enough for the single-machine embedded default.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "certhub.cache.RedisCache", "LOCATION": REDIS_URL}}
