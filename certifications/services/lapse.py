@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, CharField, Value, When
+from django.db.models import BooleanField, Case, CharField, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -305,6 +305,60 @@ def _reason_by_mentor(mentor_reason: dict[int, str]):
     return Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items()))
 
 
+def _pk_in(model, pks: Sequence[int]):
+    """``pk IN pks`` as a filter; on PostgreSQL ``pk = ANY(%s)`` with one array parameter.
+
+    A list of a thousand placeholders costs the client more to quote and send
+    than the statement costs the server; one array parameter does not.
+    """
+    if connection.vendor == "postgresql":
+        column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
+        return RawSQL(f"{column} = ANY(%s)", [list(pks)], output_field=BooleanField())
+    return Q(pk__in=pks)
+
+
+def _log_rows_insert(*, log_ids: Sequence[str], rows: Sequence[dict], reasons: dict[int, str], run, now) -> None:
+    """Append one ``auto_pause`` log row per re-read record, in one statement.
+
+    On PostgreSQL, one ``INSERT ... SELECT FROM unnest`` of four arrays: building
+    a model instance per row for ``bulk_create`` was a tenth of the job's time.
+    Elsewhere, ``bulk_create``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AutoPauseLog._meta.db_table} "
+                "(log_id, mentor_id, certification_id, reason, job_run_id, event, applied_at) "
+                "SELECT log_id, mentor_id, certification_id, reason, %s, %s, %s "
+                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[]) "
+                "AS r(log_id, mentor_id, certification_id, reason)",
+                [
+                    run.pk,
+                    LogEvent.AUTO_PAUSE.value,
+                    now,
+                    list(log_ids),
+                    [row["mentor_id"] for row in rows],
+                    [row["pk"] for row in rows],
+                    [reasons[row["pk"]] for row in rows],
+                ],
+            )
+        return
+    AutoPauseLog.objects.bulk_create(
+        [
+            AutoPauseLog(
+                log_id=log_id,
+                mentor_id=row["mentor_id"],
+                certification_id=row["pk"],
+                job_run=run,
+                event=LogEvent.AUTO_PAUSE,
+                reason=reasons[row["pk"]],
+                applied_at=now,
+            )
+            for log_id, row in zip(log_ids, rows, strict=True)
+        ]
+    )
+
+
 def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, holder: str) -> int:
     """Apply auto-pause to one batch of due certifications in one transaction; return mentors paused.
 
@@ -322,7 +376,7 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
         _lock_renew(holder)
         locked = list(
             Certification.objects.due(now=now)
-            .filter(pk__in=ids)
+            .filter(_pk_in(Certification, ids))
             .order_by("pk")
             .select_for_update()
             .values_list("pk", "mentor_id")
@@ -330,14 +384,14 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
         if not locked:
             return 0
         mentor_status = dict(
-            Mentor.objects.filter(pk__in={mentor_pk for _, mentor_pk in locked})
+            Mentor.objects.filter(_pk_in(Mentor, sorted({mentor_pk for _, mentor_pk in locked})))
             .order_by("pk")
             .select_for_update()
             .values_list("pk", "status")
         )
         rows = list(
             Certification.objects.due(now=now)
-            .filter(pk__in=[pk for pk, _ in locked])
+            .filter(_pk_in(Certification, [pk for pk, _ in locked]))
             .order_by("pk")
             .values("pk", "mentor_id", "status", "expires_at", "revoked_at", "certification_type__code")
         )
@@ -356,12 +410,12 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
         for row in rows:
             if mentor_status.get(row["mentor_id"]) == MentorStatus.ACTIVE:
                 mentor_reason.setdefault(row["mentor_id"], reasons[row["pk"]])
-        Certification.objects.filter(pk__in=list(reasons)).update(
+        Certification.objects.filter(_pk_in(Certification, list(reasons))).update(
             auto_pause_applied=True, auto_pause_applied_at=now, updated_at=now
         )
         paused = 0
         if mentor_reason:
-            paused = Mentor.objects.filter(pk__in=list(mentor_reason), status=MentorStatus.ACTIVE).update(
+            paused = Mentor.objects.filter(_pk_in(Mentor, list(mentor_reason)), status=MentorStatus.ACTIVE).update(
                 status=MentorStatus.PAUSED,
                 paused_by=PausedBy.AUTO,
                 paused_at=now,
@@ -369,20 +423,7 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
                 pause_reason=_reason_by_mentor(mentor_reason),
             )
         log_ids = fresh_ids(AutoPauseLog, field="log_id", prefix="log_", count=len(rows))
-        AutoPauseLog.objects.bulk_create(
-            [
-                AutoPauseLog(
-                    log_id=log_id,
-                    mentor_id=row["mentor_id"],
-                    certification_id=row["pk"],
-                    job_run=run,
-                    event=LogEvent.AUTO_PAUSE,
-                    reason=reasons[row["pk"]],
-                    applied_at=now,
-                )
-                for log_id, row in zip(log_ids, rows, strict=True)
-            ]
-        )
+        _log_rows_insert(log_ids=log_ids, rows=rows, reasons=reasons, run=run, now=now)
     return paused
 
 
