@@ -258,8 +258,9 @@ class AutoPauseLog(models.Model):
     """Append-only record of every automatic pause and resume."""
 
     log_id = models.CharField(max_length=12, unique=True, editable=False)
-    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="+")
-    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    # No foreign-key indexes of their own: log_mentor_idx and log_cert_idx lead with these columns.
+    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="+", db_index=False)
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+", db_index=False)
     job_run = models.ForeignKey(ExpiryJobRun, null=True, blank=True, on_delete=models.PROTECT, related_name="logs")
     event = models.CharField(max_length=12, choices=LogEvent.choices)
     reason = models.CharField(max_length=255)
