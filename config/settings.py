@@ -260,7 +260,7 @@ CELERY_BEAT_CRON_STARTING_DEADLINE = 3 * 60 * 60
 
 # --- The expiry job -----------------------------------------------------------
 # Due records per transaction: 2,000 ran as fast as 5,000 at 1M records (docs/benchmarks.md)
-# while holding each batch's row and mentor locks about 0.3 s instead of 0.6 s.
+# while holding each batch's row and mentor locks about 0.3 s instead of 0.7 s.
 EXPIRY_JOB_BATCH_SIZE = int(os.environ.get("EXPIRY_JOB_BATCH_SIZE", "2000"))
 # A run's lock is a lease renewed at every batch; a worker that dies leaves it
 # for at most this long before the next run may take over.
