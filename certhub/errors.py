@@ -24,6 +24,13 @@ class RuleViolation(DomainError):
     """Input that is well-formed but not allowed (400 ``validation_error``)."""
 
 
+class NotFound(DomainError):
+    """The record does not exist, or no longer does (404 ``not_found``)."""
+
+    status_code = 404
+    code = "not_found"
+
+
 class Conflict(DomainError):
     """A write that collides with an existing record (409 ``conflict``)."""
 

@@ -76,8 +76,8 @@ class CertificationListCreateView(generics.ListCreateAPIView):
     def create(self, request: Request, *args, **kwargs) -> Response:
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
         cert = services.certification_create(**body.validated_data, now=timezone.now())
-        cert = certifications_queryset().get(pk=cert.pk)
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,7 +122,7 @@ class CertificationDetailView(generics.RetrieveUpdateDestroyAPIView):
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cert = services.certification_update(certification=cert, changes=body.validated_data, now=timezone.now())
-        return Response(CertificationSerializer(certifications_queryset().get(pk=cert.pk)).data)
+        return Response(CertificationSerializer(cert).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         cert = services.certification_delete(certification=self.get_object(), now=timezone.now())

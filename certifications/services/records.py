@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from certhub.errors import Conflict, RuleViolation
+from certhub.errors import Conflict, NotFound, RuleViolation
 from certhub.ids import create_with_unique_id
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services.lapse import mentor_auto_resume
@@ -135,7 +135,7 @@ def certification_update(*, certification: Certification, changes: dict[str, Any
     with transaction.atomic():
         cert = _locked(certification)
         if cert.deleted_at is not None:
-            raise RuleViolation("The certification is deleted.")
+            raise NotFound("Not found: the certification was deleted.")
         if "certification_type" in changes:
             cert.certification_type = resolve_type(changes["certification_type"])
         cert.issued_at = changes.get("issued_at", cert.issued_at)
@@ -184,7 +184,7 @@ def certification_update(*, certification: Certification, changes: dict[str, Any
         cert.updated_at = now
         cert.save()
         mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
-    cert.refresh_from_db()
+        cert.refresh_from_db()  # auto-resume may have cleared this record's flags
     return cert
 
 
