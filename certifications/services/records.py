@@ -115,8 +115,13 @@ def certification_create(
 
 
 def _locked(certification: Certification) -> Certification:
+    """The record, row-locked; its mentor and type are read along but not locked.
+
+    Locking the joined type row too would serialize every write of that type;
+    the mentor is locked afterwards by auto-resume, in the job's order (record, then mentor).
+    """
     return (
-        Certification.objects.select_for_update()
+        Certification.objects.select_for_update(of=("self",))
         .select_related("mentor", "certification_type")
         .get(pk=certification.pk)
     )
