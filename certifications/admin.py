@@ -308,6 +308,14 @@ class ServiceActionsMixin:
         }
         return TemplateResponse(request, self.action_form_template, context)
 
+    def _with_form(self, request, queryset, *, form_class: type[forms.Form], apply: Callable, **page):
+        """Show the action's input page; once it is submitted and valid, ``apply(form)`` and go back to the list."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            apply(form)
+            return None
+        return self._action_page(request, queryset, form=form, **page)
+
     def _each(self, request, queryset, call: Callable, *, done: str) -> list:
         """Call ``call(obj, now)`` for every selected record; report refusals and the count done."""
         now = timezone.now()
@@ -513,8 +521,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Renew selected certifications", permissions=["change"])
     def renew(self, request, queryset):
-        form = RenewForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
+        def apply(form: RenewForm) -> None:
             expires_at = form.expires_at()
             self._each_reporting_resumes(
                 request,
@@ -522,12 +529,13 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 lambda cert, now: services.certification_renew(certification=cert, now=now, expires_at=expires_at),
                 done="Renewed",
             )
-            return None
-        return self._action_page(
+
+        return self._with_form(
             request,
             queryset,
+            form_class=RenewForm,
+            apply=apply,
             action="renew",
-            form=form,
             title="Renew certifications",
             intro="Each record becomes valid until its new expiry. Auto-paused mentors are resumed "
             "when nothing else of theirs is lapsed.",
@@ -536,8 +544,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected certifications", permissions=["change"])
     def revoke(self, request, queryset):
-        form = RevokeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
+        def apply(form: RevokeForm) -> None:
             reason = form.cleaned_data["reason"]
             self._each(
                 request,
@@ -545,12 +552,13 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 lambda cert, now: services.certification_revoke(certification=cert, now=now, reason=reason),
                 done="Revoked",
             )
-            return None
-        return self._action_page(
+
+        return self._with_form(
             request,
             queryset,
+            form_class=RevokeForm,
+            apply=apply,
             action="revoke",
-            form=form,
             title="Revoke certifications",
             intro="A revoked record no longer covers its mentor: the next expiry job pauses the mentor "
             "unless another current record of the same type does.",
@@ -658,8 +666,7 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Pause selected mentors (staff pause)", permissions=["change"])
     def pause(self, request, queryset):
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
+        def apply(form: ReasonForm) -> None:
             reason = form.cleaned_data["reason"]
             self._each(
                 request,
@@ -667,12 +674,13 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
                 lambda mentor, now: services.mentor_pause(mentor=mentor, now=now, reason=reason),
                 done="Paused",
             )
-            return None
-        return self._action_page(
+
+        return self._with_form(
             request,
             queryset,
+            form_class=ReasonForm,
+            apply=apply,
             action="pause",
-            form=form,
             title="Pause mentors",
             intro="A staff pause is never lifted automatically, not even by a renewal; resume the mentor "
             "with the 'Resume' action.",
