@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,6 +37,7 @@ from certifications.models import (
     MentorStatus,
     PausedBy,
     mentor_id_validator,
+    renewal_exists,
 )
 from certifications.services.lapse import lock_holder
 from certifications.services.records import UPDATABLE_FIELDS
@@ -154,9 +155,10 @@ class LapsedFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        lapsed = queryset.lapsed(now=timezone.now())
+        now = timezone.now()
         if value == "due":
-            return lapsed.filter(auto_pause_applied=False)
+            return queryset.due(now=now)
+        lapsed = queryset.lapsed(now=now)
         if value == "applied":
             return lapsed.filter(auto_pause_applied=True)
         if value == "any":
@@ -375,10 +377,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # ``renewed``: another current record of the same mentor and type covers this one.
-        renewal = Certification.objects.current(now=timezone.now()).filter(
-            mentor_id=OuterRef("mentor_id"), certification_type_id=OuterRef("certification_type_id")
-        )
-        return super().get_queryset(request).annotate(renewed=Exists(renewal))
+        return super().get_queryset(request).annotate(renewed=renewal_exists(now=timezone.now()))
 
     # Columns
 

@@ -90,6 +90,15 @@ class CertificationStatus(models.TextChoices):
 LIVE = Q(deleted_at__isnull=True)
 
 
+def renewal_exists(*, now: dt.datetime) -> Exists:
+    """True for a record whose mentor holds a current record of the same type (a renewal covers it)."""
+    return Exists(
+        Certification.objects.current(now=now).filter(
+            mentor_id=OuterRef("mentor_id"), certification_type_id=OuterRef("certification_type_id")
+        )
+    )
+
+
 class CertificationQuerySet(models.QuerySet):
     """Reusable reads over certifications; ``now`` is always the caller's."""
 
@@ -103,13 +112,10 @@ class CertificationQuerySet(models.QuerySet):
 
     def lapsed(self, *, now: dt.datetime) -> CertificationQuerySet:
         """Live records revoked or past expiry whose mentor holds no current record of the same type."""
-        renewal = Certification.objects.current(now=now).filter(
-            mentor_id=OuterRef("mentor_id"), certification_type_id=OuterRef("certification_type_id")
-        )
         return (
             self.filter(LIVE)
             .filter(Q(status=CertificationStatus.REVOKED) | Q(expires_at__lte=now))
-            .filter(~Exists(renewal))
+            .filter(~renewal_exists(now=now))
         )
 
     def due(self, *, now: dt.datetime) -> CertificationQuerySet:
