@@ -76,3 +76,17 @@ def assert_error(response, status: int, code: str, *, fields: set[str] | None = 
 
 def utc(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
+
+
+# The run endpoint's synchronous answer, in the contract's order (+ dry_run, marked_expired).
+RUN_RESULT_KEYS = (
+    "job_run_id",
+    "started_at",
+    "completed_at",
+    "mentors_scanned",
+    "expired_found",
+    "auto_paused",
+    "failures",
+    "dry_run",
+    "marked_expired",
+)

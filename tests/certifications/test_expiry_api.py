@@ -27,7 +27,7 @@ from certifications.models import (
 )
 from certifications.services import certification_renew, expiry_job_run
 from certifications.services.lapse import LOCK_NAME
-from tests.certifications.api_helpers import UTC_SECOND_RE, assert_error, unchanged
+from tests.certifications.api_helpers import RUN_RESULT_KEYS, UTC_SECOND_RE, assert_error, unchanged
 from tests.certifications.broker_helpers import celery_broker, queued_messages
 from tests.factories import CertificationFactory, MentorFactory, cert_type
 
@@ -37,17 +37,7 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
 BASE = "/api/v1/certifications/expiry-job"
 ALIAS = "/api/v1/certifications/api/v1/certifications/expiry-job"
-RESULT_KEYS = {
-    "job_run_id",
-    "started_at",
-    "completed_at",
-    "mentors_scanned",
-    "expired_found",
-    "auto_paused",
-    "failures",
-    "dry_run",
-    "marked_expired",
-}
+RESULT_KEYS = set(RUN_RESULT_KEYS)
 RUN_KEYS = RESULT_KEYS | {"state", "trigger", "created_at", "error"}
 LOG_KEYS = {"log_id", "mentor_id", "reason", "job_run_id", "applied_at", "certification_id", "event"}
 

@@ -12,23 +12,14 @@ from django.core.management import CommandError, call_command
 
 from certifications.models import AutoPauseLog, ExpiryJobRun, JobLock, JobState, JobTrigger, Mentor, MentorStatus
 from certifications.services.lapse import LOCK_NAME
+from tests.certifications.api_helpers import RUN_RESULT_KEYS
 from tests.factories import CertificationFactory
 
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
-API_KEYS = [
-    "job_run_id",
-    "started_at",
-    "completed_at",
-    "mentors_scanned",
-    "expired_found",
-    "auto_paused",
-    "failures",
-    "dry_run",
-    "marked_expired",
-]
+API_KEYS = list(RUN_RESULT_KEYS)
 
 
 @pytest.fixture(autouse=True)
