@@ -400,7 +400,7 @@ def _flag_due(*, pks: Sequence[int], now: dt.datetime) -> list[dict]:
             )
         return rows
     table = Certification._meta.db_table
-    due_sql, due_params = due.values("pk").query.sql_with_params()
+    due_sql, due_params = due.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
             f'UPDATE "{table}" SET "auto_pause_applied" = true, "auto_pause_applied_at" = %s, "updated_at" = %s '
