@@ -3,7 +3,8 @@
 - ``snapshot``/``restore`` keep a copy of the seeded domain tables
   (``CREATE UNLOGGED TABLE ... AS SELECT``) and put it back (``TRUNCATE`` +
   ``INSERT ... SELECT`` + ``VACUUM ANALYZE``) before each contender, so each
-  starts from the same rows and freshly vacuumed tables.
+  starts from the same rows and freshly vacuumed tables; ``checkpoint`` then
+  keeps the restore's own writes out of the contender's time.
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
   one statement of data-modifying CTEs that pauses mentors, flags records and
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from certhub.ids import CROCKFORD_ALPHABET, new_id
 from certifications.bench.seed import DOMAIN_MODELS, deferred_indexes
@@ -85,6 +86,21 @@ def restore() -> None:
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 )
     vacuum()
+
+
+def checkpoint() -> bool:
+    """``CHECKPOINT``, so that no contender runs while one started by the last restore's WAL is writing.
+
+    After it, every contender pays the same full-page images on its first
+    write to each page (as a daily job does, long after the last write to
+    them). Needs a superuser or the ``pg_checkpoint`` role; returns False
+    (and changes nothing) without one.
+    """
+    try:
+        _execute("CHECKPOINT")
+    except DatabaseError:
+        return False
+    return True
 
 
 def vacuum() -> None:
