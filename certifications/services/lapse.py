@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, CharField, Q, Value, When
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -291,20 +291,6 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 ITEM_ERRORS = (DatabaseError, ValueError, TypeError, LookupError)
 
 
-def _reason_by_mentor(mentor_reason: dict[int, str]):
-    """Each mentor's ``pause_reason`` as one SQL expression for the batch's mentor UPDATE.
-
-    On PostgreSQL, one jsonb parameter looked up by the row's id: a CASE with
-    one WHEN per mentor costs Django about 0.2 ms per mentor to build, which
-    was most of a 1,000-record batch's time. Elsewhere, that CASE.
-    """
-    if connection.vendor == "postgresql":
-        reasons = json.dumps({str(pk): reason for pk, reason in mentor_reason.items()})
-        column = f'"{Mentor._meta.db_table}"."id"'
-        return RawSQL(f"(%s::jsonb ->> {column}::text)", [reasons], output_field=CharField())
-    return Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items()))
-
-
 def _bigint_array(values: Iterable[int]) -> str:
     """``values`` as one PostgreSQL array literal (``{1,2,3}``), to be cast with ``::bigint[]``.
 
@@ -327,16 +313,21 @@ def _pk_in(model, pks: Sequence[int]):
     return Q(pk__in=pks)
 
 
+def _log_ids(count: int) -> list[str]:
+    """``count`` distinct fresh-drawn ``log_`` ids (not checked against the table)."""
+    drawn: set[str] = set()
+    while len(drawn) < count:
+        drawn.add(new_id("log_"))
+    return list(drawn)
+
+
 def _log_rows_insert(*, rows: Sequence[dict], reasons: dict[int, str], run, now) -> None:
-    """Append one ``auto_pause`` log row per re-read record, each with a fresh random ``log_id``.
+    """Append one ``auto_pause`` log row per record of ``rows`` (``pk``, ``mentor_id``), each with a fresh ``log_id``.
 
     On PostgreSQL, one ``INSERT ... SELECT FROM jsonb_to_recordset`` of one
-    JSON parameter (``json.dumps`` is C; psycopg quoting four arrays element by
-    element is not) with ``ON CONFLICT (log_id) DO NOTHING``: a row whose drawn id is taken is left
-    out and inserted again with a new id (once in about a thousand runs of
-    10,000 rows). No model instance per row, and no look-up of the drawn ids
-    first: that look-up was a scan of the log table per batch. Elsewhere,
-    ``fresh_ids`` then ``bulk_create``.
+    JSON parameter with ``ON CONFLICT (log_id) DO NOTHING``: a row whose drawn
+    id is taken is left out and inserted again with a new id. Elsewhere,
+    ``fresh_ids`` (which checks the drawn ids first) then ``bulk_create``.
     """
     if connection.vendor != "postgresql":
         log_ids = fresh_ids(AutoPauseLog, field="log_id", prefix="log_", count=len(rows))
@@ -357,11 +348,8 @@ def _log_rows_insert(*, rows: Sequence[dict], reasons: dict[int, str], run, now)
         return
     pending = list(rows)
     for _ in range(ID_ATTEMPTS):
-        log_ids: set[str] = set()
-        while len(log_ids) < len(pending):
-            log_ids.add(new_id("log_"))
         batch = []
-        for log_id, row in zip(log_ids, pending, strict=True):
+        for log_id, row in zip(_log_ids(len(pending)), pending, strict=True):
             pk, mentor_pk = row["pk"], row["mentor_id"]
             batch.append({"log_id": log_id, "mentor_id": mentor_pk, "certification_id": pk, "reason": reasons[pk]})
         with connection.cursor() as cursor:
@@ -381,47 +369,135 @@ def _log_rows_insert(*, rows: Sequence[dict], reasons: dict[int, str], run, now)
     raise IdSpaceExhausted(f"no free log ids for {len(pending)} rows after {ID_ATTEMPTS} rounds")
 
 
-DUE_ROW_FIELDS = ("pk", "mentor_id", "status", "expires_at", "revoked_at", "certification_type__code")
+def _apply_locked(*, pks: Sequence[int], mentor_status: dict[int, str], now: dt.datetime, run: ExpiryJobRun) -> int:
+    """The batch's writes through the ORM, on locked records and mentors: flag, pause, log. Returns mentors paused.
 
-
-def _flag_due(*, pks: Sequence[int], now: dt.datetime) -> list[dict]:
-    """Flag the records among ``pks`` still due at ``now``; return them (``DUE_ROW_FIELDS``) by primary key.
-
-    On PostgreSQL one ``UPDATE ... WHERE id IN (<due>) RETURNING``: the flag and
-    the re-read are one statement. Elsewhere, the due records are read, then
-    flagged by primary key. Either way the records must be locked already.
+    Re-reads the records among ``pks`` still due, flags them, pauses their
+    active mentors (each with the reason of its lowest due record) and logs
+    each record.
     """
-    due = Certification.objects.due(now=now).filter(_pk_in(Certification, pks))
-    if connection.vendor != "postgresql":
-        rows = list(due.order_by("pk").values(*DUE_ROW_FIELDS))
-        if rows:
-            Certification.objects.filter(_pk_in(Certification, [row["pk"] for row in rows])).update(
-                auto_pause_applied=True, auto_pause_applied_at=now, updated_at=now
-            )
-        return rows
-    table = Certification._meta.db_table
-    due_sql, due_params = due.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{table}" SET "auto_pause_applied" = true, "auto_pause_applied_at" = %s, "updated_at" = %s '
-            f'WHERE "{table}"."id" IN ({due_sql}) '
-            f'RETURNING "{table}"."id", "mentor_id", "status", "expires_at", "revoked_at", '
-            f'(SELECT t."code" FROM "{CertificationType._meta.db_table}" t WHERE t."id" = "certification_type_id")',
-            [now, now, *due_params],
+    rows = list(
+        Certification.objects.due(now=now)
+        .filter(_pk_in(Certification, pks))
+        .order_by("pk")
+        .values("pk", "mentor_id", "status", "expires_at", "revoked_at", "certification_type__code")
+    )
+    if not rows:
+        return 0
+    reasons = {
+        row["pk"]: pause_reason(
+            type_code=row["certification_type__code"],
+            status=row["status"],
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
         )
-        rows = [dict(zip(DUE_ROW_FIELDS, values, strict=True)) for values in cursor.fetchall()]
-    return sorted(rows, key=lambda row: row["pk"])
+        for row in rows
+    }
+    Certification.objects.filter(_pk_in(Certification, list(reasons))).update(
+        auto_pause_applied=True, auto_pause_applied_at=now, updated_at=now
+    )
+    mentor_reason: dict[int, str] = {}
+    for row in rows:
+        if mentor_status.get(row["mentor_id"]) == MentorStatus.ACTIVE:
+            mentor_reason.setdefault(row["mentor_id"], reasons[row["pk"]])
+    paused = 0
+    if mentor_reason:
+        paused = Mentor.objects.filter(_pk_in(Mentor, list(mentor_reason)), status=MentorStatus.ACTIVE).update(
+            status=MentorStatus.PAUSED,
+            paused_by=PausedBy.AUTO,
+            paused_at=now,
+            updated_at=now,
+            pause_reason=Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items())),
+        )
+    _log_rows_insert(rows=rows, reasons=reasons, run=run, now=now)
+    return paused
+
+
+# ``pause_reason`` in SQL, over the record ``c`` and its type ``t`` (tests hold the two to the same text).
+PAUSE_REASON_SQL = (
+    "'Certification ' || t.code || CASE WHEN c.status = 'revoked' AND c.revoked_at IS NOT NULL "
+    "THEN ' revoked on ' || to_char(c.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+    "ELSE ' expired on ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') END"
+)
+
+
+def _apply_locked_postgresql(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> int:
+    """The batch's writes on PostgreSQL, on locked records and mentors: one statement. Returns mentors paused.
+
+    Data-modifying CTEs: ``flagged`` flags the records among ``pks`` still due
+    (Django's ``due()`` compiled as the subquery) and returns each with its
+    reason; ``paused`` pauses their active mentors with the reason of each
+    one's lowest due record; ``logged`` inserts one log row per flagged
+    record with a drawn id, skipping an id already taken. Nothing travels
+    back per row but the rare record whose drawn id was taken, which is
+    logged again with a new one.
+    """
+    cert, mentor, ctype = (model._meta.db_table for model in (Certification, Mentor, CertificationType))
+    due_sql, due_params = (
+        Certification.objects.due(now=now).filter(_pk_in(Certification, pks)).order_by().values("pk").query
+    ).sql_with_params()
+    sql = f"""
+        WITH flagged AS (
+            UPDATE "{cert}" c
+            SET auto_pause_applied = true, auto_pause_applied_at = %s, updated_at = %s
+            FROM "{ctype}" t
+            WHERE t.id = c.certification_type_id AND c.id IN ({due_sql})
+            RETURNING c.id, c.mentor_id, {PAUSE_REASON_SQL} AS reason
+        ),
+        paused AS (
+            UPDATE "{mentor}" m
+            SET status = %s, paused_by = %s, paused_at = %s, updated_at = %s, pause_reason = first.reason
+            FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM flagged ORDER BY mentor_id, id) first
+            WHERE m.id = first.mentor_id AND m.status = %s
+            RETURNING m.id
+        ),
+        logged AS (
+            INSERT INTO "{AutoPauseLog._meta.db_table}"
+                (log_id, mentor_id, certification_id, reason, job_run_id, event, applied_at)
+            SELECT drawn.log_id, f.mentor_id, f.id, f.reason, %s, %s, %s
+            FROM (SELECT flagged.*, row_number() OVER (ORDER BY id) AS n FROM flagged) f
+            JOIN unnest(%s::text[]) WITH ORDINALITY AS drawn(log_id, n) USING (n)
+            ON CONFLICT (log_id) DO NOTHING
+            RETURNING certification_id
+        )
+        SELECT counts.paused, f.id, f.mentor_id, f.reason
+        FROM (SELECT count(*) AS paused FROM paused) counts
+        LEFT JOIN flagged f ON f.id NOT IN (SELECT certification_id FROM logged)
+    """
+    log_ids = _log_ids(len(pks))
+    params = [
+        now,
+        now,
+        *due_params,
+        MentorStatus.PAUSED.value,
+        PausedBy.AUTO.value,
+        now,
+        now,
+        MentorStatus.ACTIVE.value,
+        run.pk,
+        LogEvent.AUTO_PAUSE.value,
+        now,
+        "{" + ",".join(log_ids) + "}",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+    unlogged = [{"pk": pk, "mentor_id": mentor_pk} for _, pk, mentor_pk, _ in result if pk is not None]
+    if unlogged:
+        reasons = {pk: reason for _, pk, _, reason in result if pk is not None}
+        _log_rows_insert(rows=unlogged, reasons=reasons, run=run, now=now)
+    return result[0][0]
 
 
 def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, holder: str) -> int:
     """Apply auto-pause to one batch of due certifications in one transaction; return mentors paused.
 
     Statements, whatever the batch size: renew the lease, lock the listed
-    records, lock their mentors, flag the records still due (re-reading them;
-    two statements except on PostgreSQL), pause the active mentors, insert
-    the log rows (preceded by a check that the drawn log ids are free, except
-    on PostgreSQL where the insert itself skips a taken id and the rare row
-    left out is inserted again).
+    records, lock their mentors, then on PostgreSQL one statement that flags
+    the records still due, pauses the active mentors and inserts the log rows
+    (``_apply_locked_postgresql``); elsewhere a re-read of the due records,
+    the flag, the pause, a check that the drawn log ids are free and the
+    insert (``_apply_locked``).
 
     The records are locked before their mentors, in the order every write
     locks them (record, then mentor), so the job and a concurrent renewal never
@@ -445,33 +521,10 @@ def _apply_batch(*, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, hol
             .select_for_update()
             .values_list("pk", "status")
         )
-        rows = _flag_due(pks=[pk for pk, _ in locked], now=now)
-        if not rows:
-            return 0
-        reasons = {
-            row["pk"]: pause_reason(
-                type_code=row["certification_type__code"],
-                status=row["status"],
-                expires_at=row["expires_at"],
-                revoked_at=row["revoked_at"],
-            )
-            for row in rows
-        }
-        mentor_reason: dict[int, str] = {}
-        for row in rows:
-            if mentor_status.get(row["mentor_id"]) == MentorStatus.ACTIVE:
-                mentor_reason.setdefault(row["mentor_id"], reasons[row["pk"]])
-        paused = 0
-        if mentor_reason:
-            paused = Mentor.objects.filter(_pk_in(Mentor, list(mentor_reason)), status=MentorStatus.ACTIVE).update(
-                status=MentorStatus.PAUSED,
-                paused_by=PausedBy.AUTO,
-                paused_at=now,
-                updated_at=now,
-                pause_reason=_reason_by_mentor(mentor_reason),
-            )
-        _log_rows_insert(rows=rows, reasons=reasons, run=run, now=now)
-    return paused
+        pks = [pk for pk, _ in locked]
+        if connection.vendor == "postgresql":
+            return _apply_locked_postgresql(pks=pks, now=now, run=run)
+        return _apply_locked(pks=pks, mentor_status=mentor_status, now=now, run=run)
 
 
 def _failure(pk: int, error: Exception) -> dict[str, str]:
