@@ -271,7 +271,11 @@ def naive_run(*, now: dt.datetime, ids: list[int]) -> float:
         job_run_id=new_id("job_naive_"), trigger=JobTrigger.CLI, started_at=now, created_at=now, state="running"
     )
     for pk in ids:
-        cert = Certification.objects.select_related("mentor", "certification_type").get(pk=pk)
+        cert = (
+            Certification.objects.select_related("mentor", "certification_type")
+            .annotate(reason=pause_reason())
+            .get(pk=pk)
+        )
         if cert.status == CertificationStatus.VALID and cert.expires_at <= now:
             cert.status = CertificationStatus.EXPIRED
             cert.updated_at = now
@@ -285,12 +289,7 @@ def naive_run(*, now: dt.datetime, ids: list[int]) -> float:
         ).exists()
         if renewed or cert.auto_pause_applied or cert.deleted_at is not None:
             continue
-        reason = pause_reason(
-            type_code=cert.certification_type.code,
-            status=cert.status,
-            expires_at=cert.expires_at,
-            revoked_at=cert.revoked_at,
-        )
+        reason = cert.reason
         mentor = cert.mentor
         if mentor.status == MentorStatus.ACTIVE:
             mentor.status, mentor.paused_by, mentor.paused_at = MentorStatus.PAUSED, PausedBy.AUTO, now

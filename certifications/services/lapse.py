@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, F, Func, Q, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
@@ -27,7 +28,6 @@ from certifications.models import (
     AutoPauseLog,
     Certification,
     CertificationStatus,
-    CertificationType,
     ExpiryJobRun,
     JobLock,
     JobState,
@@ -47,11 +47,38 @@ MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", 
 # --- Reasons ----------------------------------------------------------------------
 
 
-def pause_reason(*, type_code: str, status: str, expires_at: dt.datetime, revoked_at: dt.datetime | None) -> str:
-    """``Certification <type> expired on <date>`` (or ``revoked on <date>``)."""
-    if status == CertificationStatus.REVOKED and revoked_at is not None:
-        return f"Certification {type_code} revoked on {revoked_at.astimezone(dt.UTC):%Y-%m-%d}"
-    return f"Certification {type_code} expired on {expires_at.astimezone(dt.UTC):%Y-%m-%d}"
+class UTCDay(Func):
+    """A timestamp's UTC day as ``YYYY-MM-DD`` text, computed by the database."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django stores SQLite timestamps as UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 10)", **extra_context)
+
+
+def pause_reason() -> Concat:
+    """A certification row's auto-pause reason, as an expression to annotate a certification query with.
+
+    ``Certification <type> expired on <date>``, or ``revoked on <date>`` for a
+    revoked record; dates are UTC days. The one definition of the text: the
+    preview, the job's batches and their log rows all read it from here.
+    """
+    return Concat(
+        Value("Certification "),
+        F("certification_type__code"),
+        Case(
+            When(
+                status=CertificationStatus.REVOKED,
+                revoked_at__isnull=False,
+                then=Concat(Value(" revoked on "), UTCDay("revoked_at")),
+            ),
+            default=Concat(Value(" expired on "), UTCDay("expires_at")),
+            output_field=CharField(),
+        ),
+        output_field=CharField(),
+    )
 
 
 def resume_reason(cause: Certification, *, now: dt.datetime) -> str:
@@ -248,16 +275,13 @@ class ExpiryPreviewItem:
 
 def expiry_job_preview(*, now: dt.datetime, limit: int = 200) -> list[ExpiryPreviewItem]:
     """The due certifications a run at ``now`` would apply (first ``limit``), with their reasons."""
-    codes = dict(CertificationType.objects.values_list("pk", "code"))
     rows = (
         Certification.objects.due(now=now)
         .order_by("mentor__mentor_id", "certification_id")
+        .annotate(reason=pause_reason())
         .values(
             "certification_id",
-            "certification_type_id",
-            "status",
-            "expires_at",
-            "revoked_at",
+            "reason",
             "mentor__mentor_id",
             "mentor__name",
             "mentor__status",
@@ -269,12 +293,7 @@ def expiry_job_preview(*, now: dt.datetime, limit: int = 200) -> list[ExpiryPrev
             mentor_name=row["mentor__name"],
             mentor_status=row["mentor__status"],
             certification_id=row["certification_id"],
-            reason=pause_reason(
-                type_code=codes[row["certification_type_id"]],
-                status=row["status"],
-                expires_at=row["expires_at"],
-                revoked_at=row["revoked_at"],
-            ),
+            reason=row["reason"],
         )
         for row in rows
     ]
@@ -380,19 +399,12 @@ def _apply_locked(*, pks: Sequence[int], mentor_status: dict[int, str], now: dt.
         Certification.objects.due(now=now)
         .filter(_pk_in(Certification, pks))
         .order_by("pk")
-        .values("pk", "mentor_id", "status", "expires_at", "revoked_at", "certification_type__code")
+        .annotate(reason=pause_reason())
+        .values("pk", "mentor_id", "reason")
     )
     if not rows:
         return 0
-    reasons = {
-        row["pk"]: pause_reason(
-            type_code=row["certification_type__code"],
-            status=row["status"],
-            expires_at=row["expires_at"],
-            revoked_at=row["revoked_at"],
-        )
-        for row in rows
-    }
+    reasons = {row["pk"]: row["reason"] for row in rows}
     Certification.objects.filter(_pk_in(Certification, list(reasons))).update(
         auto_pause_applied=True, auto_pause_applied_at=now, updated_at=now
     )
@@ -413,36 +425,27 @@ def _apply_locked(*, pks: Sequence[int], mentor_status: dict[int, str], now: dt.
     return paused
 
 
-# ``pause_reason`` in SQL, over the record ``c`` and its type ``t`` (tests hold the two to the same text).
-PAUSE_REASON_SQL = (
-    "'Certification ' || t.code || CASE WHEN c.status = 'revoked' AND c.revoked_at IS NOT NULL "
-    "THEN ' revoked on ' || to_char(c.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-    "ELSE ' expired on ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') END"
-)
-
-
 def _apply_locked_postgresql(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> int:
     """The batch's writes on PostgreSQL, on locked records and mentors: one statement. Returns mentors paused.
 
     Data-modifying CTEs: ``flagged`` flags the records among ``pks`` still due
-    (Django's ``due()`` compiled as the subquery) and returns each with its
-    reason; ``paused`` pauses their active mentors with the reason of each
+    (Django's ``due()`` with ``pause_reason()``, compiled as the subquery) and
+    returns each with its reason; ``paused`` pauses their active mentors with the reason of each
     one's lowest due record; ``logged`` inserts one log row per flagged
     record with a drawn id, skipping an id already taken. Nothing travels
     back per row but the rare record whose drawn id was taken, which is
     logged again with a new one.
     """
-    cert, mentor, ctype = (model._meta.db_table for model in (Certification, Mentor, CertificationType))
-    due_sql, due_params = (
-        Certification.objects.due(now=now).filter(_pk_in(Certification, pks)).order_by().values("pk").query
-    ).sql_with_params()
+    cert, mentor = Certification._meta.db_table, Mentor._meta.db_table
+    due = Certification.objects.due(now=now).filter(_pk_in(Certification, pks)).order_by()
+    due_sql, due_params = due.annotate(reason=pause_reason()).values("pk", "reason").query.sql_with_params()
     sql = f"""
         WITH flagged AS (
             UPDATE "{cert}" c
             SET auto_pause_applied = true, auto_pause_applied_at = %s, updated_at = %s
-            FROM "{ctype}" t
-            WHERE t.id = c.certification_type_id AND c.id IN ({due_sql})
-            RETURNING c.id, c.mentor_id, {PAUSE_REASON_SQL} AS reason
+            FROM ({due_sql}) due
+            WHERE c.id = due.pk
+            RETURNING c.id, c.mentor_id, due.reason
         ),
         paused AS (
             UPDATE "{mentor}" m
