@@ -22,13 +22,14 @@ The same ``seed``, sizes and ``now`` give the same rows (ids included).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from certhub.ids import CROCKFORD_ALPHABET
 from certifications.bench.progress import Progress
@@ -655,17 +656,32 @@ def _copy(model, columns: Sequence[str], rows: list[tuple], bar: Progress, chunk
 
 def _bulk_insert(model, columns: Sequence[str], rows: list[tuple], bar: Progress, chunk: int) -> None:
     attnames = [_attname(model, column) for column in columns]
+    # Rows carry JSON columns as COPY text ('[]'); a model instance needs the value itself,
+    # or the field would store the JSON *string* "[]".
+    json_at = [i for i, column in enumerate(columns) if isinstance(_field(model, column), models.JSONField)]
+
+    def instance(row: tuple):
+        values = list(row)
+        for i in json_at:
+            if isinstance(values[i], str):
+                values[i] = json.loads(values[i])
+        return model(**dict(zip(attnames, values, strict=True)))
+
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in part], batch_size=chunk)
+        model.objects.bulk_create([instance(row) for row in part], batch_size=chunk)
         bar.advance(len(part))
 
 
-def _attname(model, column: str) -> str:
+def _field(model, column: str):
     for fld in model._meta.concrete_fields:
         if fld.column == column:
-            return fld.attname
+            return fld
     raise LookupError(column)
+
+
+def _attname(model, column: str) -> str:
+    return _field(model, column).attname
 
 
 def analyze() -> None:

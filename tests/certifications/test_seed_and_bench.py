@@ -103,6 +103,16 @@ def test_no_arguments_make_the_small_demo_set():
     assert "300 certifications" in out
 
 
+def test_the_demo_runs_are_readable_through_the_api(anon_client):
+    seed_command()
+
+    assert ExpiryJobRun.objects.exists()
+    assert all(failures == [] for failures in ExpiryJobRun.objects.values_list("failures", flat=True))
+    response = anon_client.get("/api/v1/certifications/expiry-job/runs")
+    assert response.status_code == 200
+    assert response.json()["data"][0]["failures"] == []
+
+
 def test_if_empty_seeds_an_empty_database_and_leaves_one_with_data_alone():
     seed_command("--if-empty", "--certs", "200", "--due", "3")
     assert Certification.objects.count() == 200
