@@ -37,6 +37,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 CERTHUB_ENV = (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
 IS_PRODUCTION = CERTHUB_ENV == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
+# Production is served over HTTPS by a TLS-terminating proxy unless it says otherwise:
+# BEHIND_TLS_PROXY defaults to on there. A deployment that really serves plain HTTP
+# sets BEHIND_TLS_PROXY=false explicitly (and `check --deploy` then says what that costs).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", IS_PRODUCTION)
 
 _DEV_SECRET_KEY = "certhub-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -174,6 +178,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
     "EXCEPTION_HANDLER": "certhub.api.errors.exception_handler",
+    # Forwarded addresses are trusted only from the TLS proxy, as for the admin's login
+    # limits: behind it the client is the last X-Forwarded-For entry; otherwise the
+    # header is ignored (REMOTE_ADDR), so a client cannot pick its own throttle bucket.
+    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "PAGE_SIZE": 20,
 }
@@ -289,7 +297,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True

@@ -19,7 +19,6 @@ PRODUCTION = {
     "CERTHUB_ENV": "production",
     "SECRET_KEY": LONG_KEY,
     "ALLOWED_HOSTS": "example.org",
-    "BEHIND_TLS_PROXY": "true",
 }
 
 
@@ -42,7 +41,9 @@ def test_production_refuses_to_start_without_a_strong_secret_key(tmp_path, secre
 
 
 def test_production_defaults_debug_off_and_passes_the_deploy_check(tmp_path):
+    """Secure by default: nothing but CERTHUB_ENV, a key and a host (no BEHIND_TLS_PROXY)."""
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **PRODUCTION)
+    assert "BEHIND_TLS_PROXY" not in env
     done = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     shown = manage(
@@ -51,8 +52,8 @@ def test_production_defaults_debug_off_and_passes_the_deploy_check(tmp_path):
     assert shown.stdout.split()[-2:] == ["False", "True"]
 
 
-def test_deploy_check_fails_without_the_tls_settings(tmp_path):
-    """The CI step is meaningful: without BEHIND_TLS_PROXY the same check reports HSTS, SSL and cookies."""
+def test_deploy_check_fails_when_production_says_it_serves_plain_http(tmp_path):
+    """The CI step is meaningful: with BEHIND_TLS_PROXY=false the same check reports HSTS, SSL and cookies."""
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **{**PRODUCTION, "BEHIND_TLS_PROXY": "false"})
     done = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert done.returncode != 0
@@ -95,7 +96,9 @@ def test_throttle_rates_from_the_environment_are_honoured_with_the_429_envelope(
     env = {**sqlite_env, "API_THROTTLE_ANON": "3/min", "API_THROTTLE_USER": "5/min"}
     token = create_token(env)
     with gunicorn(env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
-        anon = [http("GET", f"{base}{CERTS}") for _ in range(4)]
+        # A client cannot pick a fresh throttle bucket per request with X-Forwarded-For:
+        # without a TLS proxy in front the header is not trusted at all.
+        anon = [http("GET", f"{base}{CERTS}", headers={"X-Forwarded-For": f"10.9.{i}.{i}"}) for i in range(4)]
         assert [status for status, _, _ in anon] == [200, 200, 200, 429]
         _, headers, body = anon[-1]
         assert body["error"]["code"] == "throttled"
