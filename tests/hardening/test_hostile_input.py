@@ -1,0 +1,81 @@
+"""A hostile client's input: every answer on an API path is a 4xx in the JSON envelope, nothing changes.
+
+Each case was a 500 or an HTML page before: Django's "suspicious request" errors,
+a body nested too deeply for Python's JSON parser, a body over the upload limit,
+a value the database cannot take, a Host header the service does not answer to.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from certifications.models import Certification, Mentor
+
+CERTS = "/api/v1/certifications"
+VALID = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-03-26T00:00:00Z"}
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_envelope(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code
+    return body
+
+
+def assert_nothing_written() -> None:
+    assert Certification.objects.count() == 0
+    assert Mentor.objects.count() == 0
+
+
+def test_more_query_parameters_than_django_accepts_is_a_400(anon_client):
+    query = "&".join(f"p{i}=1" for i in range(1100))
+    body = assert_envelope(anon_client.get(f"{CERTS}?{query}"), 400, "bad_request")
+    assert "1000" in body["error"]["message"] or "fields" in body["error"]["message"]
+
+
+def test_json_nested_a_thousand_deep_is_a_parse_error(api_client):
+    deep = "[" * 1000 + "]" * 1000
+    body = '{"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "x": ' + deep + "}"
+    response = api_client.post(CERTS, data=body, content_type="application/json")
+    assert_envelope(response, 400, "parse_error")
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("megabytes", [3, 10])
+def test_a_body_over_the_upload_limit_is_a_413(api_client, megabytes):
+    body = json.dumps({**VALID, "revocation_reason": "x" * (megabytes * 1024 * 1024)})
+    response = api_client.post(CERTS, data=body, content_type="application/json")
+    assert_envelope(response, 413, "payload_too_large")
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_host_header_the_service_does_not_serve_is_a_json_400_without_settings(settings, debug):
+    settings.DEBUG = debug
+    response = Client(HTTP_HOST="evil.example").get(CERTS)
+    body = assert_envelope(response, 400, "bad_request")
+    assert "Host" in body["error"]["message"]
+    assert b"SECRET_KEY" not in response.content and b"Traceback" not in response.content
+
+
+def test_a_bad_host_outside_the_api_still_gets_djangos_answer(settings):
+    settings.DEBUG = False
+    response = Client(HTTP_HOST="evil.example").get("/admin/login/")
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.postgres
+def test_a_nul_byte_in_an_id_is_a_4xx_on_postgresql(anon_client):
+    response = anon_client.get(f"{CERTS}/cert_%00")
+    assert response.status_code in (400, 404), response.content
+    assert response.json()["error"]["code"] in ("validation_error", "not_found")
