@@ -1,26 +1,32 @@
 """Limits failed admin login attempts (brute force and credential stuffing).
 
 A failed ``POST`` to the admin login page counts against the client address
-and the username tried, in the shared cache, for ``ADMIN_LOGIN_LOCKOUT_SECONDS``.
-After ``ADMIN_LOGIN_MAX_ATTEMPTS`` failures for one username from one address
-(or four times that many from one address over all usernames) further login
-posts from there answer 429 with ``Retry-After`` until the window passes; the
-password is not even checked. A successful login clears the username's count.
+and the username tried, for ``ADMIN_LOGIN_LOCKOUT_SECONDS``. After
+``ADMIN_LOGIN_MAX_ATTEMPTS`` failures for one username from one address (or
+four times that many from one address over all usernames) further login posts
+from there answer 429 with ``Retry-After`` until the window passes; the
+password is not even checked (a lock that let the right password through would
+let a guesser go on guessing). A successful login clears the username's count.
 
-Behind the TLS proxy (``BEHIND_TLS_PROXY=true``) the address is the last entry
-of ``X-Forwarded-For`` (the one the proxy itself saw), not the proxy's own.
-The counters live in the default cache: Redis when ``REDIS_URL`` is set (one
-limit for every web process), otherwise each process's memory.
+Behind the TLS proxy (``BEHIND_TLS_PROXY``) the address is the last entry of
+``X-Forwarded-For`` (the one the proxy itself saw), not the proxy's own.
+The counters live in the database (``certhub.models.LoginFailure``): one limit
+for every web process and machine, whether or not Redis is configured or up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
+
+from certhub.models import LoginFailure
 
 PER_ADDRESS_FACTOR = 4
 
@@ -47,17 +53,26 @@ def _keys(request: HttpRequest) -> tuple[str, str]:
     # Hashed, so neither usernames nor addresses appear in cache keys verbatim.
     pair = hashlib.sha256(f"{address}\n{username}".encode()).hexdigest()
     only_address = hashlib.sha256(address.encode()).hexdigest()
-    return f"admin-login:pair:{pair}", f"admin-login:addr:{only_address}"
+    return pair, only_address
 
 
-def _bump(key: str) -> int:
-    if cache.add(key, 1, timeout=_window()):
-        return 1
+def _failures(key: str, now: dt.datetime) -> int:
+    return LoginFailure.objects.filter(key=key, window_ends_at__gt=now).values_list("count", flat=True).first() or 0
+
+
+def _bump(key: str, now: dt.datetime) -> None:
+    """Count one failure for ``key``: in its current window, or in a new one from ``now``."""
+    if LoginFailure.objects.filter(key=key, window_ends_at__gt=now).update(count=F("count") + 1):
+        return
+    window_ends_at = now + dt.timedelta(seconds=_window())
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=_window())
-        return 1
+        with transaction.atomic():
+            if not LoginFailure.objects.filter(key=key).update(count=1, window_ends_at=window_ends_at):
+                LoginFailure.objects.create(key=key, count=1, window_ends_at=window_ends_at)
+    except IntegrityError:  # a concurrent failure created the row first: count on it
+        LoginFailure.objects.filter(key=key).update(count=F("count") + 1)
+    # Windows that ended count for nothing: keep the table to the keys that are still counting.
+    LoginFailure.objects.filter(window_ends_at__lte=now - dt.timedelta(seconds=_window())).delete()
 
 
 def _locked_out_response() -> HttpResponse:
@@ -79,13 +94,14 @@ class AdminLoginLimitMiddleware:
             return self.get_response(request)
         pair_key, address_key = _keys(request)
         limit = _max_attempts()
-        if (cache.get(pair_key) or 0) >= limit or (cache.get(address_key) or 0) >= limit * PER_ADDRESS_FACTOR:
+        now = timezone.now()
+        if _failures(pair_key, now) >= limit or _failures(address_key, now) >= limit * PER_ADDRESS_FACTOR:
             return _locked_out_response()
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and response.status_code in (301, 302, 303):
-            cache.delete(pair_key)
+            LoginFailure.objects.filter(key=pair_key).delete()
         elif response.status_code == 200:  # the form shown again: the credentials were refused
-            _bump(pair_key)
-            _bump(address_key)
+            _bump(pair_key, now)
+            _bump(address_key, now)
         return response

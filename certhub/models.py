@@ -29,3 +29,20 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class LoginFailure(models.Model):
+    """Failed admin logins counted for one key (an address, or an address and a username).
+
+    Kept in the database so that every web process and machine shares one count,
+    with or without Redis, and a lost cache forgets nothing. ``key`` is a SHA-256
+    hex digest: neither addresses nor usernames are stored verbatim. A row counts
+    until ``window_ends_at``; the next failure after that starts a new window.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}: {self.count}"

@@ -3,13 +3,22 @@ limits, no internals in API answers, no secrets in logs."""
 
 from __future__ import annotations
 
+import datetime as dt
+import http.cookiejar as http_cookiejar
 import logging
+import re
 import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
+from django.core.cache import cache
 from django.db import ProgrammingError
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from certhub.models import LoginFailure
 from certifications import services
 from tests.hardening.servers import base_env, create_token, gunicorn, http, manage
 
@@ -165,6 +174,48 @@ def test_behind_the_proxy_the_forwarded_address_is_limited_not_the_proxy(client,
 
     assert [via_proxy("wrong", "198.51.100.7").status_code for _ in range(3)] == [200, 200, 429]
     assert via_proxy("Right-Pass-2026!", "203.0.113.9").status_code == 302  # another client, same proxy
+
+
+@pytest.mark.django_db
+def test_the_failures_are_counted_in_the_database_not_in_a_process_cache(client, staff, settings):
+    """A cache that is per process (or lost with Redis) forgets nothing: the count is shared."""
+    settings.ADMIN_LOGIN_MAX_ATTEMPTS = 3
+    for _ in range(3):
+        assert _login(client, "coordinator", "wrong").status_code == 200
+        cache.clear()  # another process's cache, or Redis restarted
+    assert _login(client, "coordinator", "Right-Pass-2026!").status_code == 429
+    assert LoginFailure.objects.count() == 2  # the pair and the address, hashed
+    assert not LoginFailure.objects.filter(key__contains="coordinator").exists()
+
+
+@pytest.mark.django_db
+def test_a_failure_after_the_window_starts_a_new_count(client, staff, settings):
+    settings.ADMIN_LOGIN_MAX_ATTEMPTS = 2
+    assert [_login(client, "coordinator", "wrong").status_code for _ in range(2)] == [200, 200]
+    LoginFailure.objects.update(window_ends_at=timezone.now() - dt.timedelta(seconds=1))
+    assert _login(client, "coordinator", "wrong").status_code == 200
+    assert set(LoginFailure.objects.values_list("count", flat=True)) == {1}
+
+
+@pytest.mark.slow
+def test_the_login_limit_holds_across_gunicorn_workers_without_redis(tmp_path, sqlite_env):
+    env = {**sqlite_env, "ADMIN_LOGIN_MAX_ATTEMPTS": "5"}
+    with gunicorn(env, workers=3, log_path=tmp_path / "gunicorn.log") as base:
+        statuses = [_login_over_http(base, "nobody", "wrong") for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+
+
+def _login_over_http(base: str, username: str, password: str) -> int:
+    """One admin login post as a browser makes it: the form's CSRF token and cookie first."""
+    jar = http_cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/admin/login/", timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+    try:
+        return opener.open(f"{base}/admin/login/", data=form.encode(), timeout=30).status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @pytest.mark.django_db
