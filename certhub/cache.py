@@ -1,4 +1,10 @@
-"""Django's Redis cache backend, keeping one ``redis.Redis`` client per connection pool.
+"""Django's Redis cache backend: one ``redis.Redis`` client per pool, and a fallback while Redis is down.
+
+The cache holds the API's throttle counters. Losing Redis must not take the
+API down with it: while Redis is unreachable every cache call goes to a cache
+in this process's memory (throttles then count per process, as on the embedded
+default), ``/healthz`` says so, and a warning is logged once per outage. Redis
+is tried again ``RETRY_SECONDS`` after the failure that took it out of use.
 
 Django's own client builds a new ``redis.Redis`` object for every cache call,
 and redis-py fills a few hundred response callbacks in that constructor: about
@@ -8,8 +14,19 @@ The client objects are thread-safe and share the pool, so one per pool will do.
 
 from __future__ import annotations
 
+import logging
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger("certhub.cache")
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+RETRY_SECONDS = 30
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
@@ -33,8 +50,66 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """``django.core.cache.backends.redis.RedisCache`` with :class:`ReusedClientRedisCacheClient`."""
+    """Django's ``RedisCache`` with :class:`ReusedClientRedisCacheClient`, falling back while Redis is down."""
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+        self._fallback = LocMemCache(f"certhub-fallback-{id(self)}", {})
+        self._down_until = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """Whether calls go to the per-process fallback (Redis failed less than RETRY_SECONDS ago)."""
+        return time.monotonic() < self._down_until
+
+    def _call(self, name: str, *args, **kwargs):
+        if not self.degraded:
+            try:
+                result = getattr(super(), name)(*args, **kwargs)
+            except UNREACHABLE as exc:
+                if not self._down_until:
+                    logger.warning(
+                        "Redis cache unreachable (%s); throttles count per process until it is back",
+                        type(exc).__name__,
+                    )
+                self._down_until = time.monotonic() + RETRY_SECONDS
+            else:
+                if self._down_until:
+                    logger.warning("Redis cache reachable again; throttles are shared again")
+                    self._down_until = 0.0
+                return result
+        return getattr(self._fallback, name)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._call("add", *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._call("get", *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._call("set", *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._call("touch", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._call("delete", *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._call("get_many", *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._call("has_key", *args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        return self._call("incr", *args, **kwargs)
+
+    def set_many(self, *args, **kwargs):
+        return self._call("set_many", *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._call("delete_many", *args, **kwargs)
+
+    def clear(self, *args, **kwargs):
+        return self._call("clear", *args, **kwargs)

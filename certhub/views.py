@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
@@ -38,8 +39,16 @@ def _broker_transport() -> str:
     return settings.CELERY_BROKER_URL.split("://", 1)[0]
 
 
+def _cache_state() -> str:
+    """Where this process counts throttles: "redis", or "per-process" (no Redis, or Redis unreachable)."""
+    cache.get("healthz")  # a real call, so a Redis that just went away is noticed here
+    if getattr(cache, "degraded", None) is None:
+        return "per-process"
+    return "per-process (Redis unreachable)" if cache.degraded else "redis"
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report database and broker health; 503 when either is down."""
+    """Report database and broker health (503 when either is down) and where the cache is."""
     db_ok, db_detail = _database_ok()
     broker_ok, broker_detail = _broker_ok()
     healthy = db_ok and broker_ok
@@ -48,6 +57,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "checks": {"database": db_detail, "broker": broker_detail},
         # Which Celery transport this process sends to: "filesystem" (embedded default) or "redis".
         "broker": _broker_transport(),
+        "cache": _cache_state(),
     }
     return JsonResponse(body, status=200 if healthy else 503)
 

@@ -207,12 +207,20 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Caches -------------------------------------------------------------------
-# Throttle and login-limit counters live in the cache: Redis when it is
-# configured (shared by every process and machine); otherwise each process keeps
-# its own in memory, which is enough for the single-machine embedded default.
+# Throttle counters live in the cache: Redis when it is configured (shared by every
+# process and machine; per process while Redis is unreachable); otherwise each process
+# keeps its own in memory. Admin login limits are counted in the database.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "certhub.cache.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a Redis that is gone or silent costs one request half a second,
+    # then the cache answers from process memory for a while (certhub.cache).
+    CACHES = {
+        "default": {
+            "BACKEND": "certhub.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "certhub"}}
 

@@ -175,9 +175,13 @@ def silent_port():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("broker", ["closed port", "silent port"])
-def test_broker_down_keeps_the_api_and_sync_job_working_and_async_is_a_quick_503(tmp_path, sqlite_env, broker, request):
+@pytest.mark.parametrize("variable", ["CELERY_BROKER_URL", "REDIS_URL"])
+def test_broker_down_keeps_the_api_and_sync_job_working_and_async_is_a_quick_503(
+    tmp_path, sqlite_env, broker, variable, request
+):
+    """With REDIS_URL the lost Redis is also the cache: throttles fall back per process, and say so."""
     port = free_port() if broker == "closed port" else request.getfixturevalue("silent_port")
-    env = {**sqlite_env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+    env = {**sqlite_env, variable: f"redis://127.0.0.1:{port}/0"}
     token = create_token(env)
     with gunicorn(env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
         status, _, body = http("GET", f"{base}{CERTS}")
@@ -206,6 +210,20 @@ def test_broker_down_keeps_the_api_and_sync_job_working_and_async_is_a_quick_503
         assert states == ["failed", "succeeded"]  # the refused async run is recorded as failed, not left queued
         status, _, body = http("GET", f"{base}/healthz", timeout=25)
         assert status == 503 and body["checks"]["database"] == "ok" and body["checks"]["broker"] != "ok"
+        if variable == "REDIS_URL":
+            assert body["cache"] == "per-process (Redis unreachable)"
+        else:
+            assert body["cache"] == "per-process"
+    if variable == "REDIS_URL":
+        assert "Redis cache unreachable" in (tmp_path / "gunicorn.log").read_text()
+
+
+@pytest.mark.slow
+def test_throttles_still_hold_per_process_while_the_redis_cache_is_gone(tmp_path, sqlite_env):
+    env = {**sqlite_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "API_THROTTLE_ANON": "3/min"}
+    with gunicorn(env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
+        statuses = [http("GET", f"{base}{CERTS}")[0] for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
 
 
 # --- A worker killed mid-run --------------------------------------------------------
