@@ -14,6 +14,7 @@ Standard library only: it runs before any virtualenv exists.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -113,26 +114,38 @@ def check(condition: bool, message: str) -> None:
     print(f"  ok  {message}")
 
 
-def stop(proc: subprocess.Popen) -> None:
+def processes_in(folder: Path) -> list[str]:
+    """``pid command`` of every process whose working directory is ``folder`` (bin/run cds there)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) == folder:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name} {command.strip()}")
+        except OSError:
+            continue
+    return found
+
+
+def stop(proc: subprocess.Popen, clone: Path) -> None:
     """SIGTERM to bin/run, as Ctrl-C or a process manager would; then nothing of it may be left."""
-    pgid = os.getpgid(proc.pid)
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        os.killpg(pgid, signal.SIGKILL)
         raise SmokeFailure(f"bin/run did not stop within {STOP_TIMEOUT}s of SIGTERM") from None
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            print("  ok  bin/run stopped on SIGTERM and left no process behind")
-            return
-        time.sleep(0.5)
-    left = subprocess.run(["ps", "-o", "pid,args", "-g", str(pgid)], capture_output=True, text=True).stdout
-    os.killpg(pgid, signal.SIGKILL)
-    raise SmokeFailure(f"processes of bin/run were left behind after SIGTERM:\n{left}")
+    finally:
+        deadline = time.monotonic() + 10
+        while (left := processes_in(clone)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        for line in left:
+            with contextlib.suppress(OSError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+    if left:
+        raise SmokeFailure("processes of bin/run were left behind after SIGTERM:\n" + "\n".join(left))
+    print("  ok  bin/run stopped on SIGTERM and left no process behind")
 
 
 def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
@@ -191,8 +204,7 @@ def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
         print(log.read_text()[-6000:], file=sys.stderr)
         raise
     finally:
-        if proc.poll() is None:
-            stop(proc)
+        stop(proc, clone.resolve())
 
 
 def main() -> int:
