@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from certifications.models import Certification, Mentor
+from tests.hardening.servers import gunicorn, http
 
 CERTS = "/api/v1/certifications"
 VALID = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-03-26T00:00:00Z"}
@@ -79,3 +80,19 @@ def test_a_nul_byte_in_an_id_is_a_4xx_on_postgresql(anon_client):
     response = anon_client.get(f"{CERTS}/cert_%00")
     assert response.status_code in (400, 404), response.content
     assert response.json()["error"]["code"] in ("validation_error", "not_found")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("length", "status"), [(6000, 200), (9000, 414)])
+def test_request_lines_up_to_gunicorns_limit_reach_the_api_and_longer_ones_get_the_envelope(
+    tmp_path, sqlite_env, length, status
+):
+    padding = "x" * (length - len(CERTS) - 30)
+    with gunicorn(sqlite_env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
+        answer, headers, body = http("GET", f"{base}{CERTS}?limit=5&unknown_padding={padding}")
+    assert answer == status, body
+    assert headers["Content-Type"].startswith("application/json")
+    if status == 200:
+        assert "data" in body
+    else:
+        assert body["error"]["code"] == "uri_too_long"
