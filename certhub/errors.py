@@ -1,17 +1,19 @@
-"""Domain errors raised by services and rendered by every entry point.
+"""Domain errors raised by services: each names what went wrong, nothing about transport.
 
-The API turns them into the error envelope (``certhub.api.errors``); the admin
-shows their message. Each carries the envelope code and HTTP status it maps to.
+Every entry point renders them its own way: the API maps each class to an HTTP
+status and an envelope code (``certhub.api.errors.DOMAIN_ERRORS``), the admin
+shows the message, a command prints it.
 """
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A request that breaks a rule of the domain."""
+    """A request that breaks a rule of the domain.
 
-    status_code = 400
-    code = "validation_error"
+    ``fields`` names the input fields at fault (field -> messages); ``extra``
+    carries facts a caller may act on, such as the id of a record in the way.
+    """
 
     def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, **extra: object) -> None:
         super().__init__(message)
@@ -21,32 +23,20 @@ class DomainError(Exception):
 
 
 class RuleViolation(DomainError):
-    """Input that is well-formed but not allowed (400 ``validation_error``)."""
+    """Input that is well-formed but not allowed."""
 
 
 class NotFound(DomainError):
-    """The record does not exist, or no longer does (404 ``not_found``)."""
-
-    status_code = 404
-    code = "not_found"
+    """The record does not exist, or no longer does."""
 
 
 class Conflict(DomainError):
-    """A write that collides with an existing record (409 ``conflict``)."""
-
-    status_code = 409
-    code = "conflict"
+    """A write that collides with an existing record."""
 
 
 class JobAlreadyRunning(DomainError):
-    """A non-dry expiry run was asked for while another one holds the lock (409)."""
-
-    status_code = 409
-    code = "job_already_running"
+    """A non-dry expiry run was asked for while another one holds the lock."""
 
 
 class ServiceUnavailable(DomainError):
-    """A dependency (database, broker) is unreachable (503)."""
-
-    status_code = 503
-    code = "service_unavailable"
+    """A dependency (database, broker) is unreachable."""

@@ -64,16 +64,11 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 class IdempotencyKeyReused(DomainError):
-    """The key was already used for a different request (422)."""
-
-    status_code = 422
-    code = "idempotency_key_reused"
+    """The key was already used for a different request."""
 
 
 class IdempotencyKeyInProgress(Conflict):
-    """The first request with this key has not finished yet (409)."""
-
-    code = "idempotency_key_in_progress"
+    """The first request with this key has not finished yet."""
 
 
 def _ttl() -> dt.timedelta:

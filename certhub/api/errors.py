@@ -2,6 +2,9 @@
 
 ``{"error": {"code": "...", "message": "...", "fields": {...}}}`` — ``fields``
 appears only for errors about particular input fields.
+
+Domain errors know nothing of HTTP: :data:`DOMAIN_ERRORS` is the one table that
+gives each class its status and envelope code.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from certhub.errors import DomainError
+from certhub.errors import Conflict, DomainError, JobAlreadyRunning, NotFound, RuleViolation, ServiceUnavailable
+from certhub.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 
 STATUS_CODES = {
     400: "validation_error",
@@ -39,6 +43,25 @@ STATUS_MESSAGES = {
     500: "A server error occurred.",
     503: "The service is temporarily unavailable.",
 }
+
+
+# Domain error class -> (HTTP status, envelope code). A class not listed takes the
+# entry of its nearest listed base, so a new subclass answers like its parent.
+DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
+    DomainError: (400, "validation_error"),
+    RuleViolation: (400, "validation_error"),
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    JobAlreadyRunning: (409, "job_already_running"),
+    IdempotencyKeyInProgress: (409, "idempotency_key_in_progress"),
+    IdempotencyKeyReused: (422, "idempotency_key_reused"),
+    ServiceUnavailable: (503, "service_unavailable"),
+}
+
+
+def domain_error_status(exc: DomainError) -> tuple[int, str]:
+    """The HTTP status and envelope code of a domain error, from :data:`DOMAIN_ERRORS`."""
+    return next(DOMAIN_ERRORS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ERRORS)
 
 
 def envelope(code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> dict:
@@ -89,7 +112,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler that renders every error as the envelope."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(envelope(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+        status, code = domain_error_status(exc)
+        return Response(envelope(code, exc.message, exc.fields, **exc.extra), status=status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -12,12 +12,21 @@ from rest_framework.permissions import SAFE_METHODS
 ALIAS_MARKER = "/api/v1/certifications/api/v1/certifications"
 
 
+OPTIONAL_SLASH = "/?$"
+
+
 def exclude_contract_aliases(endpoints: list, **kwargs) -> list:
-    """Keep the contract's literal doubled paths and trailing-slash twins out of the schema."""
+    """Keep the contract's literal doubled paths out of the schema; document routes without the slash.
+
+    A route of :class:`~certhub.api.routers.OptionalSlashRouter` ends in ``/?``,
+    which reads as ``.../name/``; the schema shows each route once, as ``.../name``.
+    """
     kept = []
     for path, path_regex, method, callback in endpoints:
-        if ALIAS_MARKER in path or (path.endswith("/") and path.startswith("/api/v1/")):
+        if ALIAS_MARKER in path:
             continue
+        if path_regex.endswith(OPTIONAL_SLASH):
+            path = path.removesuffix("/")
         kept.append((path, path_regex, method, callback))
     return kept
 

@@ -1,14 +1,21 @@
-"""Certification API views: thin entry points that read the clock and call services."""
+"""Certification API viewsets: thin entry points that read the clock and call services.
+
+``certifications.api.urls`` registers them on the router. Each operation's
+schema (summary, description, bodies, error statuses) is declared here, next to
+the action it documents.
+"""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from certhub.api.permissions import require_perm
 from certhub.api.schema import error_responses
@@ -30,20 +37,27 @@ from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Job
 TAG_CERTS = ["certifications"]
 TAG_JOB = ["expiry job"]
 
+# An id is any one path segment, as Django's ``str`` converter takes it (DRF's
+# default also stops at a dot). What is not an id answers 404 from the lookup.
+ANY_SEGMENT = "[^/]+"
+# Declared so the schema says "a string" rather than repeat ANY_SEGMENT as a pattern.
+CERTIFICATION_ID = OpenApiParameter("certification_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+JOB_RUN_ID = OpenApiParameter("job_run_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 
-def certifications_queryset():
-    """Live certifications with what the representation needs, in one query."""
-    return Certification.objects.alive().select_related("mentor", "certification_type")
+LIST_DESCRIPTION = "``/api/v1/certifications``: list (envelope, filters, ordering) and create."
+DETAIL_DESCRIPTION = "``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete."
 
 
 @extend_schema_view(
-    get=extend_schema(
+    list=extend_schema(
         summary="List mentor certifications with optional filters",
+        description=LIST_DESCRIPTION,
         tags=TAG_CERTS,
         responses={200: CertificationSerializer(many=True), **error_responses(400, 401, 403)},
     ),
-    post=extend_schema(
+    create=extend_schema(
         summary="Record a new certification for a mentor",
+        description=LIST_DESCRIPTION,
         tags=TAG_CERTS,
         request=CertificationCreateSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -61,63 +75,77 @@ def certifications_queryset():
             )
         ],
     ),
+    retrieve=extend_schema(
+        summary="Get a specific certification record",
+        description=DETAIL_DESCRIPTION,
+        tags=TAG_CERTS,
+        parameters=[CERTIFICATION_ID],
+        responses={200: CertificationSerializer, **error_responses(401, 403, 404)},
+    ),
+    update=extend_schema(
+        summary="Update a certification record (e.g. renew expiry date)",
+        description="A partial update, as in the contract: send only the fields to change. PATCH behaves the same.",
+        tags=TAG_CERTS,
+        parameters=[CERTIFICATION_ID],
+        request=CertificationUpdateSerializer,
+        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    partial_update=extend_schema(
+        summary="Update a certification record (same as PUT)",
+        description=DETAIL_DESCRIPTION,
+        tags=TAG_CERTS,
+        parameters=[CERTIFICATION_ID],
+        request=CertificationUpdateSerializer,
+        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a certification record",
+        description="A soft delete: the record is gone from the API (404) but staff can restore it in the admin.",
+        tags=TAG_CERTS,
+        parameters=[CERTIFICATION_ID],
+        responses={200: CertificationDeletedSerializer, **error_responses(401, 403, 404)},
+    ),
 )
-class CertificationListCreateView(generics.ListCreateAPIView):
-    """``/api/v1/certifications``: list (envelope, filters, ordering) and create."""
+class CertificationViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Certification records: list (envelope, filters, ordering), create, get, update (PUT = PATCH), soft delete."""
 
     serializer_class = CertificationSerializer
     filterset_class = CertificationFilter
-    queryset = Certification.objects.none()  # for model permissions; get_queryset is the real one
+    lookup_field = "certification_id"
+    lookup_value_regex = ANY_SEGMENT
 
-    def get_queryset(self):
-        return certifications_queryset().order_by("-issued_at", "-certification_id")
+    def get_queryset(self) -> QuerySet[Certification]:
+        """Live certifications with what the representation needs, in one query, newest first."""
+        return (
+            Certification.objects.alive()
+            .select_related("mentor", "certification_type")
+            .order_by("-issued_at", "-certification_id")
+        )
+
+    def filter_queryset(self, queryset: QuerySet[Certification]) -> QuerySet[Certification]:
+        """Filter the list only: a record is found by its id, whatever the query string says."""
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     @idempotent("certification-create")
     def create(self, request: Request, *args, **kwargs) -> Response:
+        """Record a certification through the service."""
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
         cert = services.certification_create(**body.validated_data, now=timezone.now())
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="Get a specific certification record",
-        tags=TAG_CERTS,
-        responses={200: CertificationSerializer, **error_responses(401, 403, 404)},
-    ),
-    put=extend_schema(
-        summary="Update a certification record (e.g. renew expiry date)",
-        description="A partial update, as in the contract: send only the fields to change. PATCH behaves the same.",
-        tags=TAG_CERTS,
-        request=CertificationUpdateSerializer,
-        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
-    ),
-    patch=extend_schema(
-        summary="Update a certification record (same as PUT)",
-        tags=TAG_CERTS,
-        request=CertificationUpdateSerializer,
-        responses={200: CertificationSerializer, **error_responses(400, 401, 403, 404, 409)},
-    ),
-    delete=extend_schema(
-        summary="Remove a certification record",
-        description="A soft delete: the record is gone from the API (404) but staff can restore it in the admin.",
-        tags=TAG_CERTS,
-        responses={200: CertificationDeletedSerializer, **error_responses(401, 403, 404)},
-    ),
-)
-class CertificationDetailView(generics.RetrieveUpdateDestroyAPIView):
-    """``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete."""
-
-    serializer_class = CertificationSerializer
-    lookup_field = "certification_id"
-    queryset = Certification.objects.none()
-
-    def get_queryset(self):
-        return certifications_queryset()
-
     def update(self, request: Request, *args, **kwargs) -> Response:
+        """Change the fields sent (PUT and PATCH alike) through the service."""
         cert = self.get_object()
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -125,11 +153,12 @@ class CertificationDetailView(generics.RetrieveUpdateDestroyAPIView):
         return Response(CertificationSerializer(cert).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
+        """Soft-delete the record through the service."""
         cert = services.certification_delete(certification=self.get_object(), now=timezone.now())
         return Response(CertificationDeletedSerializer(cert).data)
 
 
-class ExpiryJobRunView(APIView):
+class ExpiryJobViewSet(viewsets.ViewSet):
     """``POST /api/v1/certifications/expiry-job/run``: run the job now, or queue it."""
 
     permission_classes = [require_perm("certifications.run_expiry_job")]
@@ -152,8 +181,10 @@ class ExpiryJobRunView(APIView):
             **error_responses(400, 401, 403, 409, 422, 503),
         },
     )
+    @action(detail=False, methods=["post"], name="Expiry Job Run")
     @idempotent("expiry-job-run")
-    def post(self, request: Request) -> Response:
+    def run(self, request: Request) -> Response:
+        """Run the expiry job through the service (200), or queue it on the worker (202)."""
         body = ExpiryJobRunRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         dry_run = body.validated_data["dry_run"]
@@ -168,7 +199,7 @@ class ExpiryJobRunView(APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(
+    list=extend_schema(
         summary="List auto-pause event logs from expiry job runs",
         description=(
             "Newest first. Holds `auto_pause` rows written by the job and `auto_resume` rows written by renewals."
@@ -177,48 +208,44 @@ class ExpiryJobRunView(APIView):
         responses={200: AutoPauseLogSerializer(many=True), **error_responses(400, 401, 403)},
     )
 )
-class AutoPauseLogListView(generics.ListAPIView):
+class AutoPauseLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """``GET /api/v1/certifications/expiry-job/logs``."""
 
     serializer_class = AutoPauseLogSerializer
     filterset_class = AutoPauseLogFilter
-    queryset = AutoPauseLog.objects.none()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AutoPauseLog]:
+        """Log rows with their mentor, certification and run, newest first."""
         return AutoPauseLog.objects.select_related("mentor", "certification", "job_run").order_by("-applied_at", "-id")
 
 
 @extend_schema_view(
-    get=extend_schema(
+    list=extend_schema(
         summary="List expiry job runs, newest first",
+        description="``GET /api/v1/certifications/expiry-job/runs``.",
         tags=TAG_JOB,
         responses={200: ExpiryJobRunSerializer(many=True), **error_responses(400, 401, 403)},
-    )
+    ),
+    retrieve=extend_schema(
+        summary="Get one expiry job run with its state",
+        description="``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``.",
+        tags=TAG_JOB,
+        parameters=[JOB_RUN_ID],
+        responses={200: ExpiryJobRunSerializer, **error_responses(401, 403, 404)},
+    ),
 )
-class ExpiryJobRunListView(generics.ListAPIView):
-    """``GET /api/v1/certifications/expiry-job/runs``."""
+class ExpiryJobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Expiry job runs: the list, newest first, and one run with its state."""
 
     serializer_class = ExpiryJobRunSerializer
-    queryset = ExpiryJobRun.objects.none()
     filter_backends: list = []
+    lookup_field = "job_run_id"
+    lookup_value_regex = ANY_SEGMENT
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[ExpiryJobRun]:
+        """Every run, newest first."""
         return ExpiryJobRun.objects.order_by("-created_at", "-id")
 
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="Get one expiry job run with its state",
-        tags=TAG_JOB,
-        responses={200: ExpiryJobRunSerializer, **error_responses(401, 403, 404)},
-    )
-)
-class ExpiryJobRunDetailView(generics.RetrieveAPIView):
-    """``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``."""
-
-    serializer_class = ExpiryJobRunSerializer
-    lookup_field = "job_run_id"
-    queryset = ExpiryJobRun.objects.all()
-
     def get_object(self) -> ExpiryJobRun:
+        """The run named in the path, or 404."""
         return get_object_or_404(ExpiryJobRun, job_run_id=self.kwargs["job_run_id"])

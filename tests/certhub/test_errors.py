@@ -1,4 +1,4 @@
-"""The error envelope on every API path, access rules and throttling.
+"""The error envelope on every API path, access rules and throttling; domain errors mapped to HTTP.
 
 Test-only routes that fail on purpose live in this module's own URLconf
 (``pytest.mark.urls(__name__)``); the project's URLs never hold them.
@@ -17,7 +17,11 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+import certhub.errors
 import config.urls
+from certhub.api.errors import DOMAIN_ERRORS, domain_error_status
+from certhub.errors import Conflict, DomainError, JobAlreadyRunning, NotFound, RuleViolation, ServiceUnavailable
+from certhub.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from certifications.models import Certification
 from tests.certifications.api_helpers import ALIAS, BASE, assert_error, unchanged
 from tests.factories import CertificationFactory
@@ -105,6 +109,50 @@ def test_a_lost_database_is_a_503_envelope(client):
 def test_the_test_only_routes_work_and_are_not_in_the_project():
     assert APIClient().get("/api/v1/test-only/ok").json() == {"ok": True}
     assert all("test-only" not in str(pattern.pattern) for pattern in config.urls.urlpatterns)
+
+
+# --- Domain errors: no HTTP in the domain, one table in the API ---------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (DomainError("Bad."), 400, "validation_error"),
+        (RuleViolation("Bad.", fields={"expires_at": ["Must be in the future."]}), 400, "validation_error"),
+        (NotFound("Gone."), 404, "not_found"),
+        (Conflict("Taken.", certification_id="cert_0000000A"), 409, "conflict"),
+        (JobAlreadyRunning("Busy.", job_run_id="job_01JAN2026_01"), 409, "job_already_running"),
+        (IdempotencyKeyInProgress("Wait."), 409, "idempotency_key_in_progress"),
+        (IdempotencyKeyReused("Other body."), 422, "idempotency_key_reused"),
+        (ServiceUnavailable("Queue down."), 503, "service_unavailable"),
+    ],
+)
+def test_each_domain_error_has_its_status_and_code_in_the_api_table(error, status, code):
+    assert domain_error_status(error) == (status, code)
+
+
+def test_a_subclass_not_in_the_table_answers_like_its_parent():
+    class StaleRecord(Conflict):
+        pass
+
+    assert domain_error_status(StaleRecord("Stale.")) == (409, "conflict")
+
+
+def test_domain_errors_name_what_went_wrong_without_http():
+    classes = [
+        value for value in vars(certhub.errors).values() if isinstance(value, type) and issubclass(value, DomainError)
+    ] + [IdempotencyKeyInProgress, IdempotencyKeyReused]
+
+    assert set(classes) == set(DOMAIN_ERRORS)  # the table covers every domain error
+    for cls in classes:
+        assert not hasattr(cls, "status_code"), cls
+        assert not hasattr(cls, "code"), cls
+    error = Conflict("Taken.", fields={"issued_at": ["Taken."]}, certification_id="cert_0000000A")
+    assert (error.message, error.fields, error.extra) == (
+        "Taken.",
+        {"issued_at": ["Taken."]},
+        {"certification_id": "cert_0000000A"},
+    )
 
 
 # --- 404 and 405 --------------------------------------------------------------------
