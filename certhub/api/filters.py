@@ -57,8 +57,19 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
         return qs.filter(**{self.field_name: value == "true"})
 
 
+def without_empty_items(values) -> list:
+    """A comma list's items, the empty ones dropped: ``status=,`` means what ``status=`` means (no filter)."""
+    return [value for value in values or () if value not in ("", None)]
+
+
 class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    """A comma-separated list of choices, each checked."""
+    """A comma-separated list of choices, each checked; empty items are dropped."""
+
+    def filter(self, qs, value):
+        value = without_empty_items(value)
+        if not value:
+            return qs
+        return super().filter(qs, value)
 
 
 class TieBreakOrderingFilter(django_filters.OrderingFilter):
@@ -69,6 +80,7 @@ class TieBreakOrderingFilter(django_filters.OrderingFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
+        value = without_empty_items(value)
         if not value:
             return qs
         ordering = [self.get_ordering_value(param) for param in value]

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from certifications.models import Certification, Mentor
+from tests.factories import CertificationFactory
 from tests.hardening.servers import gunicorn, http
 
 CERTS = "/api/v1/certifications"
@@ -96,3 +97,21 @@ def test_request_lines_up_to_gunicorns_limit_reach_the_api_and_longer_ones_get_t
         assert "data" in body
     else:
         assert body["error"]["code"] == "uri_too_long"
+
+
+@pytest.mark.parametrize("query", ["ordering=,", "ordering=", "ordering=,,", "status=,", "status=", "status=,,"])
+def test_empty_list_items_mean_no_filter_and_no_ordering(anon_client, query):
+    CertificationFactory.create_batch(3)
+    plain = anon_client.get(CERTS).json()
+    response = anon_client.get(f"{CERTS}?{query}")
+    assert response.status_code == 200, response.content
+    assert response.json() == plain
+    assert plain["pagination"]["total"] == 3
+
+
+def test_an_empty_item_beside_a_real_one_is_dropped(anon_client):
+    CertificationFactory.create_batch(2)
+    expected = anon_client.get(f"{CERTS}?status=valid&ordering=-expires_at").json()
+    response = anon_client.get(f"{CERTS}?status=valid,&ordering=,-expires_at")
+    assert response.status_code == 200
+    assert response.json() == expected
