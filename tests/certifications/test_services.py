@@ -564,7 +564,7 @@ def test_a_drawn_log_id_already_taken_is_replaced_and_every_record_logged(monkey
     due = [lapsed_cert() for _ in range(3)]
     drawn = iter([taken, taken, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
     monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
-    monkeypatch.setattr("certifications.services.lapse.new_id", lambda prefix: next(drawn))
+    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", lambda prefix: next(drawn))
     run = expiry_job_run(now=NOW)
     assert run.failures == [] and run.expired_found == 3
     logs = AutoPauseLog.objects.filter(job_run=run)
