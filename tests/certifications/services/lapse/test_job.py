@@ -358,3 +358,27 @@ def test_query_count_does_not_grow_with_the_rows_of_a_batch(django_assert_num_qu
     with django_assert_num_queries(QUERIES_OUTSIDE_BATCHES + 2 * QUERIES_PER_BATCH):
         run = expiry_job_run(now=NOW, batch_size=20)
     assert (run.expired_found, run.auto_paused) == (40, 40)
+
+
+# --- What counts as one record's failure -------------------------------------------------
+
+
+class _BrokenEngine:
+    """An engine with a code bug: not a database error, so not one record's failure."""
+
+    name = "broken"
+
+    def apply(self, *, ids, now, run):
+        raise TypeError("unsupported operand type(s)")
+
+
+def test_a_code_bug_in_a_batch_stops_the_run_instead_of_becoming_item_failures(monkeypatch):
+    cert = lapsed_cert()
+    monkeypatch.setattr("certifications.services.lapse.job.batch_engine", _BrokenEngine)
+    with pytest.raises(TypeError):
+        expiry_job_run(now=NOW)
+    run = ExpiryJobRun.objects.get()
+    assert run.state == JobState.FAILED and run.error.startswith("TypeError")
+    assert run.failures == []
+    assert refreshed(cert).auto_pause_applied is False
+    assert not JobLock.objects.exclude(holder="").exists()  # the lock is released all the same
