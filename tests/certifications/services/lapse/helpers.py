@@ -51,3 +51,24 @@ def counters(run: ExpiryJobRun) -> dict:
 def refreshed(obj):
     obj.refresh_from_db()
     return obj
+
+
+TAKEN_LOG_ID = "log_TAKEN000"
+
+
+def due_records_whose_first_drawn_log_ids_are_taken(monkeypatch) -> tuple[Certification, list[Certification]]:
+    """A logged record holding ``TAKEN_LOG_ID`` and three due records; the next two ids drawn are that one.
+
+    Returns the logged record and the due ones. Both id draws are patched:
+    ``certhub.ids`` (``fresh_ids``, the ORM engine) and the PostgreSQL engine's.
+    """
+    kept = lapsed_cert()
+    AutoPauseLog.objects.create(
+        log_id=TAKEN_LOG_ID, mentor=kept.mentor, certification=kept, event="auto_pause", reason="x", applied_at=NOW
+    )
+    Certification.objects.filter(pk=kept.pk).update(auto_pause_applied=True, auto_pause_applied_at=NOW)
+    due = [lapsed_cert() for _ in range(3)]
+    drawn = iter([TAKEN_LOG_ID, TAKEN_LOG_ID, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
+    monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
+    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", lambda prefix: next(drawn))
+    return kept, due

@@ -27,7 +27,16 @@ from certifications.services import certification_renew, expiry_job_run, mentor_
 from certifications.services.lapse import expiry_run_create
 from certifications.services.lapse.engines import BatchEngine, BatchResult, OrmEngine, PostgreSQLEngine, batch_engine
 from certifications.services.lapse.engines.postgresql import named_placeholders
-from tests.certifications.services.lapse.helpers import NOW, UTC, current_cert, lapsed_cert, refreshed, snapshot
+from tests.certifications.services.lapse.helpers import (
+    NOW,
+    TAKEN_LOG_ID,
+    UTC,
+    current_cert,
+    due_records_whose_first_drawn_log_ids_are_taken,
+    lapsed_cert,
+    refreshed,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -168,22 +177,15 @@ def test_ids_that_no_longer_exist_are_an_empty_batch(engine, run):
 
 
 def test_a_drawn_log_id_already_taken_is_replaced(engine, run, monkeypatch):
-    taken = "log_TAKEN000"
-    kept = lapsed_cert()
-    AutoPauseLog.objects.create(
-        log_id=taken, mentor=kept.mentor, certification=kept, event="auto_pause", reason="x", applied_at=NOW
-    )
-    Certification.objects.filter(pk=kept.pk).update(auto_pause_applied=True, auto_pause_applied_at=NOW)
-    due = [lapsed_cert() for _ in range(3)]
-    drawn = iter([taken, taken, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
-    monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
-    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", lambda prefix: next(drawn))
+    taken = TAKEN_LOG_ID
+    kept, due = due_records_whose_first_drawn_log_ids_are_taken(monkeypatch)
 
     assert apply(engine, due_ids(), run) == BatchResult(flagged=3, paused=3, logged=3)
 
     logs = AutoPauseLog.objects.filter(job_run=run)
     assert sorted(logs.values_list("certification_id", flat=True)) == sorted(cert.pk for cert in due)
     assert taken not in set(logs.values_list("log_id", flat=True))
+    assert AutoPauseLog.objects.get(log_id=taken).certification_id == kept.pk
 
 
 def test_a_batch_is_a_fixed_number_of_statements_whatever_its_rows(engine, run, django_assert_num_queries):

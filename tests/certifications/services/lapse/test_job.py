@@ -25,9 +25,11 @@ from certifications.models import (
 from certifications.services import certification_renew, expiry_job_run, mentor_pause
 from tests.certifications.services.lapse.helpers import (
     NOW,
+    TAKEN_LOG_ID,
     UTC,
     counters,
     current_cert,
+    due_records_whose_first_drawn_log_ids_are_taken,
     lapsed_cert,
     refreshed,
     snapshot,
@@ -334,16 +336,8 @@ def test_query_count_is_fixed_per_batch_whatever_the_batch_size():
 
 
 def test_a_drawn_log_id_already_taken_is_replaced_and_every_record_logged(monkeypatch):
-    taken = "log_TAKEN000"
-    kept = lapsed_cert()
-    AutoPauseLog.objects.create(
-        log_id=taken, mentor=kept.mentor, certification=kept, event="auto_pause", reason="x", applied_at=NOW
-    )
-    Certification.objects.filter(pk=kept.pk).update(auto_pause_applied=True, auto_pause_applied_at=NOW)
-    due = [lapsed_cert() for _ in range(3)]
-    drawn = iter([taken, taken, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
-    monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
-    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", lambda prefix: next(drawn))
+    taken = TAKEN_LOG_ID
+    kept, due = due_records_whose_first_drawn_log_ids_are_taken(monkeypatch)
     run = expiry_job_run(now=NOW)
     assert run.failures == [] and run.expired_found == 3
     logs = AutoPauseLog.objects.filter(job_run=run)
