@@ -106,11 +106,13 @@ def expiry_job_run(
        ``auto_pause_applied = false`` (``expired_found``); count the mentors
        holding a live record (``mentors_scanned``).
     3. In batches of ``EXPIRY_JOB_BATCH_SIZE``, one transaction and a fixed
-       handful of statements each: pause the mentor unless already paused
-       (``auto_paused`` counts active -> paused), flag the record applied at
-       ``now``, append one ``auto_pause`` log row. A batch that fails is
+       handful of statements each (the batch engine's, ``engines``): pause
+       the mentor unless already paused (``auto_paused`` counts active ->
+       paused), flag the record applied at ``now``, append one
+       ``auto_pause`` log row. A batch that fails with a database error is
        retried item by item; items that still fail are listed in ``failures``
-       (``mentor_id``, ``certification_id``, ``error``) and the rest are applied.
+       (``mentor_id``, ``certification_id``, ``error``) and the rest are
+       applied. Any other error (a code bug, a lost lease) stops the run.
     4. Record the counters and the outcome on the run.
 
     A dry run computes the same counters and writes only its run record. Only
