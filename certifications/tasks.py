@@ -9,13 +9,9 @@ from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
 from certifications.models import ExpiryJobRun, JobState, JobTrigger
-from certifications.services import expiry_job_run
+from certifications.services import EXPIRY_TASK_EXPIRES_SECONDS, EXPIRY_TASK_NAME, expiry_job_run
 
 logger = logging.getLogger("certhub.expiry")
-
-# A daily run that waited in the broker longer than this (no worker was up) is
-# dropped by the worker: the next day's run, or a manual one, does the work.
-EXPIRY_TASK_EXPIRES_SECONDS = 12 * 60 * 60
 
 
 def summary(run: ExpiryJobRun) -> dict:
@@ -32,7 +28,7 @@ def summary(run: ExpiryJobRun) -> dict:
     }
 
 
-@shared_task(name="certifications.tasks.run_expiry_job", expires=EXPIRY_TASK_EXPIRES_SECONDS)
+@shared_task(name=EXPIRY_TASK_NAME, expires=EXPIRY_TASK_EXPIRES_SECONDS)
 def run_expiry_job(job_run_id: str | None = None, dry_run: bool = False) -> dict | None:
     """Run the expiry job: a queued run when ``job_run_id`` is given, else a scheduled run.
 

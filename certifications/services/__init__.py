@@ -6,6 +6,8 @@ Views, admin actions, commands and tasks call these and nothing else.
 """
 
 from certifications.services.lapse import (
+    EXPIRY_TASK_EXPIRES_SECONDS,
+    EXPIRY_TASK_NAME,
     ExpiryPreviewItem,
     expiry_job_enqueue,
     expiry_job_preview,
@@ -24,6 +26,8 @@ from certifications.services.records import (
 )
 
 __all__ = [
+    "EXPIRY_TASK_EXPIRES_SECONDS",
+    "EXPIRY_TASK_NAME",
     "ExpiryPreviewItem",
     "certification_create",
     "certification_delete",

@@ -1,4 +1,4 @@
-"""The lapse rule (DESIGN.md "The rule"): every clause of the expiry job and every counter.
+"""The expiry job (DESIGN.md "The rule"): every clause of ``expiry_job_run`` and every counter.
 
 Time is an argument: each test passes ``now`` to the services.
 """
@@ -11,7 +11,6 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from certhub.errors import JobAlreadyRunning
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -19,70 +18,25 @@ from certifications.models import (
     ExpiryJobRun,
     JobLock,
     JobState,
-    JobTrigger,
     LogEvent,
-    Mentor,
     MentorStatus,
     PausedBy,
 )
-from certifications.services import (
-    certification_create,
-    certification_delete,
-    certification_renew,
-    certification_update,
-    expiry_job_preview,
-    expiry_job_run,
-    mentor_pause,
+from certifications.services import certification_renew, expiry_job_run, mentor_pause
+from tests.certifications.services.lapse.helpers import (
+    NOW,
+    TAKEN_LOG_ID,
+    UTC,
+    counters,
+    current_cert,
+    due_records_whose_first_drawn_log_ids_are_taken,
+    lapsed_cert,
+    refreshed,
+    snapshot,
 )
-from certifications.services.lapse import LOCK_NAME
-from tests.factories import CertificationFactory, MentorFactory, cert_type
+from tests.factories import MentorFactory
 
 pytestmark = pytest.mark.django_db
-
-UTC = dt.UTC
-NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
-LAPSED_ON = dt.datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def lapsed_cert(mentor=None, code="peer_mentor_basic", **fields) -> Certification:
-    """A record that expired on 2026-03-01 and is still ``valid`` (the job marks it)."""
-    fields.setdefault("issued_at", dt.datetime(2023, 3, 1, tzinfo=UTC))
-    fields.setdefault("expires_at", LAPSED_ON)
-    if mentor is not None:
-        fields["mentor"] = mentor
-    return CertificationFactory(certification_type=cert_type(code), **fields)
-
-
-def current_cert(mentor=None, code="peer_mentor_basic", **fields) -> Certification:
-    fields.setdefault("issued_at", dt.datetime(2026, 2, 1, tzinfo=UTC))
-    fields.setdefault("expires_at", dt.datetime(2029, 2, 1, tzinfo=UTC))
-    if mentor is not None:
-        fields["mentor"] = mentor
-    return CertificationFactory(certification_type=cert_type(code), **fields)
-
-
-def snapshot() -> dict[str, list[dict]]:
-    """Every domain row but the run records."""
-    return {
-        "certifications": list(Certification.objects.order_by("pk").values()),
-        "mentors": list(Mentor.objects.order_by("pk").values()),
-        "logs": list(AutoPauseLog.objects.order_by("pk").values()),
-    }
-
-
-def counters(run: ExpiryJobRun) -> dict:
-    return {
-        "mentors_scanned": run.mentors_scanned,
-        "expired_found": run.expired_found,
-        "auto_paused": run.auto_paused,
-        "marked_expired": run.marked_expired,
-        "failures": run.failures,
-    }
-
-
-def refreshed(obj):
-    obj.refresh_from_db()
-    return obj
 
 
 # --- Clause 1 and 3: marking expired, pausing, flagging, logging ---------------------
@@ -174,23 +128,6 @@ def test_newer_record_that_is_not_current_does_not_renew(status, expires_at):
     assert AutoPauseLog.objects.filter(mentor=old.mentor).count() == 2
 
 
-def test_revoked_record_lapses_with_the_revocation_date_in_the_reason():
-    cert = current_cert(status=CertificationStatus.REVOKED, revoked_at=dt.datetime(2026, 3, 10, 15, tzinfo=UTC))
-    run = expiry_job_run(now=NOW)
-    assert (run.marked_expired, run.expired_found, run.auto_paused) == (0, 1, 1)
-    assert refreshed(cert).status == CertificationStatus.REVOKED
-    expected = "Certification peer_mentor_basic revoked on 2026-03-10"
-    assert refreshed(cert.mentor).pause_reason == expected
-    assert AutoPauseLog.objects.get().reason == expected
-
-
-def test_reason_dates_are_utc_days():
-    # 2026-03-01T23:30-05:00 is 2026-03-02 in UTC.
-    lapsed_cert(expires_at=dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))))
-    expiry_job_run(now=NOW)
-    assert AutoPauseLog.objects.get().reason == "Certification peer_mentor_basic expired on 2026-03-02"
-
-
 def test_deleted_records_are_ignored_by_the_job():
     deleted = lapsed_cert(deleted_at=NOW - dt.timedelta(days=1))
     run = expiry_job_run(now=NOW)
@@ -255,94 +192,6 @@ def test_staff_pause_is_kept_but_the_due_record_is_flagged_and_logged():
     assert (mentor.status, mentor.paused_by) == (MentorStatus.PAUSED, PausedBy.STAFF)
     assert refreshed(cert).auto_pause_applied is False
     assert not AutoPauseLog.objects.filter(event=LogEvent.AUTO_RESUME).exists()
-
-
-# --- Auto-resume on writes --------------------------------------------------------------
-
-
-def test_renewal_resumes_the_auto_paused_mentor_in_the_same_write():
-    cert = lapsed_cert()
-    expiry_job_run(now=NOW)
-    later = NOW + dt.timedelta(hours=5)
-    certification_renew(certification=cert, now=later, expires_at=dt.datetime(2029, 3, 26, tzinfo=UTC))
-    mentor = refreshed(cert.mentor)
-    assert (mentor.status, mentor.paused_by, mentor.paused_at, mentor.pause_reason) == (
-        MentorStatus.ACTIVE,
-        "",
-        None,
-        "",
-    )
-    cert = refreshed(cert)
-    assert cert.status == CertificationStatus.VALID
-    assert (cert.auto_pause_applied, cert.auto_pause_applied_at) == (False, None)
-    resume = AutoPauseLog.objects.get(event=LogEvent.AUTO_RESUME)
-    assert resume.reason == "Certification peer_mentor_basic renewed until 2029-03-26"
-    assert (resume.job_run_id, resume.certification_id, resume.applied_at) == (None, cert.pk, later)
-
-
-def test_new_valid_record_of_the_same_type_resumes_the_mentor():
-    old = lapsed_cert()
-    expiry_job_run(now=NOW)
-    new = certification_create(
-        mentor_id=old.mentor.mentor_id,
-        certification_type="peer_mentor_basic",
-        issued_at=dt.datetime(2026, 3, 26, tzinfo=UTC),
-        now=NOW,
-    )
-    assert refreshed(old.mentor).status == MentorStatus.ACTIVE
-    assert refreshed(old).auto_pause_applied is False
-    resume = AutoPauseLog.objects.get(event=LogEvent.AUTO_RESUME)
-    assert resume.certification_id == new.pk
-    assert resume.reason == "Certification peer_mentor_basic renewed until 2029-03-26"
-    # The old record stays expired and, with the renewal in place, is not due again.
-    assert expiry_job_run(now=NOW + dt.timedelta(minutes=1)).expired_found == 0
-
-
-def test_new_record_of_another_type_does_not_resume():
-    old = lapsed_cert()
-    expiry_job_run(now=NOW)
-    certification_create(
-        mentor_id=old.mentor.mentor_id,
-        certification_type="peer_mentor_advanced",
-        issued_at=dt.datetime(2026, 3, 26, tzinfo=UTC),
-        now=NOW,
-    )
-    assert refreshed(old.mentor).status == MentorStatus.PAUSED
-    assert not AutoPauseLog.objects.filter(event=LogEvent.AUTO_RESUME).exists()
-
-
-def test_deleting_the_lapsed_record_resumes_the_mentor():
-    cert = lapsed_cert()
-    expiry_job_run(now=NOW)
-    certification_delete(certification=cert, now=NOW + dt.timedelta(days=1))
-    assert refreshed(cert.mentor).status == MentorStatus.ACTIVE
-    assert refreshed(cert).auto_pause_applied is False
-    resume = AutoPauseLog.objects.get(event=LogEvent.AUTO_RESUME)
-    assert resume.reason == f"Certification peer_mentor_basic record {cert.certification_id} deleted on 2026-03-27"
-
-
-def test_mentor_stays_paused_while_another_record_is_lapsed():
-    basic = lapsed_cert(code="peer_mentor_basic")
-    advanced = lapsed_cert(mentor=basic.mentor, code="peer_mentor_advanced")
-    expiry_job_run(now=NOW)
-    certification_renew(certification=basic, now=NOW, expires_at=dt.datetime(2029, 3, 1, tzinfo=UTC))
-    assert refreshed(basic.mentor).status == MentorStatus.PAUSED
-    assert refreshed(basic).auto_pause_applied is False  # no longer lapsed: the flag is cleared
-    assert refreshed(advanced).auto_pause_applied is True
-    certification_update(certification=advanced, changes={"expires_at": dt.datetime(2028, 1, 1, tzinfo=UTC)}, now=NOW)
-    assert refreshed(basic.mentor).status == MentorStatus.ACTIVE
-    assert AutoPauseLog.objects.get(event=LogEvent.AUTO_RESUME).reason == (
-        "Certification peer_mentor_advanced renewed until 2028-01-01"
-    )
-
-
-def test_renewed_record_that_lapses_again_pauses_again():
-    cert = lapsed_cert()
-    expiry_job_run(now=NOW)
-    certification_renew(certification=cert, now=NOW, expires_at=dt.datetime(2026, 6, 1, tzinfo=UTC))
-    run = expiry_job_run(now=dt.datetime(2026, 6, 2, tzinfo=UTC))
-    assert (run.marked_expired, run.expired_found, run.auto_paused) == (1, 1, 1)
-    assert refreshed(cert.mentor).pause_reason == "Certification peer_mentor_basic expired on 2026-06-01"
 
 
 # --- Dry run, idempotence ---------------------------------------------------------------
@@ -451,74 +300,6 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
     assert AutoPauseLog.objects.count() == 4
 
 
-# --- Run ids, the lock ----------------------------------------------------------------
-
-
-def test_run_ids_count_up_within_each_utc_day():
-    day = dt.datetime(2026, 3, 26, 0, 0, 5, tzinfo=UTC)
-    ids = [
-        expiry_job_run(now=day).job_run_id,
-        expiry_job_run(now=day + dt.timedelta(hours=12), dry_run=True).job_run_id,
-        # 2026-03-27T01:30+02:00 is still 2026-03-26 in UTC.
-        expiry_job_run(now=dt.datetime(2026, 3, 27, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))).job_run_id,
-        expiry_job_run(now=dt.datetime(2026, 3, 27, 0, 0, tzinfo=UTC)).job_run_id,
-    ]
-    assert ids == ["job_26MAR2026_01", "job_26MAR2026_02", "job_26MAR2026_03", "job_27MAR2026_01"]
-
-
-def _hold_lock(holder: str, *, seconds: int) -> ExpiryJobRun:
-    """Another process's run in progress: its run record and a lease on the lock."""
-    other = ExpiryJobRun.objects.create(
-        job_run_id=holder, trigger=JobTrigger.SCHEDULE, state=JobState.RUNNING, started_at=NOW
-    )
-    JobLock.objects.update_or_create(
-        name=LOCK_NAME,
-        defaults={
-            "holder": holder,
-            "acquired_at": NOW,
-            "lease_until": dt.datetime.now(UTC) + dt.timedelta(seconds=seconds),
-        },
-    )
-    return other
-
-
-def test_a_second_run_while_one_holds_the_lock_is_refused_and_leaves_no_trace():
-    lapsed_cert()
-    _hold_lock("job_26MAR2026_01", seconds=300)
-    before = snapshot()
-    with pytest.raises(JobAlreadyRunning) as refused:
-        expiry_job_run(now=NOW)
-    assert refused.value.extra == {"job_run_id": "job_26MAR2026_01"}
-    assert "job_26MAR2026_01" in refused.value.message
-    assert snapshot() == before
-    assert list(ExpiryJobRun.objects.values_list("job_run_id", flat=True)) == ["job_26MAR2026_01"]
-    # A dry run does not need the lock.
-    assert expiry_job_run(now=NOW, dry_run=True).expired_found == 1
-
-
-def test_a_lease_that_ran_out_is_taken_over_and_its_run_marked_failed():
-    cert = lapsed_cert()
-    dead = _hold_lock("job_25MAR2026_01", seconds=-1)
-    run = expiry_job_run(now=NOW)
-    assert run.state == JobState.SUCCEEDED and run.expired_found == 1
-    assert refreshed(cert).auto_pause_applied is True
-    dead = refreshed(dead)
-    assert dead.state == JobState.FAILED and "stopped" in dead.error
-    lock = JobLock.objects.get(name=LOCK_NAME)
-    assert (lock.holder, lock.lease_until) == ("", None)  # released at the end of the run
-
-
-def test_a_queued_run_record_is_executed_in_place():
-    lapsed_cert()
-    from certifications.services.lapse import expiry_run_create
-
-    queued = expiry_run_create(now=NOW, dry_run=False, trigger=JobTrigger.API)
-    assert queued.state == JobState.QUEUED and queued.job_run_id == "job_26MAR2026_01"
-    run = expiry_job_run(now=NOW + dt.timedelta(seconds=3), run=queued)
-    assert run.pk == queued.pk and run.state == JobState.SUCCEEDED and run.auto_paused == 1
-    assert ExpiryJobRun.objects.count() == 1
-
-
 # --- Set-based batches ------------------------------------------------------------------
 
 # Statements of one batch: renew the lease, lock the listed records, lock their mentors,
@@ -555,16 +336,8 @@ def test_query_count_is_fixed_per_batch_whatever_the_batch_size():
 
 
 def test_a_drawn_log_id_already_taken_is_replaced_and_every_record_logged(monkeypatch):
-    taken = "log_TAKEN000"
-    kept = lapsed_cert()
-    AutoPauseLog.objects.create(
-        log_id=taken, mentor=kept.mentor, certification=kept, event="auto_pause", reason="x", applied_at=NOW
-    )
-    Certification.objects.filter(pk=kept.pk).update(auto_pause_applied=True, auto_pause_applied_at=NOW)
-    due = [lapsed_cert() for _ in range(3)]
-    drawn = iter([taken, taken, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
-    monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
-    monkeypatch.setattr("certifications.services.lapse.new_id", lambda prefix: next(drawn))
+    taken = TAKEN_LOG_ID
+    kept, due = due_records_whose_first_drawn_log_ids_are_taken(monkeypatch)
     run = expiry_job_run(now=NOW)
     assert run.failures == [] and run.expired_found == 3
     logs = AutoPauseLog.objects.filter(job_run=run)
@@ -581,18 +354,25 @@ def test_query_count_does_not_grow_with_the_rows_of_a_batch(django_assert_num_qu
     assert (run.expired_found, run.auto_paused) == (40, 40)
 
 
-# --- Preview -------------------------------------------------------------------------
+# --- What counts as one record's failure -------------------------------------------------
 
 
-def test_preview_lists_the_due_records_with_their_reasons_and_changes_nothing():
+class _BrokenEngine:
+    """An engine with a code bug: not a database error, so not one record's failure."""
+
+    name = "broken"
+
+    def apply(self, *, ids, now, run):
+        raise TypeError("unsupported operand type(s)")
+
+
+def test_a_code_bug_in_a_batch_stops_the_run_instead_of_becoming_item_failures(monkeypatch):
     cert = lapsed_cert()
-    current_cert()
-    before = snapshot()
-    [item] = expiry_job_preview(now=NOW)
-    assert (item.mentor_id, item.certification_id, item.mentor_status) == (
-        cert.mentor.mentor_id,
-        cert.certification_id,
-        MentorStatus.ACTIVE,
-    )
-    assert item.reason == "Certification peer_mentor_basic expired on 2026-03-01"
-    assert snapshot() == before
+    monkeypatch.setattr("certifications.services.lapse.job.batch_engine", _BrokenEngine)
+    with pytest.raises(TypeError):
+        expiry_job_run(now=NOW)
+    run = ExpiryJobRun.objects.get()
+    assert run.state == JobState.FAILED and run.error.startswith("TypeError")
+    assert run.failures == []
+    assert refreshed(cert).auto_pause_applied is False
+    assert not JobLock.objects.exclude(holder="").exists()  # the lock is released all the same
