@@ -26,14 +26,10 @@ from certifications.api.serializers import (
     ExpiryJobRunSerializer,
 )
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobTrigger
+from certifications.selectors import auto_pause_log_list, certification_list
 
 TAG_CERTS = ["certifications"]
 TAG_JOB = ["expiry job"]
-
-
-def certifications_queryset():
-    """Live certifications with what the representation needs, in one query."""
-    return Certification.objects.alive().select_related("mentor", "certification_type")
 
 
 @extend_schema_view(
@@ -70,14 +66,14 @@ class CertificationListCreateView(generics.ListCreateAPIView):
     queryset = Certification.objects.none()  # for model permissions; get_queryset is the real one
 
     def get_queryset(self):
-        return certifications_queryset().order_by("-issued_at", "-certification_id")
+        return certification_list().order_by("-issued_at", "-certification_id")
 
     @idempotent("certification-create")
     def create(self, request: Request, *args, **kwargs) -> Response:
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
-        cert = services.certification_create(**body.validated_data, now=timezone.now())
+        cert = services.certification_create(**body.validated_data, now=timezone.now()).certification
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
 
@@ -115,17 +111,19 @@ class CertificationDetailView(generics.RetrieveUpdateDestroyAPIView):
     queryset = Certification.objects.none()
 
     def get_queryset(self):
-        return certifications_queryset()
+        return certification_list()
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         cert = self.get_object()
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        cert = services.certification_update(certification=cert, changes=body.validated_data, now=timezone.now())
+        cert = services.certification_update(
+            certification=cert, changes=body.validated_data, now=timezone.now()
+        ).certification
         return Response(CertificationSerializer(cert).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        cert = services.certification_delete(certification=self.get_object(), now=timezone.now())
+        cert = services.certification_delete(certification=self.get_object(), now=timezone.now()).certification
         return Response(CertificationDeletedSerializer(cert).data)
 
 
@@ -185,7 +183,7 @@ class AutoPauseLogListView(generics.ListAPIView):
     queryset = AutoPauseLog.objects.none()
 
     def get_queryset(self):
-        return AutoPauseLog.objects.select_related("mentor", "certification", "job_run").order_by("-applied_at", "-id")
+        return auto_pause_log_list().order_by("-applied_at", "-id")
 
 
 @extend_schema_view(

@@ -1,8 +1,10 @@
 """Every write that carries a business rule.
 
-``records`` creates, changes and deletes certifications; ``lapse`` holds the
-lapse rule's writes: the expiry job, auto-pause, auto-resume and staff pauses.
-Views, admin actions, commands and tasks call these and nothing else.
+``records`` creates, changes and deletes certifications; ``mentors`` holds the
+per-mentor pause writes (auto-resume after a record write, staff pause and
+resume); ``lapse`` holds the expiry job and its auto-pause. Writes return the
+small results of ``results``. Views, admin actions, commands and tasks call
+these and nothing else.
 """
 
 from certifications.services.lapse import (
@@ -10,10 +12,8 @@ from certifications.services.lapse import (
     expiry_job_enqueue,
     expiry_job_preview,
     expiry_job_run,
-    mentor_auto_resume,
-    mentor_pause,
-    mentor_resume,
 )
+from certifications.services.mentors import mentor_auto_resume, mentor_pause, mentor_resume
 from certifications.services.records import (
     certification_create,
     certification_delete,
@@ -21,16 +21,23 @@ from certifications.services.records import (
     certification_restore,
     certification_revoke,
     certification_update,
+    certification_validate_create,
+    certification_validate_update,
 )
+from certifications.services.results import CertificationWriteResult, MentorWriteResult
 
 __all__ = [
+    "CertificationWriteResult",
     "ExpiryPreviewItem",
+    "MentorWriteResult",
     "certification_create",
     "certification_delete",
     "certification_renew",
     "certification_restore",
     "certification_revoke",
     "certification_update",
+    "certification_validate_create",
+    "certification_validate_update",
     "expiry_job_enqueue",
     "expiry_job_preview",
     "expiry_job_run",

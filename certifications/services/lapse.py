@@ -1,4 +1,4 @@
-"""The lapse rule's writes: the expiry job, auto-pause, auto-resume and staff pauses.
+"""The lapse rule's writes: the expiry job and its auto-pause (auto-resume and staff pauses: ``mentors``).
 
 A certification is *lapsed* at ``now`` when it is live, revoked or past expiry,
 and its mentor holds no current record of the same type
@@ -23,7 +23,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
-from certhub.ids import ID_ATTEMPTS, IdSpaceExhausted, create_with_unique_id, fresh_ids, new_id
+from certhub.ids import ID_ATTEMPTS, IdSpaceExhausted, fresh_ids, new_id
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -79,74 +79,6 @@ def pause_reason() -> Concat:
         ),
         output_field=CharField(),
     )
-
-
-def resume_reason(cause: Certification, *, now: dt.datetime) -> str:
-    """Why a write resumed a mentor, named after the record it wrote."""
-    code = cause.certification_type.code
-    if cause.deleted_at is not None:
-        deleted_on = cause.deleted_at.astimezone(dt.UTC)
-        return f"Certification {code} record {cause.certification_id} deleted on {deleted_on:%Y-%m-%d}"
-    if cause.status == CertificationStatus.VALID and cause.expires_at > now:
-        return f"Certification {code} renewed until {cause.expires_at.astimezone(dt.UTC):%Y-%m-%d}"
-    return f"Certification {code} no longer lapsed"
-
-
-# --- Pause and resume ---------------------------------------------------------------
-
-
-def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification) -> bool:
-    """After a write to ``cause``, undo auto-pauses that no longer hold. Returns True if resumed.
-
-    Records of the mentor flagged ``auto_pause_applied`` that are no longer
-    lapsed get the flag cleared; a mentor paused by ``auto`` who holds no lapsed
-    record is resumed with an ``auto_resume`` log row. A staff pause stays.
-    Call inside the write's transaction.
-    """
-    mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
-    lapsed = Certification.objects.filter(mentor=mentor).lapsed(now=now)
-    Certification.objects.filter(mentor=mentor, auto_pause_applied=True).exclude(pk__in=lapsed.values("pk")).update(
-        auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
-    )
-    if not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO) or lapsed.exists():
-        return False
-    resumed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).update(
-        status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
-    )
-    if resumed:
-        create_with_unique_id(
-            AutoPauseLog,
-            field="log_id",
-            prefix="log_",
-            values={
-                "mentor": mentor,
-                "certification": cause,
-                "job_run": None,
-                "event": LogEvent.AUTO_RESUME,
-                "reason": resume_reason(cause, now=now),
-                "applied_at": now,
-            },
-        )
-    return bool(resumed)
-
-
-def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> Mentor:
-    """Pause a mentor by staff decision (never lifted automatically); repeat-safe."""
-    reason = reason.strip() or "Paused by staff"
-    Mentor.objects.filter(pk=mentor.pk).exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF).update(
-        status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF, paused_at=now, pause_reason=reason[:255], updated_at=now
-    )
-    mentor.refresh_from_db()
-    return mentor
-
-
-def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> Mentor:
-    """Resume a paused mentor by staff decision (a staff or an auto pause); repeat-safe."""
-    Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
-        status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
-    )
-    mentor.refresh_from_db()
-    return mentor
 
 
 # --- The single-run lock -----------------------------------------------------------

@@ -1,0 +1,99 @@
+"""Writes to a mentor's pause state: auto-resume after a record write, and staff pauses.
+
+The expiry job pauses mentors set-based (``lapse``); these are the per-mentor
+writes, each returning a ``MentorWriteResult`` that says whether anything
+changed and which log rows it wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from certhub.ids import create_with_unique_id
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationStatus,
+    LogEvent,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
+from certifications.services.results import MentorWriteResult
+
+
+def resume_reason(cause: Certification, *, now: dt.datetime) -> str:
+    """Why a write resumed a mentor, named after the record it wrote."""
+    code = cause.certification_type.code
+    if cause.deleted_at is not None:
+        deleted_on = cause.deleted_at.astimezone(dt.UTC)
+        return f"Certification {code} record {cause.certification_id} deleted on {deleted_on:%Y-%m-%d}"
+    if cause.status == CertificationStatus.VALID and cause.expires_at > now:
+        return f"Certification {code} renewed until {cause.expires_at.astimezone(dt.UTC):%Y-%m-%d}"
+    return f"Certification {code} no longer lapsed"
+
+
+def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification) -> MentorWriteResult:
+    """After a write to ``cause``, undo auto-pauses that no longer hold; ``changed`` says the mentor was resumed.
+
+    Records of the mentor flagged ``auto_pause_applied`` that are no longer
+    lapsed get the flag cleared; a mentor paused by ``auto`` who holds no lapsed
+    record is resumed with an ``auto_resume`` log row (the result's ``logs``).
+    A staff pause stays. Call inside the write's transaction.
+    """
+    mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
+    lapsed = Certification.objects.filter(mentor=mentor).lapsed(now=now)
+    Certification.objects.filter(mentor=mentor, auto_pause_applied=True).exclude(pk__in=lapsed.values("pk")).update(
+        auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
+    )
+    if not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO) or lapsed.exists():
+        return MentorWriteResult(mentor=mentor, changed=False)
+    resumed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).update(
+        status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
+    )
+    if not resumed:
+        return MentorWriteResult(mentor=mentor, changed=False)
+    log = create_with_unique_id(
+        AutoPauseLog,
+        field="log_id",
+        prefix="log_",
+        values={
+            "mentor": mentor,
+            "certification": cause,
+            "job_run": None,
+            "event": LogEvent.AUTO_RESUME,
+            "reason": resume_reason(cause, now=now),
+            "applied_at": now,
+        },
+    )
+    # The row was updated with a filtered UPDATE; the locked instance gets the same values.
+    mentor.status, mentor.paused_by, mentor.paused_at, mentor.pause_reason = MentorStatus.ACTIVE, "", None, ""
+    mentor.updated_at = now
+    return MentorWriteResult(mentor=mentor, changed=True, logs=(log,))
+
+
+def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWriteResult:
+    """Pause a mentor by staff decision (never lifted automatically); repeat-safe."""
+    reason = reason.strip() or "Paused by staff"
+    changed = (
+        Mentor.objects.filter(pk=mentor.pk)
+        .exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF)
+        .update(
+            status=MentorStatus.PAUSED,
+            paused_by=PausedBy.STAFF,
+            paused_at=now,
+            pause_reason=reason[:255],
+            updated_at=now,
+        )
+    )
+    mentor.refresh_from_db()
+    return MentorWriteResult(mentor=mentor, changed=bool(changed))
+
+
+def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
+    """Resume a paused mentor by staff decision (a staff or an auto pause); repeat-safe."""
+    changed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
+        status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
+    )
+    mentor.refresh_from_db()
+    return MentorWriteResult(mentor=mentor, changed=bool(changed))
