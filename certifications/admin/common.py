@@ -56,8 +56,8 @@ def ordered(model_admin: admin.ModelAdmin, request, queryset: QuerySet) -> Query
     return queryset.order_by(*ordering) if ordering else queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by the services: viewable, never added, changed or deleted here."""
+class ReadOnly:
+    """For a model admin or an inline: rows viewable, never added, changed or deleted here."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -67,3 +67,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    """Records written only by the services: viewable, never added, changed or deleted here."""

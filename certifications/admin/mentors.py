@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from certifications import services
 from certifications.admin.actions import ReasonForm, ServiceActionsMixin
+from certifications.admin.common import ReadOnly
 from certifications.models import Certification, Mentor, MentorStatus
 
 
-class CertificationInline(admin.TabularInline):
+class CertificationInline(ReadOnly, admin.TabularInline):
     """A mentor's certifications, read-only here: they are changed on their own pages."""
 
     model = Certification
@@ -24,15 +25,6 @@ class CertificationInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).alive().select_related("certification_type")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
