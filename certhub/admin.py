@@ -1,4 +1,4 @@
-"""CertHub's admin site: the coordinators' workspace, with a dashboard on its index page.
+"""CertHub's admin site: the coordinators' workspace, with the apps' panels (the dashboard) on its index page.
 
 ``certhub.apps.CertHubAdminConfig`` makes this the default site, so ``admin.site``
 (and every ``@admin.register``, django-celery-beat's included) uses it.
@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.urls import reverse
-from django.utils import timezone
+from collections.abc import Callable
 
-from certifications.dashboard import EXPIRING_SOON_DAYS, dashboard_summary
+from django.contrib import admin
+from django.http import HttpRequest
+
+# A panel gives the index page extra template context for the request (empty for staff who may not see it).
+IndexPanel = Callable[[HttpRequest, admin.AdminSite], dict]
 
 
 class CertHubAdminSite(admin.AdminSite):
@@ -20,25 +22,17 @@ class CertHubAdminSite(admin.AdminSite):
     index_template = "admin/certhub_index.html"
     enable_nav_sidebar = False  # the changelists need the width more than a second menu
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._index_panels: list[IndexPanel] = []
+
+    def add_index_panel(self, panel: IndexPanel) -> None:
+        """Show ``panel``'s context on the index page, above the app list (``certifications.admin.dashboard``)."""
+        self._index_panels.append(panel)
+
     def index(self, request, extra_context=None):
-        """The app list, preceded by the dashboard for staff who may see certifications."""
-        context = dict(extra_context or {})
-        user = request.user
-        if user.has_perm("certifications.view_certification"):
-            certifications = reverse("admin:certifications_certification_changelist", current_app=self.name)
-            mentors = reverse("admin:certifications_mentor_changelist", current_app=self.name)
-            context["dashboard"] = dashboard_summary(now=timezone.now())
-            context["dashboard_links"] = {
-                "valid": f"{certifications}?expiring=current",
-                "expiring_soon": f"{certifications}?expiring={EXPIRING_SOON_DAYS}",
-                "lapsed_awaiting_job": f"{certifications}?lapsed=due",
-                "paused_auto": f"{mentors}?status__exact=paused&paused_by__exact=auto",
-                "paused_staff": f"{mentors}?status__exact=paused&paused_by__exact=staff",
-                "runs": reverse("admin:certifications_expiryjobrun_changelist", current_app=self.name),
-            }
-            context["expiring_soon_days"] = EXPIRING_SOON_DAYS
-            if user.has_perm("certifications.run_expiry_job"):
-                context["dashboard_links"]["run"] = reverse(
-                    "admin:certifications_expiryjobrun_run", current_app=self.name
-                )
-        return super().index(request, context)
+        """The app list, preceded by the panels the apps added."""
+        context = {}
+        for panel in self._index_panels:
+            context.update(panel(request, self))
+        return super().index(request, {**(extra_context or {}), **context})

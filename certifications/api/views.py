@@ -33,6 +33,7 @@ from certifications.api.serializers import (
     ExpiryJobRunSerializer,
 )
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobTrigger
+from certifications.selectors import auto_pause_log_list, certification_list
 
 TAG_CERTS = ["certifications"]
 TAG_JOB = ["expiry job"]
@@ -123,11 +124,7 @@ class CertificationViewSet(
 
     def get_queryset(self) -> QuerySet[Certification]:
         """Live certifications with what the representation needs, in one query, newest first."""
-        return (
-            Certification.objects.alive()
-            .select_related("mentor", "certification_type")
-            .order_by("-issued_at", "-certification_id")
-        )
+        return certification_list().order_by("-issued_at", "-certification_id")
 
     def filter_queryset(self, queryset: QuerySet[Certification]) -> QuerySet[Certification]:
         """Filter the list only: a record is found by its id, whatever the query string says."""
@@ -141,7 +138,7 @@ class CertificationViewSet(
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
-        cert = services.certification_create(**body.validated_data, now=timezone.now())
+        cert = services.certification_create(**body.validated_data, now=timezone.now()).certification
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -149,12 +146,14 @@ class CertificationViewSet(
         cert = self.get_object()
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        cert = services.certification_update(certification=cert, changes=body.validated_data, now=timezone.now())
+        cert = services.certification_update(
+            certification=cert, changes=body.validated_data, now=timezone.now()
+        ).certification
         return Response(CertificationSerializer(cert).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Soft-delete the record through the service."""
-        cert = services.certification_delete(certification=self.get_object(), now=timezone.now())
+        cert = services.certification_delete(certification=self.get_object(), now=timezone.now()).certification
         return Response(CertificationDeletedSerializer(cert).data)
 
 
@@ -216,7 +215,7 @@ class AutoPauseLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[AutoPauseLog]:
         """Log rows with their mentor, certification and run, newest first."""
-        return AutoPauseLog.objects.select_related("mentor", "certification", "job_run").order_by("-applied_at", "-id")
+        return auto_pause_log_list().order_by("-applied_at", "-id")
 
 
 @extend_schema_view(

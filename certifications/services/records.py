@@ -1,32 +1,40 @@
 """Writes to certification records: create, update, renew, revoke, delete, restore.
 
 Every write runs in one transaction that also applies auto-resume
-(``lapse.mentor_auto_resume``), so API and admin behave identically.
+(``mentors.mentor_auto_resume``), so API and admin behave identically, and
+returns a ``CertificationWriteResult``: the record as written, the mentor it
+resumed and the log rows it wrote. The rules of a create or an update are
+checked by ``certification_validate_create`` / ``certification_validate_update``,
+which the writes themselves call and which a form can call without writing.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from certhub.errors import Conflict, NotFound, RuleViolation
 from certhub.ids import create_with_unique_id
+from certifications.dates import add_months
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
-from certifications.services.lapse import mentor_auto_resume
+from certifications.services.lapse.pause import mentor_auto_resume
+from certifications.services.results import CertificationWriteResult, MentorWriteResult
 
 UPDATABLE_FIELDS = ("issued_at", "expires_at", "status", "certification_type", "revocation_reason")
 
 
-def add_months(value: dt.datetime, months: int) -> dt.datetime:
-    """Add calendar months, clamping the day (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = value.month - 1 + months
-    year = value.year + month_index // 12
-    month = month_index % 12 + 1
-    day = min(value.day, calendar.monthrange(year, month)[1])
-    return value.replace(year=year, month=month, day=day)
+@dataclass(frozen=True)
+class NewCertification:
+    """A certification that passed every rule of a create and is not written yet."""
+
+    mentor_id: str
+    certification_type: CertificationType
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    status: str
 
 
 def resolve_type(code: CertificationType | str) -> CertificationType:
@@ -59,16 +67,60 @@ def _check_dates(issued_at: dt.datetime, expires_at: dt.datetime) -> None:
         )
 
 
-def _check_not_duplicate(*, mentor: Mentor, cert_type: CertificationType, issued_at: dt.datetime, exclude_pk=None):
-    existing = Certification.objects.alive().filter(mentor=mentor, certification_type=cert_type, issued_at=issued_at)
+def _check_not_duplicate(
+    *, mentor_id: str, cert_type: CertificationType, issued_at: dt.datetime, exclude_pk: int | None = None
+) -> None:
+    """A mentor holds at most one live record of a type per issue time (409 naming the one held)."""
+    existing = Certification.objects.alive().filter(
+        mentor__mentor_id=mentor_id, certification_type=cert_type, issued_at=issued_at
+    )
     if exclude_pk is not None:
         existing = existing.exclude(pk=exclude_pk)
     found = existing.values_list("certification_id", flat=True).first()
     if found:
         raise Conflict(
-            f"Mentor {mentor.mentor_id} already holds a {cert_type.code} certification issued at that time: {found}.",
+            f"Mentor {mentor_id} already holds a {cert_type.code} certification issued at that time: {found}.",
             certification_id=found,
         )
+
+
+def _check_fields(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise RuleViolation("Unknown fields.", fields={name: ["Unknown field."] for name in sorted(unknown)})
+
+
+def _written(cert: Certification, resume: MentorWriteResult) -> CertificationWriteResult:
+    return CertificationWriteResult(
+        certification=cert, resumed_mentor=resume.mentor if resume.changed else None, logs=resume.logs
+    )
+
+
+def certification_validate_create(
+    *,
+    mentor_id: str,
+    certification_type: CertificationType | str,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> NewCertification:
+    """Check every rule of ``certification_create`` and return what it would write; writes nothing.
+
+    ``expires_at`` defaults to ``issued_at`` plus the type's validity; the
+    status is derived from ``expires_at`` and ``now``.
+    """
+    cert_type = resolve_type(certification_type)
+    if expires_at is None:
+        expires_at = add_months(issued_at, cert_type.validity_months)
+    _check_dates(issued_at, expires_at)
+    _check_not_duplicate(mentor_id=mentor_id, cert_type=cert_type, issued_at=issued_at)
+    return NewCertification(
+        mentor_id=mentor_id,
+        certification_type=cert_type,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        status=_status_for(expires_at, now),
+    )
 
 
 def certification_create(
@@ -78,19 +130,17 @@ def certification_create(
     issued_at: dt.datetime,
     expires_at: dt.datetime | None = None,
     now: dt.datetime,
-) -> Certification:
-    """Record a certification, creating the mentor on first mention.
-
-    ``expires_at`` defaults to ``issued_at`` plus the type's validity; the
-    status is derived from ``expires_at`` and ``now``.
-    """
-    cert_type = resolve_type(certification_type)
-    if expires_at is None:
-        expires_at = add_months(issued_at, cert_type.validity_months)
-    _check_dates(issued_at, expires_at)
+) -> CertificationWriteResult:
+    """Record a certification (rules: ``certification_validate_create``), creating the mentor on first mention."""
     with transaction.atomic():
+        new = certification_validate_create(
+            mentor_id=mentor_id,
+            certification_type=certification_type,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            now=now,
+        )
         mentor, _ = Mentor.objects.get_or_create(mentor_id=mentor_id, defaults={"created_at": now, "updated_at": now})
-        _check_not_duplicate(mentor=mentor, cert_type=cert_type, issued_at=issued_at)
         try:
             cert = create_with_unique_id(
                 Certification,
@@ -98,20 +148,20 @@ def certification_create(
                 prefix="cert_",
                 values={
                     "mentor": mentor,
-                    "certification_type": cert_type,
-                    "issued_at": issued_at,
-                    "expires_at": expires_at,
-                    "status": _status_for(expires_at, now),
+                    "certification_type": new.certification_type,
+                    "issued_at": new.issued_at,
+                    "expires_at": new.expires_at,
+                    "status": new.status,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
         except IntegrityError:
             # A concurrent insert of the same record won the race.
-            _check_not_duplicate(mentor=mentor, cert_type=cert_type, issued_at=issued_at)
+            _check_not_duplicate(mentor_id=mentor_id, cert_type=new.certification_type, issued_at=new.issued_at)
             raise
-        mentor_auto_resume(mentor=mentor, now=now, cause=cert)
-    return cert
+        resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert)
+    return _written(cert, resume)
 
 
 def _locked(certification: Certification) -> Certification:
@@ -127,75 +177,90 @@ def _locked(certification: Certification) -> Certification:
     )
 
 
-def certification_update(*, certification: Certification, changes: dict[str, Any], now: dt.datetime) -> Certification:
-    """Apply a partial update (PUT and PATCH alike) and re-check every rule.
+def _with_changes(cert: Certification, *, changes: dict[str, Any], now: dt.datetime) -> Certification:
+    """``cert`` with ``changes`` applied in memory after every rule of an update is checked.
 
     A status must agree with the dates: ``valid`` needs ``expires_at > now``,
     ``expired`` needs ``expires_at <= now``; ``revoked`` sets ``revoked_at``.
     Moving ``expires_at`` without naming a status re-derives it, unless revoked.
     """
-    unknown = set(changes) - set(UPDATABLE_FIELDS)
-    if unknown:
-        raise RuleViolation("Unknown fields.", fields={name: ["Unknown field."] for name in sorted(unknown)})
-    with transaction.atomic():
-        cert = _locked(certification)
-        if cert.deleted_at is not None:
-            raise NotFound("Not found: the certification was deleted.")
-        if "certification_type" in changes:
-            cert.certification_type = resolve_type(changes["certification_type"])
-        cert.issued_at = changes.get("issued_at", cert.issued_at)
-        cert.expires_at = changes.get("expires_at", cert.expires_at)
-        _check_dates(cert.issued_at, cert.expires_at)
+    if cert.deleted_at is not None:
+        raise NotFound("Not found: the certification was deleted.")
+    if "certification_type" in changes:
+        cert.certification_type = resolve_type(changes["certification_type"])
+    cert.issued_at = changes.get("issued_at", cert.issued_at)
+    cert.expires_at = changes.get("expires_at", cert.expires_at)
+    _check_dates(cert.issued_at, cert.expires_at)
 
-        new_status = changes.get("status")
-        if new_status is None:
-            if "expires_at" in changes and cert.status != CertificationStatus.REVOKED:
-                cert.status = _status_for(cert.expires_at, now)
-        elif new_status == CertificationStatus.VALID and cert.expires_at <= now:
-            raise RuleViolation(
-                "A valid certification must expire in the future.",
-                fields={"status": ["'valid' needs expires_at later than now; renew expires_at too."]},
-            )
-        elif new_status == CertificationStatus.EXPIRED and cert.expires_at > now:
-            raise RuleViolation(
-                "An expired certification must have expires_at in the past.",
-                fields={
-                    "status": [
-                        "'expired' needs expires_at at or before now; use 'revoked' to withdraw a current record."
-                    ]
-                },
-            )
-        elif new_status == CertificationStatus.REVOKED:
-            if cert.status != CertificationStatus.REVOKED:
-                cert.revoked_at = now
-            cert.status = CertificationStatus.REVOKED
-        else:
-            cert.status = new_status
-
-        if cert.status != CertificationStatus.REVOKED:
-            if changes.get("revocation_reason"):
-                raise RuleViolation(
-                    "Only a revoked certification has a revocation reason.",
-                    fields={"revocation_reason": ["Only a revoked certification has a revocation reason."]},
-                )
-            cert.revoked_at = None
-            cert.revocation_reason = ""
-        elif "revocation_reason" in changes:
-            cert.revocation_reason = changes["revocation_reason"] or ""
-
-        _check_not_duplicate(
-            mentor=cert.mentor, cert_type=cert.certification_type, issued_at=cert.issued_at, exclude_pk=cert.pk
+    new_status = changes.get("status")
+    if new_status is None:
+        if "expires_at" in changes and cert.status != CertificationStatus.REVOKED:
+            cert.status = _status_for(cert.expires_at, now)
+    elif new_status == CertificationStatus.VALID and cert.expires_at <= now:
+        raise RuleViolation(
+            "A valid certification must expire in the future.",
+            fields={"status": ["'valid' needs expires_at later than now; renew expires_at too."]},
         )
-        cert.updated_at = now
-        cert.save()
-        mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
-        cert.refresh_from_db()  # auto-resume may have cleared this record's flags
+    elif new_status == CertificationStatus.EXPIRED and cert.expires_at > now:
+        raise RuleViolation(
+            "An expired certification must have expires_at in the past.",
+            fields={
+                "status": ["'expired' needs expires_at at or before now; use 'revoked' to withdraw a current record."]
+            },
+        )
+    elif new_status == CertificationStatus.REVOKED:
+        if cert.status != CertificationStatus.REVOKED:
+            cert.revoked_at = now
+        cert.status = CertificationStatus.REVOKED
+    else:
+        cert.status = new_status
+
+    if cert.status != CertificationStatus.REVOKED:
+        if changes.get("revocation_reason"):
+            raise RuleViolation(
+                "Only a revoked certification has a revocation reason.",
+                fields={"revocation_reason": ["Only a revoked certification has a revocation reason."]},
+            )
+        cert.revoked_at = None
+        cert.revocation_reason = ""
+    elif "revocation_reason" in changes:
+        cert.revocation_reason = changes["revocation_reason"] or ""
+
+    _check_not_duplicate(
+        mentor_id=cert.mentor.mentor_id, cert_type=cert.certification_type, issued_at=cert.issued_at, exclude_pk=cert.pk
+    )
+    cert.updated_at = now
     return cert
+
+
+def certification_validate_update(
+    *, certification: Certification, changes: dict[str, Any], now: dt.datetime
+) -> Certification:
+    """Check every rule of ``certification_update`` and return the record as it would be saved; writes nothing.
+
+    The record is read afresh (without a lock); ``certification`` itself is left unchanged.
+    """
+    _check_fields(changes)
+    cert = Certification.objects.select_related("mentor", "certification_type").get(pk=certification.pk)
+    return _with_changes(cert, changes=changes, now=now)
+
+
+def certification_update(
+    *, certification: Certification, changes: dict[str, Any], now: dt.datetime
+) -> CertificationWriteResult:
+    """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s."""
+    _check_fields(changes)
+    with transaction.atomic():
+        cert = _with_changes(_locked(certification), changes=changes, now=now)
+        cert.save()
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+        cert.refresh_from_db()  # auto-resume may have cleared this record's flags
+    return _written(cert, resume)
 
 
 def certification_renew(
     *, certification: Certification, now: dt.datetime, expires_at: dt.datetime | None = None
-) -> Certification:
+) -> CertificationWriteResult:
     """Renew to ``expires_at``, or by the type's validity from the later of today and the current expiry."""
     if expires_at is None:
         base = max(certification.expires_at, now)
@@ -207,7 +272,9 @@ def certification_renew(
     )
 
 
-def certification_revoke(*, certification: Certification, now: dt.datetime, reason: str = "") -> Certification:
+def certification_revoke(
+    *, certification: Certification, now: dt.datetime, reason: str = ""
+) -> CertificationWriteResult:
     """Withdraw a record; the expiry job pauses the mentor if nothing else covers the type."""
     return certification_update(
         certification=certification,
@@ -216,27 +283,31 @@ def certification_revoke(*, certification: Certification, now: dt.datetime, reas
     )
 
 
-def certification_delete(*, certification: Certification, now: dt.datetime) -> Certification:
+def certification_delete(*, certification: Certification, now: dt.datetime) -> CertificationWriteResult:
     """Soft-delete a record (repeat-safe); may resume an auto-paused mentor."""
     with transaction.atomic():
         cert = _locked(certification)
-        if cert.deleted_at is None:
-            Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
-            cert.refresh_from_db()
-            mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
-    return cert
+        if cert.deleted_at is not None:
+            return CertificationWriteResult(certification=cert)
+        Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
+        cert.refresh_from_db()
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+    return _written(cert, resume)
 
 
-def certification_restore(*, certification: Certification, now: dt.datetime) -> Certification:
+def certification_restore(*, certification: Certification, now: dt.datetime) -> CertificationWriteResult:
     """Undo a soft delete, unless a live record now takes its place (409)."""
     with transaction.atomic():
         cert = _locked(certification)
         if cert.deleted_at is None:
-            return cert
+            return CertificationWriteResult(certification=cert)
         _check_not_duplicate(
-            mentor=cert.mentor, cert_type=cert.certification_type, issued_at=cert.issued_at, exclude_pk=cert.pk
+            mentor_id=cert.mentor.mentor_id,
+            cert_type=cert.certification_type,
+            issued_at=cert.issued_at,
+            exclude_pk=cert.pk,
         )
         Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
         cert.refresh_from_db()
-        mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
-    return cert
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+    return _written(cert, resume)

@@ -37,7 +37,7 @@ def _seed() -> dict[str, Certification]:
             issued_at=expires_at - 3 * 365 * DAY,
             expires_at=expires_at,
             now=now + min(days, 0) * DAY - DAY,  # recorded while still valid
-        )
+        ).certification
         Mentor.objects.filter(pk=cert.mentor_id).update(name=name, email=f"{name.split()[0].lower()}@example.org")
         return cert
 

@@ -1,21 +1,34 @@
-"""Pausing and resuming one mentor: the auto-resume after a write, and the staff pause and resume."""
+"""Writes to one mentor's pause state: auto-resume after a record write, and staff pauses.
+
+The expiry job pauses mentors set-based (``job`` and ``engines``); these are the
+per-mentor writes, each returning a ``MentorWriteResult`` that says whether
+anything changed and which log rows it wrote.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from certhub.ids import create_with_unique_id
-from certifications.models import AutoPauseLog, Certification, LogEvent, Mentor, MentorStatus, PausedBy
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    LogEvent,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
 from certifications.services.lapse.reasons import resume_reason
+from certifications.services.results import MentorWriteResult
 
 
-def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification) -> bool:
-    """After a write to ``cause``, undo auto-pauses that no longer hold. Returns True if resumed.
+def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification) -> MentorWriteResult:
+    """After a write to ``cause``, undo auto-pauses that no longer hold; ``changed`` says the mentor was resumed.
 
     Records of the mentor flagged ``auto_pause_applied`` that are no longer
     lapsed get the flag cleared; a mentor paused by ``auto`` who holds no lapsed
-    record is resumed with an ``auto_resume`` log row. A staff pause stays.
-    Call inside the write's transaction.
+    record is resumed with an ``auto_resume`` log row (the result's ``logs``).
+    A staff pause stays. Call inside the write's transaction.
     """
     mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
     lapsed = Certification.objects.filter(mentor=mentor).lapsed(now=now)
@@ -23,41 +36,53 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
         auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
     )
     if not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO) or lapsed.exists():
-        return False
+        return MentorWriteResult(mentor=mentor, changed=False)
     resumed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).update(
         status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
     )
-    if resumed:
-        create_with_unique_id(
-            AutoPauseLog,
-            field="log_id",
-            prefix="log_",
-            values={
-                "mentor": mentor,
-                "certification": cause,
-                "job_run": None,
-                "event": LogEvent.AUTO_RESUME,
-                "reason": resume_reason(cause, now=now),
-                "applied_at": now,
-            },
-        )
-    return bool(resumed)
+    if not resumed:
+        return MentorWriteResult(mentor=mentor, changed=False)
+    log = create_with_unique_id(
+        AutoPauseLog,
+        field="log_id",
+        prefix="log_",
+        values={
+            "mentor": mentor,
+            "certification": cause,
+            "job_run": None,
+            "event": LogEvent.AUTO_RESUME,
+            "reason": resume_reason(cause, now=now),
+            "applied_at": now,
+        },
+    )
+    # The row was updated with a filtered UPDATE; the locked instance gets the same values.
+    mentor.status, mentor.paused_by, mentor.paused_at, mentor.pause_reason = MentorStatus.ACTIVE, "", None, ""
+    mentor.updated_at = now
+    return MentorWriteResult(mentor=mentor, changed=True, logs=(log,))
 
 
-def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> Mentor:
+def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWriteResult:
     """Pause a mentor by staff decision (never lifted automatically); repeat-safe."""
     reason = reason.strip() or "Paused by staff"
-    Mentor.objects.filter(pk=mentor.pk).exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF).update(
-        status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF, paused_at=now, pause_reason=reason[:255], updated_at=now
+    changed = (
+        Mentor.objects.filter(pk=mentor.pk)
+        .exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF)
+        .update(
+            status=MentorStatus.PAUSED,
+            paused_by=PausedBy.STAFF,
+            paused_at=now,
+            pause_reason=reason[:255],
+            updated_at=now,
+        )
     )
     mentor.refresh_from_db()
-    return mentor
+    return MentorWriteResult(mentor=mentor, changed=bool(changed))
 
 
-def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> Mentor:
+def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
     """Resume a paused mentor by staff decision (a staff or an auto pause); repeat-safe."""
-    Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
+    changed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
         status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
     )
     mentor.refresh_from_db()
-    return mentor
+    return MentorWriteResult(mentor=mentor, changed=bool(changed))

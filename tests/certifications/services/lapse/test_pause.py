@@ -50,7 +50,7 @@ def test_new_valid_record_of_the_same_type_resumes_the_mentor():
         certification_type="peer_mentor_basic",
         issued_at=dt.datetime(2026, 3, 26, tzinfo=UTC),
         now=NOW,
-    )
+    ).certification
     assert refreshed(old.mentor).status == MentorStatus.ACTIVE
     assert refreshed(old).auto_pause_applied is False
     resume = AutoPauseLog.objects.get(event=LogEvent.AUTO_RESUME)

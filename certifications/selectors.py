@@ -1,18 +1,56 @@
-"""Read-only figures for the admin dashboard: what a coordinator checks first each day."""
+"""Reads shared by the admin, its dashboard and the API; no writes here.
+
+Querysets that more than one entry point builds live here, so the list the
+API renders and the list the admin shows join the same relations, and the
+dashboard's figures are computed in one place.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from certifications.models import Certification, ExpiryJobRun, JobState, Mentor, MentorStatus, PausedBy
-from certifications.services.records import add_months
+from certifications.dates import add_months, month_start
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    ExpiryJobRun,
+    JobState,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
 
 EXPIRING_SOON_DAYS = 30
 CHART_MONTHS = 12
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+def certification_list(*, include_deleted: bool = False) -> QuerySet[Certification]:
+    """Certifications with the mentor and type every representation shows, in one query; live ones unless asked."""
+    records = Certification.objects.select_related("mentor", "certification_type")
+    return records if include_deleted else records.alive()
+
+
+def auto_pause_log_list() -> QuerySet[AutoPauseLog]:
+    """Auto-pause log rows with their mentor, certification and run, in one query."""
+    return AutoPauseLog.objects.select_related("mentor", "certification", "job_run")
+
+
+def expiry_run_last(*, include_queued: bool = True) -> ExpiryJobRun | None:
+    """The latest non-dry run (with who asked for it); a queued one counts unless ``include_queued`` is False."""
+    runs = ExpiryJobRun.objects.filter(dry_run=False)
+    if not include_queued:
+        runs = runs.exclude(state=JobState.QUEUED)
+    return runs.select_related("requested_by").order_by("-created_at", "-id").first()
+
+
+# --- The admin dashboard ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -26,6 +64,8 @@ class MonthBar:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """What a coordinator checks first each day."""
+
     valid: int
     expiring_soon: int
     lapsed_awaiting_job: int
@@ -37,12 +77,6 @@ class Dashboard:
     @property
     def busiest_month(self) -> int:
         return max((bar.count for bar in self.months), default=0)
-
-
-def month_start(value: dt.datetime) -> dt.datetime:
-    """Midnight UTC on the first day of ``value``'s month."""
-    value = value.astimezone(dt.UTC)
-    return value.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def expirations_by_month(*, now: dt.datetime, months: int = CHART_MONTHS) -> list[MonthBar]:
@@ -86,10 +120,6 @@ def dashboard_summary(*, now: dt.datetime) -> Dashboard:
         lapsed_awaiting_job=Certification.objects.due(now=now).count(),
         paused_auto=paused["auto"],
         paused_staff=paused["staff"],
-        last_run=ExpiryJobRun.objects.filter(dry_run=False)
-        .exclude(state=JobState.QUEUED)
-        .select_related("requested_by")
-        .order_by("-created_at", "-id")
-        .first(),
+        last_run=expiry_run_last(include_queued=False),
         months=expirations_by_month(now=now),
     )

@@ -1,0 +1,451 @@
+"""The certification pages: list filters, add and edit forms, and the record actions.
+
+A form is validated by the service's own validation step
+(``certification_validate_create`` / ``certification_validate_update``) and
+saved by one call of the service, whose result names any mentor it resumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from certhub.errors import DomainError
+from certifications import services
+from certifications.admin.actions import RenewForm, RevokeForm, ServiceActionsMixin
+from certifications.admin.common import add_domain_error, day, mentor_cell, ordered, plural
+from certifications.models import Certification, CertificationStatus, mentor_id_validator, renewal_exists
+from certifications.selectors import certification_list
+from certifications.services.records import UPDATABLE_FIELDS
+from certifications.services.results import CertificationWriteResult
+
+# --- Filters -----------------------------------------------------------------------------------
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Live records by default; soft-deleted ones on demand, so they can be restored."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Deleted"), ("any", "Live and deleted")]
+
+    def choices(self, changelist):
+        # No parameter means live records, so that choice is labelled "Live", not "All".
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "any":
+            return queryset
+        return queryset.alive()
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    """Current certifications expiring within 30, 60 or 90 days."""
+
+    title = "expiring"
+    parameter_name = "expiring"
+    windows = (30, 60, 90)
+
+    def lookups(self, request, model_admin):
+        return [(str(days), f"Within {days} days") for days in self.windows] + [("current", "Not yet expired")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        now = timezone.now()
+        current = queryset.current(now=now)
+        if value == "current":
+            return current
+        if value.isdigit() and int(value) in self.windows:
+            return current.filter(expires_at__lte=now + dt.timedelta(days=int(value)))
+        return queryset.none()
+
+
+class LapsedFilter(admin.SimpleListFilter):
+    """Lapsed records (DESIGN: the rule), split by whether the job has paused for them yet."""
+
+    title = "lapsed"
+    parameter_name = "lapsed"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", "Awaiting the expiry job"),
+            ("applied", "Auto-pause applied"),
+            ("any", "All lapsed"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        now = timezone.now()
+        if value == "due":
+            return queryset.due(now=now)
+        lapsed = queryset.lapsed(now=now)
+        if value == "applied":
+            return lapsed.filter(auto_pause_applied=True)
+        if value == "any":
+            return lapsed
+        return queryset.none()
+
+
+# --- Forms ---------------------------------------------------------------------------------------
+
+
+class _ServiceForm(forms.ModelForm):
+    """A ModelForm whose rules are its service's.
+
+    ``clean()`` runs the service's validation step, which writes nothing:
+    whatever the service refuses (the API's rules and messages) becomes a form
+    error. ``write()`` then calls the service once (``CertificationAdmin.save_form``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = timezone.now()
+
+    def validate(self) -> None:
+        """Run the service's validation step on the cleaned data; raises ``DomainError``."""
+        raise NotImplementedError
+
+    def write(self) -> CertificationWriteResult:
+        """Save through the service: one call, one transaction."""
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if not self._errors:
+            try:
+                self.validate()
+            except DomainError as exc:
+                add_domain_error(self, exc)
+        return data
+
+    def _post_clean(self) -> None:
+        """No model validation and no change to ``self.instance``: the service validates and writes."""
+
+
+class CertificationAddForm(_ServiceForm):
+    """Record a certification: ``certification_create``, as ``POST /api/v1/certifications``."""
+
+    mentor_id = forms.CharField(
+        max_length=31,
+        validators=[mentor_id_validator],
+        help_text="e.g. mntr_01HX4V2K8P. A mentor not seen before is created.",
+    )
+
+    class Meta:
+        model = Certification
+        fields = ["certification_type", "issued_at", "expires_at"]
+        help_texts = {"expires_at": "Leave empty for the issue date plus the type's validity."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_at"].required = False
+
+    def _arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "mentor_id": data["mentor_id"],
+            "certification_type": data["certification_type"],
+            "issued_at": data["issued_at"],
+            "expires_at": data.get("expires_at"),
+            "now": self.now,
+        }
+
+    def validate(self) -> None:
+        services.certification_validate_create(**self._arguments())
+
+    def write(self) -> CertificationWriteResult:
+        return services.certification_create(**self._arguments())
+
+
+class CertificationChangeForm(_ServiceForm):
+    """Edit a certification: ``certification_update`` with the changed fields, as a PATCH."""
+
+    class Meta:
+        model = Certification
+        fields = list(UPDATABLE_FIELDS)
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in UPDATABLE_FIELDS}
+
+    def validate(self) -> None:
+        if self.changes():
+            services.certification_validate_update(certification=self.instance, changes=self.changes(), now=self.now)
+
+    def write(self) -> CertificationWriteResult:
+        changes = self.changes()
+        if not changes:
+            return CertificationWriteResult(certification=self.instance)
+        return services.certification_update(certification=self.instance, changes=changes, now=self.now)
+
+
+# --- The certification pages ------------------------------------------------------------------------
+
+
+class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    list_display = [
+        "certification_id",
+        "mentor_link",
+        "type_code",
+        "issued",
+        "expires",
+        "status",
+        "auto_paused",
+        "expiry",
+    ]
+    list_filter = [
+        "status",
+        "certification_type",
+        "auto_pause_applied",
+        ExpiringFilter,
+        LapsedFilter,
+        DeletedFilter,
+    ]
+    search_fields = ["certification_id", "mentor__mentor_id", "mentor__name", "mentor__email"]
+    search_help_text = "Certification id, mentor id, mentor name or email."
+    date_hierarchy = "expires_at"
+    ordering = ["-issued_at"]
+    actions = ["renew", "revoke", "soft_delete", "restore"]
+    list_per_page = 50
+    change_readonly_fields = [
+        "certification_id",
+        "mentor_link",
+        "revoked_at",
+        "auto_pause_applied",
+        "auto_pause_applied_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ]
+    delete_confirmation_template = "admin/certifications/certification/delete_confirmation.html"
+
+    def get_queryset(self, request):
+        # Deleted records too (``DeletedFilter`` shows live ones by default), joined as the API's list.
+        # ``renewed``: another current record of the same mentor and type covers this one.
+        records = certification_list(include_deleted=True).annotate(renewed=renewal_exists(now=timezone.now()))
+        return ordered(self, request, records)
+
+    # Columns
+
+    @admin.display(description="mentor", ordering="mentor__mentor_id")
+    def mentor_link(self, obj: Certification) -> str:
+        return mentor_cell(obj.mentor)
+
+    @admin.display(description="type", ordering="certification_type__code")
+    def type_code(self, obj: Certification) -> str:
+        # Let long codes wrap after their underscores.
+        return mark_safe("_<wbr>".join(escape(part) for part in obj.certification_type.code.split("_")))
+
+    @admin.display(description="issued", ordering="issued_at")
+    def issued(self, obj: Certification) -> str:
+        return day(obj.issued_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, obj: Certification) -> str:
+        return day(obj.expires_at)
+
+    @admin.display(description="auto-paused", boolean=True, ordering="auto_pause_applied")
+    def auto_paused(self, obj: Certification) -> bool:
+        return obj.auto_pause_applied
+
+    @admin.display(description="expiry")
+    def expiry(self, obj: Certification) -> str:
+        """'expires in N days', 'lapsed N days ago', 'renewed' or 'deleted'."""
+        now = timezone.now()
+        if obj.deleted_at is not None:
+            text, css = "deleted", "ch-muted"
+        elif obj.status == CertificationStatus.VALID and obj.expires_at > now:
+            days = (obj.expires_at - now).days
+            text = "expires today" if days == 0 else f"expires in {plural(days, 'day')}"
+            css = "ch-soon" if days <= 30 else "ch-ok"
+        elif getattr(obj, "renewed", False):
+            text, css = "renewed", "ch-muted"
+        elif obj.status == CertificationStatus.REVOKED:
+            text, css = "lapsed (revoked)", "ch-lapsed"
+        else:
+            days = (now - obj.expires_at).days
+            text = "lapsed today" if days == 0 else f"lapsed {plural(days, 'day')} ago"
+            css = "ch-lapsed"
+        return format_html('<span class="ch-badge {}">{}</span>', css, text)
+
+    # Forms: every save goes through the services
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "certification_type" and formfield is not None:
+            # Types are managed on their own page, not from inside a certification.
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+        return formfield
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = CertificationChangeForm if obj is not None else CertificationAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["mentor_id", "certification_type", "issued_at", "expires_at"]
+        return [
+            "certification_id",
+            "mentor_link",
+            "certification_type",
+            "issued_at",
+            "expires_at",
+            "status",
+            "revocation_reason",
+            "revoked_at",
+            "auto_pause_applied",
+            "auto_pause_applied_at",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.change_readonly_fields if obj is not None else []
+
+    def save_form(self, request, form, change):
+        """Write once through the service the form was validated by; report what the write resumed."""
+        result = form.write()
+        self._report_resumes(request, [result])
+        return result.certification
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by ``save_form`` through the service."""
+
+    def save_related(self, request, form, formsets, change):
+        """Certifications have no many-to-many fields or inlines to save."""
+
+    def has_change_permission(self, request, obj=None):
+        # A deleted record is read-only until restored.
+        if obj is not None and obj.deleted_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.deleted_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # Deleting is a soft delete, from the change page as from the action
+
+    def get_deleted_objects(self, objs, request):
+        """A soft delete removes nothing else: no cascade, nothing protected."""
+        return [str(obj) for obj in objs], {}, set(), []
+
+    def delete_model(self, request, obj):
+        self._report_resumes(request, [services.certification_delete(certification=obj, now=timezone.now())])
+
+    def delete_queryset(self, request, queryset):
+        now = timezone.now()
+        self._report_resumes(request, [services.certification_delete(certification=obj, now=now) for obj in queryset])
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # Django's hard delete; "soft_delete" replaces it
+        return actions
+
+    # Actions
+
+    @admin.action(description="Renew selected certifications", permissions=["change"])
+    def renew(self, request, queryset):
+        def apply(form: RenewForm) -> None:
+            expires_at = form.expires_at()
+            results = self._each(
+                request,
+                queryset,
+                lambda cert, now: services.certification_renew(certification=cert, now=now, expires_at=expires_at),
+                done="Renewed",
+            )
+            self._report_resumes(request, results)
+
+        return self._with_form(
+            request,
+            queryset,
+            form_class=RenewForm,
+            apply=apply,
+            action="renew",
+            title="Renew certifications",
+            intro="Each record becomes valid until its new expiry. Auto-paused mentors are resumed "
+            "when nothing else of theirs is lapsed.",
+            submit="Renew",
+        )
+
+    @admin.action(description="Revoke selected certifications", permissions=["change"])
+    def revoke(self, request, queryset):
+        def apply(form: RevokeForm) -> None:
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda cert, now: services.certification_revoke(certification=cert, now=now, reason=reason),
+                done="Revoked",
+            )
+
+        return self._with_form(
+            request,
+            queryset,
+            form_class=RevokeForm,
+            apply=apply,
+            action="revoke",
+            title="Revoke certifications",
+            intro="A revoked record no longer covers its mentor: the next expiry job pauses the mentor "
+            "unless another current record of the same type does.",
+            submit="Revoke",
+        )
+
+    @admin.action(description="Delete selected certifications (restorable)", permissions=["delete"])
+    def soft_delete(self, request, queryset):
+        results = self._each(
+            request,
+            queryset,
+            lambda cert, now: services.certification_delete(certification=cert, now=now),
+            done="Deleted",
+        )
+        self._report_resumes(request, results)
+        self.message_user(request, "Deleted records are listed under the 'Deleted' filter and can be restored.")
+
+    @admin.action(description="Restore selected deleted certifications", permissions=["delete"])
+    def restore(self, request, queryset):
+        deleted = queryset.filter(deleted_at__isnull=False)
+        if not deleted.exists():
+            self.message_user(
+                request, "None of the selected records is deleted; the 'Deleted' filter lists those.", messages.WARNING
+            )
+            return
+        results = self._each(
+            request,
+            deleted,
+            lambda cert, now: services.certification_restore(certification=cert, now=now),
+            done="Restored",
+        )
+        self._report_resumes(request, results)
+
+
+class CertificationTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "validity_months", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]

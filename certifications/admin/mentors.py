@@ -1,0 +1,105 @@
+"""The mentor pages: details, their certifications inline, and the staff pause and resume actions."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from certifications import services
+from certifications.admin.actions import ReasonForm, ServiceActionsMixin
+from certifications.admin.common import ReadOnly
+from certifications.models import Certification, Mentor, MentorStatus
+
+
+class CertificationInline(ReadOnly, admin.TabularInline):
+    """A mentor's certifications, read-only here: they are changed on their own pages."""
+
+    model = Certification
+    fields = ["certification_id", "certification_type", "issued_at", "expires_at", "status", "auto_pause_applied"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    ordering = ["-issued_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).alive().select_related("certification_type")
+
+
+class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    list_display = [
+        "mentor_id",
+        "name",
+        "email",
+        "status",
+        "paused_by",
+        "pause_reason",
+        "paused_at",
+        "live_certifications",
+    ]
+    list_filter = ["status", "paused_by"]
+    search_fields = ["mentor_id", "name", "email"]
+    search_help_text = "Mentor id, name or email."
+    inlines = [CertificationInline]
+    actions = ["pause", "resume"]
+    list_per_page = 50
+    readonly_fields = ["status", "paused_by", "paused_at", "pause_reason", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(live_count=Count("certifications", filter=Q(certifications__deleted_at__isnull=True)))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id is chosen once; status changes only through the pause / resume actions.
+        return ["mentor_id", *self.readonly_fields] if obj is not None else self.readonly_fields
+
+    @admin.display(description="certifications", ordering="live_count")
+    def live_certifications(self, obj: Mentor) -> int:
+        return obj.live_count
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        if not change:
+            obj.created_at = obj.updated_at
+        super().save_model(request, obj, form, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # mentors are paused, not deleted
+        return actions
+
+    @admin.action(description="Pause selected mentors (staff pause)", permissions=["change"])
+    def pause(self, request, queryset):
+        def apply(form: ReasonForm) -> None:
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda mentor, now: services.mentor_pause(mentor=mentor, now=now, reason=reason),
+                done="Paused",
+            )
+
+        return self._with_form(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            apply=apply,
+            action="pause",
+            title="Pause mentors",
+            intro="A staff pause is never lifted automatically, not even by a renewal; resume the mentor "
+            "with the 'Resume' action.",
+            submit="Pause",
+        )
+
+    @admin.action(description="Resume selected mentors", permissions=["change"])
+    def resume(self, request, queryset):
+        self._each(
+            request,
+            queryset.filter(status=MentorStatus.PAUSED),
+            lambda mentor, now: services.mentor_resume(mentor=mentor, now=now),
+            done="Resumed",
+        )

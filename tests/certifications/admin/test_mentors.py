@@ -1,0 +1,85 @@
+"""The mentor pages: certifications inline, the staff pause and resume actions."""
+
+from __future__ import annotations
+
+import pytest
+
+from certifications.models import (
+    MentorStatus,
+)
+from tests.certifications.admin.helpers import (
+    DAY,
+    MENTORS,
+    act,
+    auto_paused_cert,
+    clock,
+    make_cert,
+    messages_of,
+)
+from tests.factories import MentorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Mentors ---------------------------------------------------------------------------------------
+
+
+def test_mentor_page_lists_live_certifications_inline(coordinator_client):
+    mentor = MentorFactory()
+    live = make_cert(days=100, mentor=mentor)
+    gone = make_cert(days=50, mentor=mentor, deleted_at=clock(), issued_at=clock() - 30 * DAY)
+    html = coordinator_client.get(f"{MENTORS}{mentor.pk}/change/").content.decode()
+    assert live.certification_id in html
+    assert gone.certification_id not in html
+
+
+def test_pause_with_a_reason_then_resume(coordinator_client):
+    mentor = MentorFactory()
+    page = act(coordinator_client, MENTORS, "pause", [mentor])
+    assert "Pause mentors" in page.content.decode()
+
+    response = act(coordinator_client, MENTORS, "pause", [mentor], apply="Pause", reason="Complaint under review")
+
+    mentor.refresh_from_db()
+    assert (mentor.status, mentor.paused_by, mentor.pause_reason) == ("paused", "staff", "Complaint under review")
+    assert "Paused 1 mentor." in messages_of(response)
+    listed = coordinator_client.get(MENTORS, {"status__exact": "paused", "paused_by__exact": "staff"})
+    assert [m.pk for m in listed.context["cl"].result_list] == [mentor.pk]
+
+    response = act(coordinator_client, MENTORS, "resume", [mentor])
+    mentor.refresh_from_db()
+    assert (mentor.status, mentor.paused_by, mentor.pause_reason) == ("active", "", "")
+    assert "Resumed 1 mentor." in messages_of(response)
+
+
+def test_resume_lifts_an_auto_pause_too(coordinator_client):
+    cert = auto_paused_cert()
+    act(coordinator_client, MENTORS, "resume", [cert.mentor])
+    cert.mentor.refresh_from_db()
+    assert cert.mentor.status == MentorStatus.ACTIVE
+
+
+def test_mentor_status_is_changed_only_by_the_actions(coordinator_client):
+    mentor = MentorFactory(name="Old")
+    response = coordinator_client.post(
+        f"{MENTORS}{mentor.pk}/change/",
+        {
+            "name": "New Name",
+            "email": "new@example.org",
+            "status": "paused",
+            # The read-only inline's management form, as a browser sends it.
+            "certifications-TOTAL_FORMS": "0",
+            "certifications-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    mentor.refresh_from_db()
+    assert (mentor.name, mentor.status) == ("New Name", MentorStatus.ACTIVE)
+
+
+def test_mentor_actions_need_change_permission(viewer_client):
+    mentor = MentorFactory()
+    assert viewer_client.get(MENTORS).context["action_form"] is None
+    act(viewer_client, MENTORS, "pause", [mentor], apply="Pause", reason="x")
+    mentor.refresh_from_db()
+    assert mentor.status == MentorStatus.ACTIVE

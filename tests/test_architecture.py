@@ -1,0 +1,133 @@
+"""The shape of the house: module sizes, the import graph, and where benchmark code may live.
+
+These read the source as text (no module is imported), so they hold for every
+module, including the ones a test run never imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT = ("certhub", "certifications", "config")
+PACKAGES = (*PRODUCT, "benchmarks")
+MAX_LINES = 500
+
+
+def source_files(*packages: str) -> list[Path]:
+    """Every Python file of ``packages``, migrations aside."""
+    return sorted(
+        path
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.relative_to(ROOT).parts
+    )
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, known: set[str], *, name: str | None = None) -> set[str]:
+    """Project modules that ``path`` imports, at module level or inside functions alike."""
+    name = name or module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            # ``from package import submodule`` imports the submodule; ``from module import name`` the module.
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph(*packages: str) -> dict[str, set[str]]:
+    files = source_files(*packages)
+    known = {module_name(path) for path in files}
+    return {module_name(path): imported_modules(path, known) for path in files}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for successor in graph.get(node, ()):
+            if successor not in index:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_product_module_is_over_500_lines():
+    too_long = {
+        str(path.relative_to(ROOT)): count
+        for path in source_files(*PRODUCT)
+        if (count := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert too_long == {}
+
+
+def test_the_import_graph_has_no_cycle_function_level_imports_included():
+    assert cycles(import_graph(*PACKAGES)) == []
+
+
+def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import(tmp_path):
+    graph = {"a.one": {"a.two"}, "a.two": {"a.three"}, "a.three": {"a.one"}, "a.four": {"a.one"}}
+    assert cycles(graph) == [["a.one", "a.three", "a.two"]]
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text("def later():\n    from certifications import tasks\n")
+    known = {module_name(path) for path in source_files(*PACKAGES)}
+    assert "certifications.tasks" in imported_modules(lazy, known, name="probe")
+
+
+@pytest.mark.parametrize("package", PRODUCT)
+def test_no_benchmark_code_in_the_product(package):
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in source_files(package)
+        if "bench" in path.relative_to(ROOT).as_posix()
+        or any(line.startswith(("import benchmarks", "from benchmarks")) for line in path.read_text().splitlines())
+    ]
+    assert offenders == []
