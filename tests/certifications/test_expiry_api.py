@@ -195,6 +195,8 @@ def test_a_dry_run_is_allowed_while_a_run_is_in_progress(api_client, lapsed):
     assert response.json()["job_run_id"] == "job_26MAR2026_02"
 
 
+# The API enqueues outside any transaction: its own commit sends the message before it answers.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_async_answers_202_with_the_queued_run_and_sends_the_task(api_client, lapsed, memory_broker):
     response = api_client.post(f"{BASE}/run", {"async": True}, format="json")
     assert response.status_code == 202, response.content
@@ -217,6 +219,8 @@ def test_async_answers_202_with_the_queued_run_and_sends_the_task(api_client, la
     assert detail["state"] == "queued"
 
 
+# The API enqueues outside any transaction: its own commit sends the message before it answers.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_async_dry_run_is_queued_as_a_dry_run(api_client, lapsed, memory_broker):
     response = api_client.post(f"{BASE}/run", {"async": True, "dry_run": True}, format="json")
     assert response.status_code == 202
@@ -225,6 +229,8 @@ def test_async_dry_run_is_queued_as_a_dry_run(api_client, lapsed, memory_broker)
     assert len(queued_messages()) == 1
 
 
+# The API enqueues outside any transaction: its own commit sends the message before it answers.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_async_with_the_broker_down_is_503_and_the_run_is_recorded_failed(api_client, lapsed):
     with celery_broker("redis://127.0.0.1:1/0"):
         assert_error(api_client.post(f"{BASE}/run", {"async": True}, format="json"), 503, "service_unavailable")

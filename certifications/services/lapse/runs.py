@@ -63,18 +63,20 @@ def expiry_job_enqueue(*, now: dt.datetime, dry_run: bool, trigger: str, request
     Refuses with 409 while a non-dry run holds the lock, and with 503 when the
     broker cannot take the task (the queued record is then marked failed).
 
-    Call it outside a transaction, as the API does: the run record is
-    committed before the message goes out, so the worker finds the run it is
-    sent, and a broker that refuses reaches the caller as the 503. (A send
-    deferred with ``transaction.on_commit`` inside a caller's transaction
-    could not answer 503: the response would be gone by the commit.)
+    The message is sent with ``transaction.on_commit``, so the worker is never
+    sent a run whose record is not committed (or was rolled back). Called
+    outside a transaction, as the API does, the commit is this function's own:
+    the message goes out before it returns, and a broker that refuses reaches
+    the caller as ``ServiceUnavailable`` (the 503). Inside a caller's
+    transaction the message goes out at that transaction's commit.
     """
     if not dry_run:
         holder = lock_holder()
         if holder:
             raise JobAlreadyRunning(f"Expiry job {holder} is already running.", job_run_id=holder)
-    run = expiry_run_create(now=now, dry_run=dry_run, trigger=trigger, requested_by=requested_by)
-    _send(run)
+    with transaction.atomic():
+        run = expiry_run_create(now=now, dry_run=dry_run, trigger=trigger, requested_by=requested_by)
+        transaction.on_commit(lambda: _send(run))
     return run
 
 

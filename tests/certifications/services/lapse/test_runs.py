@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from certhub.errors import ServiceUnavailable
 from certifications.models import ExpiryJobRun, JobState, JobTrigger
@@ -44,9 +45,12 @@ def test_a_queued_run_record_is_executed_in_place():
 # --- Queuing a run on the worker -----------------------------------------------------------
 
 
-def test_an_enqueued_run_is_sent_by_task_name_with_its_expiry():
+def test_an_enqueued_run_is_sent_by_task_name_with_its_expiry(django_capture_on_commit_callbacks):
     with celery_broker("memory://"):
-        run = expiry_job_enqueue(now=NOW, dry_run=False, trigger=JobTrigger.API)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            run = expiry_job_enqueue(now=NOW, dry_run=False, trigger=JobTrigger.API)
+            assert queued_messages() == []  # nothing goes out before the run record is committed
+        assert len(callbacks) == 1
         [(headers, (args, kwargs, _))] = queued_messages()
     assert run.state == JobState.QUEUED and run.job_run_id == "job_26MAR2026_01"
     assert headers["task"] == EXPIRY_TASK_NAME == run_expiry_job.name == "certifications.tasks.run_expiry_job"
@@ -59,11 +63,22 @@ def test_an_enqueued_run_is_sent_by_task_name_with_its_expiry():
     assert headers["ignore_result"] is True
 
 
-def test_a_broker_that_refuses_is_unavailable_and_the_run_recorded_failed():
+def test_a_broker_that_refuses_is_unavailable_and_the_run_recorded_failed(django_capture_on_commit_callbacks):
     with celery_broker("redis://127.0.0.1:1/0"), pytest.raises(ServiceUnavailable):
-        expiry_job_enqueue(now=NOW, dry_run=True, trigger=JobTrigger.API)
+        with django_capture_on_commit_callbacks(execute=True):
+            expiry_job_enqueue(now=NOW, dry_run=True, trigger=JobTrigger.API)
     run = ExpiryJobRun.objects.get()
     assert run.state == JobState.FAILED and run.error.startswith("Broker unavailable")
+
+
+def test_a_run_enqueued_in_a_transaction_that_rolls_back_is_never_sent(django_capture_on_commit_callbacks):
+    with celery_broker("memory://"), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            expiry_job_enqueue(now=NOW, dry_run=False, trigger=JobTrigger.API)
+            raise RuntimeError("the caller's write failed")
+        assert queued_messages() == []
+    assert callbacks == []
+    assert not ExpiryJobRun.objects.exists()
 
 
 def test_the_services_do_not_import_the_tasks_module():
