@@ -82,7 +82,7 @@ class ExpiringFilter(admin.SimpleListFilter):
 
 
 class LapsedFilter(admin.SimpleListFilter):
-    """Lapsed records (DESIGN: the rule), split by whether the job has paused for them yet."""
+    """Lapsed records (docs/design.md, "The rule"), split by whether the job has paused for them yet."""
 
     title = "lapsed"
     parameter_name = "lapsed"

@@ -1,4 +1,4 @@
-"""The expiry job (DESIGN.md "The rule"): every clause of ``expiry_job_run`` and every counter.
+"""The expiry job (docs/design.md, "The rule"): every clause of ``expiry_job_run`` and every counter.
 
 Time is an argument: each test passes ``now`` to the services.
 """
