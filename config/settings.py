@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "certhub",
     "certifications",
+    "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
 MIDDLEWARE = [

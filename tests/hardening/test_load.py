@@ -1,4 +1,4 @@
-"""Load: the mixed traffic of ``loadtest/loadtest.py`` against gunicorn, on PostgreSQL and on SQLite.
+"""Load: the mixed traffic of ``benchmarks/loadtest.py`` against gunicorn, on PostgreSQL and on SQLite.
 
 On PostgreSQL: 2,000+ requests from 16 concurrent clients, zero 5xx, every 201
 readable afterwards, exactly one auto-pause row per due certification. On the
@@ -14,8 +14,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
+from benchmarks.loadtest import run_load
 from certifications.models import AutoPauseLog, Certification, LogEvent
-from loadtest.loadtest import run_load
 from tests.hardening import figures
 from tests.hardening.servers import base_env, create_token, gunicorn
 from tests.hardening.servers import test_database_url as database_url

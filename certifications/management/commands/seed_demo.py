@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from certhub.api.fields import parse_timestamp
-from certifications.bench import seed as seeding
+from certifications.demo.layout import SeedError, SeedSpec
+from certifications.demo.loader import is_empty, seed
 
 DEMO_CERTS = 300
 DEMO_DUE = 6
@@ -51,13 +52,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr.")
 
     def handle(self, *args, **options) -> None:
-        if options["if_empty"] and not seeding.is_empty():
+        if options["if_empty"] and not is_empty():
             if options["verbosity"] >= 1:
                 self.stdout.write("seed_demo: the database already has data; nothing seeded.")
             return
         if options["window_days"] < 1:
             raise CommandError("--window-days must be at least 1.")
-        spec = seeding.SeedSpec(
+        spec = SeedSpec(
             certs=options["certs"],
             mentors=options["mentors"],
             due=options["due"],
@@ -67,16 +68,16 @@ class Command(BaseCommand):
         )
         started = time.monotonic()
         try:
-            data = seeding.seed(
+            data = seed(
                 spec,
                 show_progress=options["verbosity"] >= 1 and not options["no_progress"],
                 replace=options["flush"],
             )
-        except seeding.SeedError as exc:
+        except SeedError as exc:
             raise CommandError(str(exc)) from None
         if options["verbosity"] >= 1:
             self.stdout.write(
-                f"seed_demo: {len(data.certifications):,} certifications, {len(data.mentors):,} mentors, "
-                f"{len(data.logs):,} log rows, {len(data.runs):,} past runs in {time.monotonic() - started:.1f}s; "
+                f"seed_demo: {data.certification_count:,} certifications, {data.mentor_count:,} mentors, "
+                f"{data.log_count:,} log rows, {data.run_count:,} past runs in {time.monotonic() - started:.1f}s; "
                 f"{data.expected_due:,} due at {spec.now:%Y-%m-%dT%H:%M:%SZ} (seed {spec.seed})."
             )

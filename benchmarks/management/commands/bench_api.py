@@ -1,6 +1,6 @@
 """``manage.py bench_api``: the list and get-one endpoints under gunicorn against bare Django views.
 
-Serves the project on 127.0.0.1 with ``certifications.bench.settings`` (the
+Serves the project on 127.0.0.1 with ``benchmarks.settings`` (the
 only settings that route the bare views), checks that each DRF endpoint and
 its bare twin answer the same JSON, then loads each for ``--seconds`` with
 ``--concurrency`` keep-alive clients. With ``--json`` the last line is one JSON object.
@@ -17,10 +17,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from certifications.bench import api as bench
-from certifications.bench import seed as seeding
-from certifications.bench.expiry import vacuum
-from certifications.management.commands.bench_expiry import DEFAULT_NOW
+from benchmarks import api as bench
+from benchmarks.expiry import vacuum
+from benchmarks.management.commands.bench_expiry import DEFAULT_NOW
+from certifications.demo.layout import SeedError, SeedSpec
+from certifications.demo.loader import seed
 from certifications.management.commands.seed_demo import parse_now
 from certifications.models import Certification, Mentor
 
@@ -55,15 +56,15 @@ class Command(BaseCommand):
         if existing == certs and not options["flush"]:
             say(f"using the {existing:,} certifications already in the database")
         else:
-            spec = seeding.SeedSpec(
+            spec = SeedSpec(
                 certs=certs,
                 due=options["due"] if options["due"] is not None else max(1, certs // 100),
                 seed=options["seed"],
                 now=parse_now(options["now"]),
             )
             try:
-                seeding.seed(spec, show_progress=verbose, replace=options["flush"])
-            except seeding.SeedError as exc:
+                seed(spec, show_progress=verbose, replace=options["flush"])
+            except SeedError as exc:
                 raise CommandError(f"{exc} (or pass the --certs it holds, {existing:,}, to reuse it)") from None
 
         if connection.vendor == "postgresql":

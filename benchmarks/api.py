@@ -4,7 +4,7 @@ The bare views run the same ORM query as the DRF views (the same filters,
 order, exact count and page slice) and return the same JSON through
 ``JsonResponse``, with none of DRF's machinery: no negotiation,
 authentication, permissions, throttles, filter sets or serializers. They are
-routed only by ``certifications.bench.settings``.
+routed only by ``benchmarks.settings``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from benchmarks.expiry import postgres_url
 from certhub.api.fields import format_utc, parse_timestamp
 from certifications.models import Certification, CertificationStatus
 
@@ -92,9 +93,7 @@ def database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
-    from certifications.bench.expiry import _database_url
-
-    return _database_url()
+    return postgres_url()
 
 
 @dataclass
@@ -110,7 +109,7 @@ class Server:
         self.port = self.port or _free_port()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "certifications.bench.settings",
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "DATABASE_URL": database_url(),
             "DEBUG": "false",
             "SECRET_KEY": os.urandom(24).hex(),

@@ -8,7 +8,10 @@
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
   one statement of data-modifying CTEs that pauses mentors, flags records and
-  appends log rows from it; the run record gets the same counters.
+  appends log rows from it; the run record gets the same counters. Log ids are
+  drawn as the product draws them: in Python, sent as one array, inserted with
+  ``ON CONFLICT (log_id) DO NOTHING``, and the rows whose id was taken are
+  inserted again with new ids.
 - ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
 - ``keep_result``/``compare_results`` check that two contenders left the same rows.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -27,8 +31,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from certhub.ids import CROCKFORD_ALPHABET, new_id
-from certifications.bench.seed import DOMAIN_MODELS, deferred_indexes
+from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
+from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -120,7 +124,7 @@ def drop_work_tables() -> None:
 # --- (a) and (b), each in a process of its own --------------------------------------------
 
 
-def _database_url() -> str:
+def postgres_url() -> str:
     db = connection.settings_dict
     user = quote(db.get("USER") or "", safe="")
     password = quote(db.get("PASSWORD") or "", safe="")
@@ -132,10 +136,10 @@ def _database_url() -> str:
 
 def run_in_subprocess(*, now: dt.datetime, contender: str) -> dict:
     """Run the ``job`` or the ``floor`` in a fresh process on this database; its timing, peak RSS and counters."""
-    env = {**os.environ, "DATABASE_URL": _database_url(), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     done = subprocess.run(
-        [sys.executable, "-m", "certifications.bench.run_job", "--now", now.isoformat(), "--contender", contender],
+        [sys.executable, "-m", "benchmarks.run_job", "--now", now.isoformat(), "--contender", contender],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
@@ -151,11 +155,20 @@ def run_in_subprocess(*, now: dt.datetime, contender: str) -> dict:
 # --- (b) the floor --------------------------------------------------------------------------
 
 
-def _random_log_id_sql(bits: str) -> str:
-    """SQL for 'log_' + 8 Crockford characters taken from the 40-bit integer expression ``bits``."""
-    alphabet = CROCKFORD_ALPHABET
-    parts = [f"substr('{alphabet}', ((({bits}) >> {5 * i}) & 31)::int + 1, 1)" for i in range(8)]
-    return "'log_' || " + " || ".join(parts)
+def draw_log_ids(count: int, *, rng: random.Random | None = None) -> list[str]:
+    """``count`` distinct ``log_`` ids, not checked against the table (as the job draws them).
+
+    From ``rng`` when given (a seeded generator, for tests), else from
+    ``certhub.ids.new_id`` as the product does.
+    """
+    drawn: dict[str, None] = {}
+    while len(drawn) < count:
+        if rng is None:
+            drawn[new_id("log_")] = None
+        else:
+            bits = rng.getrandbits(40)
+            drawn["log_" + "".join(CROCKFORD_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))] = None
+    return list(drawn)
 
 
 # The due set is computed once into a temporary table and analyzed, so that the
@@ -193,11 +206,23 @@ flagged AS (
 ),
 logged AS (
     INSERT INTO {LOG} (log_id, mentor_id, certification_id, job_run_id, event, reason, applied_at)
-    SELECT {_random_log_id_sql("r.bits")}, r.mentor_id, r.id, %(run)s, 'auto_pause', r.reason, %(now)s
-    FROM (SELECT due.*, (random() * 1099511627775)::bigint AS bits FROM bench_due due ORDER BY id) r
+    SELECT drawn.log_id, r.mentor_id, r.id, %(run)s, 'auto_pause', r.reason, %(now)s
+    FROM (SELECT due.*, row_number() OVER (ORDER BY id) AS n FROM bench_due due) r
+    JOIN unnest(%(log_ids)s::text[]) WITH ORDINALITY AS drawn(log_id, n) USING (n)
+    ON CONFLICT (log_id) DO NOTHING
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged)
+"""
+
+# The due records left without a log row (their drawn id was taken), each with a new id.
+FLOOR_RELOG_SQL = f"""
+INSERT INTO {LOG} (log_id, mentor_id, certification_id, job_run_id, event, reason, applied_at)
+SELECT drawn.log_id, r.mentor_id, r.id, %(run)s, 'auto_pause', r.reason, %(now)s
+FROM (SELECT due.*, row_number() OVER (ORDER BY id) AS n FROM bench_due due
+      WHERE NOT EXISTS (SELECT 1 FROM {LOG} l WHERE l.certification_id = due.id AND l.job_run_id = %(run)s)) r
+JOIN unnest(%(log_ids)s::text[]) WITH ORDINALITY AS drawn(log_id, n) USING (n)
+ON CONFLICT (log_id) DO NOTHING
 """
 
 
@@ -208,14 +233,18 @@ class FloorResult:
     expired_found: int
     auto_paused: int
     mentors_scanned: int
+    redrawn: int = 0  # log rows inserted again because their first drawn id was taken
 
 
-def floor_run(*, now: dt.datetime) -> FloorResult:
+def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorResult:
     """The job's changes as set-based SQL in one transaction, with its run record; timed.
 
     Statements: create the run, mark reaching expiry, compute the due set
-    (and analyze it), then one statement pausing mentors, flagging records and
-    appending log rows, count the mentors scanned, record the counters. JIT
+    (and analyze it, and count it to draw as many log ids), then one statement
+    pausing mentors, flagging records and appending log rows, count the mentors
+    scanned, record the counters. A log row whose drawn id was taken (``ON
+    CONFLICT DO NOTHING``) is inserted again with a new id, as the job does;
+    ``rng`` seeds the ids (tests), else they are drawn as the product draws them. JIT
     compilation is off (it costs more than it saves on statements this short)
     and random page reads are costed as on an SSD, so that the few thousand due
     rows are joined to the big tables by index rather than by scanning them.
@@ -234,8 +263,20 @@ def floor_run(*, now: dt.datetime) -> FloorResult:
             marked = cursor.rowcount
             cursor.execute(FLOOR_DUE_SQL, {"now": now})
             cursor.execute("ANALYZE bench_due")
-            cursor.execute(FLOOR_APPLY_SQL, {"now": now, "run": run.pk})
+            cursor.execute("SELECT count(*) FROM bench_due")
+            (due,) = cursor.fetchone()
+            params = {"now": now, "run": run.pk, "log_ids": draw_log_ids(due, rng=rng)}
+            cursor.execute(FLOOR_APPLY_SQL, params)
             flagged, paused, logged = cursor.fetchone()
+            redrawn, attempts = 0, 1
+            while logged < flagged:
+                if attempts == ID_ATTEMPTS:
+                    raise IdSpaceExhausted(f"the floor found no free log ids for {flagged - logged} rows")
+                attempts += 1
+                params["log_ids"] = draw_log_ids(flagged - logged, rng=rng)
+                cursor.execute(FLOOR_RELOG_SQL, params)
+                logged += cursor.rowcount
+                redrawn += cursor.rowcount
             # Not count(DISTINCT ...): PostgreSQL runs that as a sequential scan and a sort
             # (0.38 s at 1M); over a DISTINCT subquery it reads cert_unique_live_issue (0.23 s).
             cursor.execute(
@@ -253,7 +294,7 @@ def floor_run(*, now: dt.datetime) -> FloorResult:
             auto_paused=paused,
             mentors_scanned=scanned,
         )
-    return FloorResult(time.perf_counter() - started, marked, flagged, paused, scanned)
+    return FloorResult(time.perf_counter() - started, marked, flagged, paused, scanned, redrawn)
 
 
 # --- (c) the per-row loop --------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Run one contender once in a fresh process and print its timing and peak memory as one JSON line.
 
-``python -m certifications.bench.run_job --now 2026-03-26T01:00:00Z [--contender job|floor]``
+``python -m benchmarks.run_job --now 2026-03-26T01:00:00Z [--contender job|floor]``
 
 ``job`` is the real expiry job (``services.expiry_job_run``); ``floor`` is the
-set-based SQL of ``certifications.bench.expiry.floor_run``. Each runs in a
+set-based SQL of ``benchmarks.expiry.floor_run``. Each runs in a
 process of its own with a new database connection, so that both start alike
 and the peak resident set size (``VmHWM``) is the contender's and not that of
 the benchmark which generated the data set. The baseline is read after Django
@@ -21,7 +21,7 @@ import sys
 import time
 
 
-def _maxrss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident set size in MB.
 
     ``VmHWM`` from /proc is the high-water mark of this program's own memory;
@@ -48,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import connection
 
+    from benchmarks.expiry import floor_run
     from certhub.api.fields import parse_timestamp
-    from certifications.bench.expiry import floor_run
     from certifications.models import JobTrigger
     from certifications.services import expiry_job_run
 
     now = parse_timestamp(args.now)
     connection.ensure_connection()
-    baseline = _maxrss_mb()
+    baseline = peak_rss_mb()
     started = time.perf_counter()
     if args.contender == "job":
         run = expiry_job_run(now=now, trigger=JobTrigger.CLI)
@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             "marked_expired": floor.marked_expired,
             "mentors_scanned": floor.mentors_scanned,
             "failures": 0,
+            "log_ids_redrawn": floor.redrawn,
         }
-    peak = _maxrss_mb()
+    peak = peak_rss_mb()
     memory = {"rss_baseline_mb": round(baseline, 1), "peak_rss_mb": round(peak, 1)}
     print(json.dumps({"seconds": elapsed, **memory, **counters}))
     return 0

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from certifications.bench import api
+from benchmarks import api
 from config.urls import handler404, handler500  # noqa: F401
 from config.urls import urlpatterns as project_urlpatterns
 

@@ -1,6 +1,6 @@
 """Mixed-traffic load test of a running CertHub (standard library only).
 
-    python loadtest/loadtest.py --base-url http://127.0.0.1:8000 --token KEY \\
+    python benchmarks/loadtest.py --base-url http://127.0.0.1:8000 --token KEY \\
         [--requests 2000] [--clients 16] [--seed 1]
 
 ``--clients`` threads share ``--requests`` requests, drawn from a mix of reads

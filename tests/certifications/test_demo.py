@@ -1,17 +1,20 @@
-"""seed_demo's data set, and the benchmarks that run on it (the benchmarks themselves on PostgreSQL)."""
+"""The demo data set (``certifications.demo``) and ``manage.py seed_demo``: deterministic, streamed, consistent."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
-import json
+import random
 import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
-from certifications.bench import seed as seeding
+from certifications.demo.dataset import DatasetStream, build
+from certifications.demo.ids import IntSet
+from certifications.demo.layout import SeedSpec
+from certifications.demo.loader import seed
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor, MentorStatus, PausedBy
 from certifications.services import expiry_job_run
 
@@ -73,9 +76,9 @@ def test_seeded_ids_follow_the_formats_and_are_unique():
 
 
 def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows():
-    spec = seeding.SeedSpec(certs=300, due=7, seed=42, now=NOW)
-    first, again = seeding.build(spec), seeding.build(spec)
-    other = seeding.build(seeding.SeedSpec(certs=300, due=7, seed=43, now=NOW))
+    spec = SeedSpec(certs=300, due=7, seed=42, now=NOW)
+    first, again = build(spec), build(spec)
+    other = build(SeedSpec(certs=300, due=7, seed=43, now=NOW))
 
     assert first.certifications == again.certifications
     assert first.mentors == again.mentors
@@ -84,7 +87,7 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows():
 
 
 def test_the_job_on_a_seeded_set_applies_exactly_the_due_records_then_nothing():
-    data = seeding.seed(seeding.SeedSpec(certs=500, due=9, seed=3, now=NOW))
+    data = seed(SeedSpec(certs=500, due=9, seed=3, now=NOW))
 
     run = expiry_job_run(now=NOW, trigger="cli")
 
@@ -153,95 +156,97 @@ def test_impossible_sizes_are_refused_and_write_nothing(args, message):
     assert not Certification.objects.exists()
 
 
-def test_the_bare_benchmark_views_are_not_routed_in_a_normal_run(anon_client):
-    response = anon_client.get("/bench/bare/certifications")
+# --- Streaming: the same rows as the whole build made, in bounded memory ----------------------------------
 
-    assert response.status_code == 404
-
-
-def test_bench_expiry_needs_postgresql(on_postgres):
-    if on_postgres:
-        pytest.skip("this checks the refusal on other databases")
-    with pytest.raises(CommandError, match="PostgreSQL"):
-        call_command("bench_expiry", "--certs", "100", stdout=io.StringIO())
-
-
-# --- The benchmarks, on PostgreSQL ---------------------------------------------------------------
-
-
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures():
-    out = io.StringIO()
-    args = ("--certs", "20000", "--due", "500", "--naive-sample", "50", "--repeat", "2", "--json")
-    call_command("bench_expiry", *args, stdout=out)
-
-    figures = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert figures["repeat"] == 2 and len(figures["rounds"]) == 2
-    assert figures["checkpointed"] is True  # the suite's database user may run CHECKPOINT
-    # The reported figure is one of the rounds' (the lower middle of two: the faster one).
-    assert figures["job_s"] == min(each["job_s"] for each in figures["rounds"])
-    assert "round 2:" in out.getvalue()
-    assert figures["identical"] is True
-    assert figures["differences"] == {"cert": 0, "mentor": 0, "log": 0, "run": 0}
-    assert figures["expired_found"] == 500
-    assert figures["counters_as_seeded"] is True
-    for key in ("job_s", "floor_s", "naive_s", "ratio_vs_floor", "speedup_vs_naive", "peak_rss_mb"):
-        assert figures[key] > 0
-    assert figures["naive_scaled"] is True and figures["naive_sample"] == 50
-    # The command leaves the seeded data set in place, and no work tables.
-    assert Certification.objects.due(now=NOW).count() == 500
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench\\_%%'")
-        assert cursor.fetchone()[0] == 0
+# SHA-256 of the rows (``repr`` of each tuple, one a line) that the in-memory builder
+# made before the data set was streamed, with the counters it expected.
+BEFORE_STREAMING = {
+    (300, 7, 42, None, 7): {
+        "digests": {
+            "mentors": "5bcbea509750b51a462bae91691d8b8a80b536f053aa1c4d2144b3501a142749",
+            "certifications": "f49091ecc385ed7ed10980837ac569c9fc5a5d581d596d2c94552cf4420e78ba",
+            "runs": "b9c3da4a6d80a5f87617c90519674a9fa52def3029773fc057e93dfde81edb9c",
+            "logs": "1c8e439ee18245b981345abf27402cc1aa392e6613a5edf2122859516bec4ef8",
+        },
+        "expected": (7, 5, 5, 120),  # due, marked expired, auto-paused, mentors scanned
+        "counts": (120, 300, 1446, 49),  # mentors, certifications, runs, logs
+    },
+    (2000, 40, 9, 600, 3): {
+        "digests": {
+            "mentors": "682861705b878e1411c3e4a22022582cf7551046ed40f4b30b875700043b183c",
+            "certifications": "fb8efc354cb960a2ad4a9221aa55ff5c9963d0876e36d49bc2a64adf5d906851",
+            "runs": "f7b0322d88f48ea85d14f238146cc52a2bdaad6719ffc06865712e38cff908bd",
+            "logs": "d229b907b00349684d81eca47b442471b7d9afd9bcab11bc91160140defd775d",
+        },
+        "expected": (40, 23, 27, 600),
+        "counts": (600, 2000, 1480, 287),
+    },
+}
 
 
-def test_bench_expiry_refuses_fewer_than_one_round():
-    with pytest.raises(CommandError, match="--repeat must be at least 1"):
-        call_command("bench_expiry", "--repeat", "0", stdout=io.StringIO())
+def _digest(rows: list[tuple]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(row).encode() + b"\n")
+    return digest.hexdigest()
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_bench_expiry_fails_when_the_job_and_the_floor_disagree(monkeypatch):
-    from certifications.bench import expiry as bench
-
-    monkeypatch.setattr(bench, "compare_results", lambda: {"cert": 0, "mentor": 1, "log": 0, "run": 0})
-
-    with pytest.raises(CommandError, match="different rows"):
-        call_command("bench_expiry", "--certs", "2000", "--due", "20", "--naive-sample", "5", stdout=io.StringIO())
+def _spec(key: tuple) -> SeedSpec:
+    certs, due, seed_, mentors, window = key
+    return SeedSpec(certs=certs, due=due, seed=seed_, now=NOW, mentors=mentors, window_days=window)
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_result_comparison_catches_a_single_different_row():
-    from certifications.bench import expiry as bench
+@pytest.mark.parametrize("key", list(BEFORE_STREAMING))
+@pytest.mark.parametrize("chunk", [7, 20_000])
+def test_a_streamed_data_set_has_exactly_the_rows_and_counters_of_the_whole_build_before_it(key, chunk):
+    stream = DatasetStream(_spec(key), chunk=chunk)
+    rows: dict[str, list[tuple]] = {"mentors": [], "certifications": [], "runs": [], "logs": []}
+    handed_out = []
+    for table, part in stream:
+        handed_out.append(table)
+        rows[table].extend(part)
+    if chunk == 7:  # about 7 records a chunk: handed out in many parts
+        assert handed_out.count("certifications") > 30 and handed_out.count("logs") > 5
 
-    seeding.seed(seeding.SeedSpec(certs=300, due=5, seed=9, now=NOW))
-    try:
-        bench.keep_result()
-        assert bench.compare_results() == {"cert": 0, "mentor": 0, "log": 0, "run": 0}
+    assert {table: _digest(each) for table, each in rows.items()} == BEFORE_STREAMING[key]["digests"]
+    summary = stream.summary
+    expected = (
+        summary.expected_due,
+        summary.expected_marked_expired,
+        summary.expected_auto_paused,
+        summary.expected_mentors_scanned,
+    )
+    assert expected == BEFORE_STREAMING[key]["expected"]
+    counts = (summary.mentor_count, summary.certification_count, summary.run_count, summary.log_count)
+    assert counts == BEFORE_STREAMING[key]["counts"]
 
-        mentor = Mentor.objects.filter(status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).first()
-        Mentor.objects.filter(pk=mentor.pk).update(pause_reason="something else")
 
-        assert bench.compare_results() == {"cert": 0, "mentor": 2, "log": 0, "run": 0}
-    finally:
-        bench.drop_work_tables()
+def test_seeding_streams_chunks_into_the_database_and_writes_the_rows_of_the_whole_build():
+    spec = SeedSpec(certs=600, due=11, seed=5, now=NOW)
+    whole = build(spec)
+
+    summary = seed(spec, chunk=50)
+
+    assert summary.expected_due == whole.expected_due == 11
+    assert summary.certification_count == 600 and summary.mentor_count == len(whole.mentors)
+    assert summary.log_count == len(whole.logs) and summary.run_count == len(whole.runs)
+    assert list(Certification.objects.order_by("pk").values_list("pk", "certification_id", "mentor_id", "status")) == [
+        (row[0], row[1], row[2], row[6]) for row in whole.certifications
+    ]
+    assert list(Mentor.objects.order_by("pk").values_list("pk", "mentor_id", "status")) == [
+        (row[0], row[1], row[4]) for row in whole.mentors
+    ]
+    assert list(AutoPauseLog.objects.order_by("pk").values_list("pk", "log_id", "certification_id", "job_run_id")) == [
+        (row[0], row[1], row[3], row[4]) for row in whole.logs
+    ]
+    assert Certification.objects.due(now=NOW).count() == 11
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario():
-    out = io.StringIO()
-    call_command("bench_api", "--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--json", stdout=out)
+def test_the_compact_id_set_finds_every_repeat_across_growth():
+    rng = random.Random(3)
+    values = [rng.getrandbits(40) for _ in range(5000)]
+    seen = IntSet()
 
-    figures = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert set(figures["scenarios"]) == {"list_default", "list_mentor_id", "list_expired_before", "get_one"}
-    for scenario in figures["scenarios"].values():
-        assert scenario["errors"] == 0
-        assert scenario["drf_rps"] > 0 and scenario["bare_rps"] > 0
-        assert scenario["ratio"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
+    assert all(seen.add(value) for value in values)
+    assert not any(seen.add(value) for value in values[::7])
+    assert seen.size == 5000 and len(seen.table) >= 5000 * 4 // 3

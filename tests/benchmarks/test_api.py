@@ -1,0 +1,32 @@
+"""``manage.py bench_api`` and its bare comparison views (``benchmarks.api``), which only benchmarks route."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_bare_benchmark_views_are_not_routed_in_a_normal_run(anon_client):
+    response = anon_client.get("/bench/bare/certifications")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario():
+    out = io.StringIO()
+    call_command("bench_api", "--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--json", stdout=out)
+
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert set(figures["scenarios"]) == {"list_default", "list_mentor_id", "list_expired_before", "get_one"}
+    for scenario in figures["scenarios"].values():
+        assert scenario["errors"] == 0
+        assert scenario["drf_rps"] > 0 and scenario["bare_rps"] > 0
+        assert scenario["ratio"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
