@@ -111,7 +111,7 @@ def certification_validate_create(
     """
     cert_type = resolve_type(certification_type)
     if expires_at is None:
-        expires_at = add_months(issued_at, cert_type.validity_months)
+        expires_at = _end_of_validity(issued_at, cert_type)
     _check_dates(issued_at, expires_at)
     _check_not_duplicate(mentor_id=mentor_id, cert_type=cert_type, issued_at=issued_at)
     return NewCertification(
@@ -258,13 +258,21 @@ def certification_update(
     return _written(cert, resume)
 
 
+def _end_of_validity(start: dt.datetime, cert_type: CertificationType) -> dt.datetime:
+    """``start`` plus the type's validity; a 400 naming ``expires_at`` when that is past the calendar's end."""
+    try:
+        return add_months(start, cert_type.validity_months)
+    except (ValueError, OverflowError):
+        message = f"{cert_type.validity_months} months from {start:%Y-%m-%d} is past the year 9999; give expires_at."
+        raise RuleViolation(message, fields={"expires_at": [message]}) from None
+
+
 def certification_renew(
     *, certification: Certification, now: dt.datetime, expires_at: dt.datetime | None = None
 ) -> CertificationWriteResult:
     """Renew to ``expires_at``, or by the type's validity from the later of today and the current expiry."""
     if expires_at is None:
-        base = max(certification.expires_at, now)
-        expires_at = add_months(base, certification.certification_type.validity_months)
+        expires_at = _end_of_validity(max(certification.expires_at, now), certification.certification_type)
     if expires_at <= now:
         raise RuleViolation("A renewal must end in the future.", fields={"expires_at": ["Must be in the future."]})
     return certification_update(

@@ -115,3 +115,11 @@ def test_an_empty_item_beside_a_real_one_is_dropped(anon_client):
     response = anon_client.get(f"{CERTS}?status=valid,&ordering=,-expires_at")
     assert response.status_code == 200
     assert response.json() == expected
+
+
+def test_issued_in_year_9998_without_expiry_is_a_400_naming_expires_at(api_client):
+    body = {**VALID, "issued_at": "9998-06-01T00:00:00Z"}
+    response = api_client.post(CERTS, data=body, format="json")
+    payload = assert_envelope(response, 400, "validation_error")
+    assert "expires_at" in payload["error"]["fields"]
+    assert_nothing_written()

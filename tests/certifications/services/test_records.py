@@ -236,3 +236,11 @@ def test_writes_of_one_type_do_not_wait_on_each_other():
         release.set()
         worker.join()
     assert Certification.objects.get(pk=second.pk).expires_at == dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
+
+
+def test_renewal_by_validity_past_the_calendars_end_is_refused_and_changes_nothing():
+    cert = CertificationFactory(expires_at=dt.datetime(9998, 6, 1, tzinfo=dt.UTC))
+    with pytest.raises(RuleViolation) as refused:
+        certification_renew(certification=cert, now=NOW)
+    assert "expires_at" in refused.value.fields
+    assert Certification.objects.get(pk=cert.pk).expires_at == cert.expires_at
