@@ -1,4 +1,4 @@
-"""Celery entry points: thin wrappers around the expiry job service."""
+"""Celery entry points: thin wrappers around the expiry job services."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
 from certifications.models import ExpiryJobRun, JobState, JobTrigger
-from certifications.services import EXPIRY_TASK_EXPIRES_SECONDS, EXPIRY_TASK_NAME, expiry_job_run
+from certifications.services import EXPIRY_TASK_EXPIRES_SECONDS, EXPIRY_TASK_NAME, expiry_job_run, expiry_runs_reap
 
 logger = logging.getLogger("certhub.expiry")
+
+# How often beat asks for stale runs to be reaped (the schedule's migration uses it too).
+REAP_EVERY_SECONDS = 5 * 60
 
 
 def summary(run: ExpiryJobRun) -> dict:
@@ -53,3 +56,12 @@ def run_expiry_job(job_run_id: str | None = None, dry_run: bool = False) -> dict
         logger.info("expiry job skipped: %s", exc.message)
         return None
     return summary(run)
+
+
+@shared_task(name="certifications.tasks.reap_expiry_runs", expires=REAP_EVERY_SECONDS)
+def reap_expiry_runs() -> list[str]:
+    """Record as failed the runs whose process died or whose message expired (beat, every 5 minutes)."""
+    reaped = expiry_runs_reap(now=timezone.now())
+    for job_run_id in reaped:
+        logger.warning("expiry job %s recorded as failed: it can no longer finish", job_run_id)
+    return reaped

@@ -32,7 +32,7 @@ from certifications.models import (
     Mentor,
     MentorStatus,
 )
-from certifications.services import expiry_job_run
+from certifications.services import expiry_job_run, expiry_runs_reap
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from tests.factories import CertificationFactory, cert_type
 from tests.hardening import figures
@@ -340,10 +340,19 @@ def test_worker_killed_mid_run_leaves_whole_batches_and_a_bounded_lock(tmp_path)
     lock = JobLock.objects.get(name=LOCK_NAME)
     assert lock.holder == run.job_run_id
     assert lock.lease_until <= killed_at + dt.timedelta(seconds=ttl)  # the dead run's lock is bounded
-    assert ExpiryJobRun.objects.get(pk=run.pk).state == JobState.RUNNING
+    dead = ExpiryJobRun.objects.get(pk=run.pk)
+    assert dead.state == JobState.RUNNING
+    # Its record says what its committed batches applied.
+    assert (dead.expired_found, dead.auto_paused) == (DUE, applied)
 
-    # Once the lease has run out, the next run takes over and finishes the work.
+    # Once the lease has run out, the reaper records it as failed, saying why.
     time.sleep(max(0.0, (lock.lease_until - timezone.now()).total_seconds()) + 0.2)
+    assert expiry_runs_reap(now=timezone.now()) == [run.job_run_id]
+    dead.refresh_from_db()
+    assert dead.state == JobState.FAILED and f"{applied} of {DUE} due records were applied" in dead.error
+    ExpiryJobRun.objects.filter(pk=run.pk).update(state=JobState.RUNNING, error="")  # as if not reaped yet
+
+    # The next run takes over and finishes the work.
     finisher = expiry_job_run(now=timezone.now(), trigger="api")
     assert finisher.state == JobState.SUCCEEDED
     assert finisher.expired_found == DUE - applied

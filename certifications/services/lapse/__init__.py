@@ -5,7 +5,7 @@ One concern per module:
 - ``reasons``: the pause reason (a database expression) and the resume reason;
 - ``pause``: one mentor's auto-resume, staff pause and staff resume;
 - ``lock``: the lease lock that keeps to one non-dry run at a time;
-- ``runs``: run records and queuing a run on the worker;
+- ``runs``: run records, queuing a run on the worker, and reaping runs that died;
 - ``preview``: what a run would apply, without writing;
 - ``engines``: one batch's writes, portable ORM or one PostgreSQL statement;
 - ``job``: the expiry job itself (``expiry_job_run``).
@@ -24,6 +24,7 @@ from certifications.services.lapse.runs import (
     EXPIRY_TASK_NAME,
     expiry_job_enqueue,
     expiry_run_create,
+    expiry_runs_reap,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "expiry_job_preview",
     "expiry_job_run",
     "expiry_run_create",
+    "expiry_runs_reap",
     "lock_holder",
     "mentor_auto_resume",
     "mentor_pause",

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
@@ -62,7 +63,11 @@ def _apply_batch(*, engine: BatchEngine, ids: Sequence[int], now: dt.datetime, r
     """
     with transaction.atomic():
         lock_renew(run.job_run_id)
-        return engine.apply(ids=ids, now=now, run=run)
+        result = engine.apply(ids=ids, now=now, run=run)
+        if result.paused:
+            # Committed with the batch, so a run that dies later still shows what it applied.
+            ExpiryJobRun.objects.filter(pk=run.pk).update(auto_paused=F("auto_paused") + result.paused)
+        return result
 
 
 def _failure(pk: int, error: Exception) -> dict[str, str]:
@@ -152,6 +157,11 @@ def expiry_job_run(
         run.expired_found = len(due_ids)
         run.mentors_scanned = Certification.objects.alive().values("mentor_id").distinct().count()
 
+        if not run.dry_run:
+            # Steps 1 and 2 are committed: the run's record says so before the first batch.
+            ExpiryJobRun.objects.filter(pk=run.pk).update(
+                marked_expired=run.marked_expired, expired_found=run.expired_found, mentors_scanned=run.mentors_scanned
+            )
         if run.dry_run:
             run.auto_paused = Mentor.objects.filter(status=MentorStatus.ACTIVE, pk__in=due.values("mentor_id")).count()
         else:

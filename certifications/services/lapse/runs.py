@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import current_app
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
-from certifications.models import ExpiryJobRun, JobState
+from certifications.models import AutoPauseLog, ExpiryJobRun, JobState
 from certifications.services.lapse.lock import lock_holder
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -97,3 +98,41 @@ def _send(run: ExpiryJobRun) -> None:
             state=JobState.FAILED, completed_at=timezone.now(), error=f"Broker unavailable: {type(exc).__name__}"
         )
         raise ServiceUnavailable("The task queue is unavailable; run the job synchronously or try again.") from exc
+
+
+def expiry_runs_reap(*, now: dt.datetime) -> list[str]:
+    """Record as ``failed``, saying why, the runs that can no longer finish; return their ids.
+
+    - a real run still ``running`` that no longer holds the lock's lease: its
+      process died (its committed batches stay, and its counters say what they
+      applied; the next run does the rest);
+    - a dry run ``running`` for longer than a task may run at all;
+    - a run still ``queued`` after its message expired: no worker took it in time.
+
+    Each is a guarded update (the old state in the filter), so a run that moves on
+    meanwhile is left alone. Called on a schedule (``certifications.tasks``).
+    """
+    reaped: list[str] = []
+    holder = lock_holder() or ""
+    for run in ExpiryJobRun.objects.filter(state=JobState.RUNNING, dry_run=False).exclude(job_run_id=holder):
+        applied = AutoPauseLog.objects.filter(job_run=run).count()
+        why = (
+            f"The worker stopped before the run completed: {applied} of {run.expired_found} due records were "
+            "applied (committed batches stay; the next run applies the rest)."
+        )
+        reaped += _fail(run, now=now, state=JobState.RUNNING, why=why)
+    longest = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    for run in ExpiryJobRun.objects.filter(state=JobState.RUNNING, dry_run=True, started_at__lt=now - longest):
+        reaped += _fail(run, now=now, state=JobState.RUNNING, why="The dry run stopped before it completed.")
+    expired = now - dt.timedelta(seconds=EXPIRY_TASK_EXPIRES_SECONDS + settings.EXPIRY_JOB_LOCK_TTL_SECONDS)
+    for run in ExpiryJobRun.objects.filter(state=JobState.QUEUED, created_at__lt=expired):
+        why = "No worker took the queued run before its message expired (is a Celery worker running?)."
+        reaped += _fail(run, now=now, state=JobState.QUEUED, why=why)
+    return reaped
+
+
+def _fail(run: ExpiryJobRun, *, now: dt.datetime, state: str, why: str) -> list[str]:
+    updated = ExpiryJobRun.objects.filter(pk=run.pk, state=state).update(
+        state=JobState.FAILED, completed_at=now, error=why
+    )
+    return [run.job_run_id] if updated else []

@@ -306,13 +306,15 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 # then on PostgreSQL one statement flagging the records still due, pausing the mentors
 # and inserting the log rows (it skips a taken log id itself); elsewhere a re-read of
 # the due records, the flag, the pause, a check of the drawn log ids and the insert --
-# plus the batch's savepoint and its release (the test runs inside a transaction; in
-# production they are BEGIN and COMMIT).
-QUERIES_PER_BATCH = 6 if connection.vendor == "postgresql" else 10
+# then the run's auto_paused counter, committed with the batch (so a run that dies
+# shows what it applied), plus the batch's savepoint and its release (the test runs
+# inside a transaction; in production they are BEGIN and COMMIT).
+QUERIES_PER_BATCH = 7 if connection.vendor == "postgresql" else 11
 # Outside the batches: allocate the run id and create the run (4), create the lock row
 # on first use (4) and take it (4), mark the run running, mark expired, renew the
-# lease, list the due records, count the mentors, save the run, release the lock.
-QUERIES_OUTSIDE_BATCHES = 19
+# lease, list the due records, count the mentors, record steps 1 and 2's counters on
+# the run, save the run, release the lock.
+QUERIES_OUTSIDE_BATCHES = 20
 
 
 def _count_run_queries(batch_size: int) -> int:
