@@ -282,6 +282,10 @@ EXPIRY_JOB_BATCH_SIZE = int(os.environ.get("EXPIRY_JOB_BATCH_SIZE", "2000"))
 # A run's lock is a lease renewed at every batch; a worker that dies leaves it
 # for at most this long before the next run may take over.
 EXPIRY_JOB_LOCK_TTL_SECONDS = int(os.environ.get("EXPIRY_JOB_LOCK_TTL_SECONDS", "300"))
+# A synchronous API run answers within about this long (well inside gunicorn's 30 s
+# worker timeout): past it the answer is a 202 with the run in state "running", and
+# the remaining batches go on in a background thread of the web process.
+EXPIRY_JOB_SYNC_WAIT_SECONDS = float(os.environ.get("EXPIRY_JOB_SYNC_WAIT_SECONDS", "20"))
 
 # --- Security -----------------------------------------------------------------
 # Production (CERTHUB_ENV=production) refuses to start with DEBUG on or without a

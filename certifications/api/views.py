@@ -7,6 +7,7 @@ the action it documents.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -32,7 +33,7 @@ from certifications.api.serializers import (
     ExpiryJobRunResultSerializer,
     ExpiryJobRunSerializer,
 )
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobTrigger
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
 from certifications.selectors import auto_pause_log_list, certification_list
 
 TAG_CERTS = ["certifications"]
@@ -165,7 +166,9 @@ class ExpiryJobViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Manually trigger the certification expiry auto-pause job",
         description=(
-            "Runs synchronously and answers 200 with the counters. `dry_run: true` computes the counters "
+            "Runs synchronously and answers 200 with the counters; a run still going after "
+            "`EXPIRY_JOB_SYNC_WAIT_SECONDS` (20 s) answers 202 with the run in state `running` and goes on. "
+            "`dry_run: true` computes the counters "
             "and changes nothing. `async: true` queues the run on the worker and answers 202 with the run "
             "in state `queued`; follow it at `expiry-job/runs/{job_run_id}`. Needs the "
             "`certifications.run_expiry_job` permission. A non-dry run while another one runs is a 409 "
@@ -176,7 +179,14 @@ class ExpiryJobViewSet(viewsets.ViewSet):
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: ExpiryJobRunResultSerializer,
-            202: OpenApiResponse(ExpiryJobRunSerializer, description="Queued on the worker"),
+            202: OpenApiResponse(
+                ExpiryJobRunSerializer,
+                description=(
+                    "Queued on the worker (`async`), or a synchronous run still going after "
+                    "`EXPIRY_JOB_SYNC_WAIT_SECONDS` (state `running`): it goes on, follow it at "
+                    "`expiry-job/runs/{job_run_id}`."
+                ),
+            ),
             **error_responses(400, 401, 403, 409, 422, 503),
         },
     )
@@ -193,7 +203,15 @@ class ExpiryJobViewSet(viewsets.ViewSet):
                 now=timezone.now(), dry_run=dry_run, trigger=JobTrigger.API, requested_by=user
             )
             return Response(ExpiryJobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
-        run = services.expiry_job_run(now=timezone.now(), dry_run=dry_run, trigger=JobTrigger.API, requested_by=user)
+        run = services.expiry_job_run(
+            now=timezone.now(),
+            dry_run=dry_run,
+            trigger=JobTrigger.API,
+            requested_by=user,
+            wait_seconds=settings.EXPIRY_JOB_SYNC_WAIT_SECONDS,
+        )
+        if run.state == JobState.RUNNING:  # past the wait: it goes on after this answer
+            return Response(ExpiryJobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
         return Response(ExpiryJobRunResultSerializer(run).data)
 
 

@@ -6,6 +6,7 @@ The clock is frozen at 2026-03-26T01:00:00Z, when the daily run happens.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
@@ -393,3 +394,33 @@ def test_the_marked_record_shows_in_the_certification_api(api_client, lapsed):
         "2026-03-26T01:00:00Z",
     )
     assert AutoPauseLog.objects.get().event == LogEvent.AUTO_PAUSE
+
+
+# --- A synchronous run past the wait -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_past_the_wait_answers_202_running_and_finishes_after_the_answer(api_client, settings):
+    """Never gunicorn's HTML timeout: past EXPIRY_JOB_SYNC_WAIT_SECONDS the answer is a 202 and the run goes on."""
+    settings.EXPIRY_JOB_SYNC_WAIT_SECONDS = 0
+    settings.EXPIRY_JOB_BATCH_SIZE = 1
+    for _ in range(4):
+        CertificationFactory(
+            certification_type=cert_type("peer_mentor_basic"),
+            issued_at=dt.datetime(2023, 3, 1, tzinfo=UTC),
+            expires_at=dt.datetime(2026, 3, 1, tzinfo=UTC),
+        )
+    response = api_client.post(f"{BASE}/run", {}, format="json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert set(body) == RUN_KEYS
+    assert (body["state"], body["expired_found"], body["auto_paused"]) == ("running", 4, 1)  # one batch in the wait
+
+    for thread in threading.enumerate():
+        if thread.name == f"expiry-{body['job_run_id']}":
+            thread.join(timeout=60)
+    run = ExpiryJobRun.objects.get(job_run_id=body["job_run_id"])
+    assert (run.state, run.expired_found, run.auto_paused, run.failures) == (JobState.SUCCEEDED, 4, 4, [])
+    assert AutoPauseLog.objects.filter(job_run=run).count() == 4
+    assert not JobLock.objects.exclude(holder="").exists()
+    assert api_client.get(f"{BASE}/runs/{run.job_run_id}").json()["state"] == "succeeded"

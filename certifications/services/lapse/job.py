@@ -10,13 +10,15 @@ lock, isolates the records that fail, and keeps the counters.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,11 +43,6 @@ logger = logging.getLogger("certhub.expiry")
 # lease, a task time limit, an interrupt -- stops the run instead of being retried
 # item by item.
 ITEM_ERRORS = (DatabaseError,)
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _apply_batch(*, engine: BatchEngine, ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> BatchResult:
@@ -76,11 +73,21 @@ def _failure(pk: int, error: Exception) -> dict[str, str]:
     return {"mentor_id": mentor_id, "certification_id": certification_id, "error": f"{type(error).__name__}: {error}"}
 
 
-def _apply_due(*, due_ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, batch_size: int) -> None:
-    """Step 3: apply the due records batch by batch; isolate the items that fail."""
+def _apply_due(
+    *, due_ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, batch_size: int, deadline: float | None = None
+) -> Sequence[int]:
+    """Step 3: apply the due records batch by batch; isolate the items that fail.
+
+    With a ``deadline`` (a ``time.monotonic()`` value) it stops between batches once
+    the deadline has passed and returns the ids it did not reach; otherwise it
+    applies them all and returns nothing.
+    """
     holder = run.job_run_id
     engine = batch_engine()
-    for batch in _chunks(due_ids, batch_size):
+    for start in range(0, len(due_ids), batch_size):
+        if deadline is not None and start and time.monotonic() >= deadline:
+            return due_ids[start:]
+        batch = due_ids[start : start + batch_size]
         try:
             run.auto_paused += _apply_batch(engine=engine, ids=batch, now=now, run=run).paused
         except ITEM_ERRORS:
@@ -92,6 +99,55 @@ def _apply_due(*, due_ids: Sequence[int], now: dt.datetime, run: ExpiryJobRun, b
                     run.auto_paused += _apply_batch(engine=engine, ids=[pk], now=now, run=run).paused
                 except ITEM_ERRORS as exc:
                     run.failures.append(_failure(pk, exc))
+    return ()
+
+
+def _finish(run: ExpiryJobRun, *, now: dt.datetime, clock: float) -> None:
+    """Step 4: record the outcome and counters, give the lock up, and log the summary."""
+    run.completed_at = now + dt.timedelta(seconds=time.monotonic() - clock)
+    try:
+        run.save()
+    finally:
+        if not run.dry_run:
+            lock_release(run.job_run_id)
+    logger.info(
+        "expiry job %s%s: %s scanned=%d due=%d paused=%d marked_expired=%d failures=%d",
+        run.job_run_id,
+        " (dry run)" if run.dry_run else "",
+        run.state,
+        run.mentors_scanned,
+        run.expired_found,
+        run.auto_paused,
+        run.marked_expired,
+        len(run.failures),
+    )
+
+
+def _finish_in_background(
+    *, run: ExpiryJobRun, due_ids: Sequence[int], now: dt.datetime, batch_size: int, clock: float
+) -> None:
+    """Apply ``due_ids`` and finish ``run`` in a thread of this process, after the caller has its answer.
+
+    The thread holds the run's lock as the caller did (each batch renews the
+    lease). If the process ends first, the committed batches stay, the lease
+    runs out and the reaper records the run as failed; the next run applies the rest.
+    """
+
+    def work() -> None:
+        try:
+            _apply_due(due_ids=due_ids, now=now, run=run, batch_size=batch_size)
+            run.state = JobState.SUCCEEDED
+        except BaseException as exc:
+            logger.exception("expiry job %s failed in the background", run.job_run_id)
+            run.state = JobState.FAILED
+            run.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            try:
+                _finish(run, now=now, clock=clock)
+            finally:
+                connections.close_all()  # this thread's own connections
+
+    threading.Thread(target=work, name=f"expiry-{run.job_run_id}").start()
 
 
 def expiry_job_run(
@@ -102,6 +158,7 @@ def expiry_job_run(
     requested_by=None,
     run: ExpiryJobRun | None = None,
     batch_size: int | None = None,
+    wait_seconds: float | None = None,
 ) -> ExpiryJobRun:
     """Run the expiry job at ``now`` and return its run record.
 
@@ -109,15 +166,16 @@ def expiry_job_run(
        ``expired`` (``marked_expired``), in one statement.
     2. Find the due certifications: lapsed at ``now`` with
        ``auto_pause_applied = false`` (``expired_found``); count the mentors
-       holding a live record (``mentors_scanned``).
+       holding a live record (``mentors_scanned``). These counters are committed
+       on the run before the first batch.
     3. In batches of ``EXPIRY_JOB_BATCH_SIZE``, one transaction and a fixed
        handful of statements each (the batch engine's, ``engines``): pause
        the mentor unless already paused (``auto_paused`` counts active ->
-       paused), flag the record applied at ``now``, append one
-       ``auto_pause`` log row. A batch that fails with a database error is
-       retried item by item; items that still fail are listed in ``failures``
-       (``mentor_id``, ``certification_id``, ``error``) and the rest are
-       applied. Any other error (a code bug, a lost lease) stops the run.
+       paused, committed with each batch), flag the record applied at ``now``,
+       append one ``auto_pause`` log row. A batch that fails with a database
+       error is retried item by item; items that still fail are listed in
+       ``failures`` (``mentor_id``, ``certification_id``, ``error``) and the rest
+       are applied. Any other error (a code bug, a lost lease) stops the run.
     4. Record the counters and the outcome on the run.
 
     A dry run computes the same counters and writes only its run record. Only
@@ -125,6 +183,10 @@ def expiry_job_run(
     another one raises ``JobAlreadyRunning`` naming the running job. Running
     twice at the same ``now`` changes nothing the second time. A run killed
     midway leaves its committed batches applied and the rest for the next run.
+
+    With ``wait_seconds`` the caller waits at most that long (give or take one
+    batch): past it, the remaining batches go on in a background thread of this
+    process and the run is returned in state ``running``.
     """
     batch_size = batch_size or settings.EXPIRY_JOB_BATCH_SIZE
     created_here = run is None
@@ -142,8 +204,10 @@ def expiry_job_run(
                 )
             raise JobAlreadyRunning(f"Expiry job {busy} is already running.", job_run_id=busy)
     clock = time.monotonic()
+    deadline = None if wait_seconds is None else clock + wait_seconds
     ExpiryJobRun.objects.filter(pk=run.pk).update(state=JobState.RUNNING, started_at=now)
     run.state, run.started_at, run.failures = JobState.RUNNING, now, []
+    handed_off = False
     try:
         reaching_expiry = Certification.objects.alive().filter(status=CertificationStatus.VALID, expires_at__lte=now)
         if run.dry_run:
@@ -157,35 +221,25 @@ def expiry_job_run(
         run.expired_found = len(due_ids)
         run.mentors_scanned = Certification.objects.alive().values("mentor_id").distinct().count()
 
-        if not run.dry_run:
+        if run.dry_run:
+            run.auto_paused = Mentor.objects.filter(status=MentorStatus.ACTIVE, pk__in=due.values("mentor_id")).count()
+        else:
             # Steps 1 and 2 are committed: the run's record says so before the first batch.
             ExpiryJobRun.objects.filter(pk=run.pk).update(
                 marked_expired=run.marked_expired, expired_found=run.expired_found, mentors_scanned=run.mentors_scanned
             )
-        if run.dry_run:
-            run.auto_paused = Mentor.objects.filter(status=MentorStatus.ACTIVE, pk__in=due.values("mentor_id")).count()
-        else:
-            _apply_due(due_ids=due_ids, now=now, run=run, batch_size=batch_size)
+            remaining = _apply_due(due_ids=due_ids, now=now, run=run, batch_size=batch_size, deadline=deadline)
+            if remaining:
+                answer = copy.copy(run)
+                _finish_in_background(run=run, due_ids=remaining, now=now, batch_size=batch_size, clock=clock)
+                handed_off = True
+                return answer
         run.state = JobState.SUCCEEDED
     except BaseException as exc:
         run.state = JobState.FAILED
         run.error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        run.completed_at = now + dt.timedelta(seconds=time.monotonic() - clock)
-        try:
-            run.save()
-        finally:
-            if not run.dry_run:
-                lock_release(holder)
-    logger.info(
-        "expiry job %s%s: scanned=%d due=%d paused=%d marked_expired=%d failures=%d",
-        run.job_run_id,
-        " (dry run)" if run.dry_run else "",
-        run.mentors_scanned,
-        run.expired_found,
-        run.auto_paused,
-        run.marked_expired,
-        len(run.failures),
-    )
+        if not handed_off:
+            _finish(run, now=now, clock=clock)
     return run
