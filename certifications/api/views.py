@@ -17,6 +17,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import formatting
 
 from certhub.api.permissions import require_perm
 from certhub.api.schema import error_responses
@@ -48,6 +49,31 @@ JOB_RUN_ID = OpenApiParameter("job_run_id", OpenApiTypes.STR, OpenApiParameter.P
 
 LIST_DESCRIPTION = "``/api/v1/certifications``: list (envelope, filters, ordering) and create."
 DETAIL_DESCRIPTION = "``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete."
+
+
+class OneViewPerPath:
+    """OPTIONS names and describes each path on its own, as the API always has.
+
+    A viewset serves a list path and a detail path (and its actions); without this,
+    OPTIONS would answer DRF's generated "... List" / "... Instance" and the class
+    docstring for all of them. ``path_names`` maps the route kind (``"list"``,
+    or ``"detail"``; an action lives on one of them) to its name and description.
+    """
+
+    path_names: dict[str, tuple[str, str]] = {}
+
+    def _path_name(self) -> tuple[str, str] | None:
+        return self.path_names.get("detail" if getattr(self, "detail", False) else "list")
+
+    def get_view_name(self) -> str:
+        named = self._path_name()
+        return named[0] if named else super().get_view_name()
+
+    def get_view_description(self, html: bool = False) -> str:
+        named = self._path_name()
+        if not named:
+            return super().get_view_description(html)
+        return formatting.markup_description(named[1]) if html else named[1]
 
 
 @extend_schema_view(
@@ -109,6 +135,7 @@ DETAIL_DESCRIPTION = "``/api/v1/certifications/{certification_id}``: get, update
     ),
 )
 class CertificationViewSet(
+    OneViewPerPath,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -117,6 +144,11 @@ class CertificationViewSet(
     viewsets.GenericViewSet,
 ):
     """Certification records: list (envelope, filters, ordering), create, get, update (PUT = PATCH), soft delete."""
+
+    path_names = {
+        "list": ("Certification List Create", LIST_DESCRIPTION),
+        "detail": ("Certification Detail", DETAIL_DESCRIPTION),
+    }
 
     serializer_class = CertificationSerializer
     filterset_class = CertificationFilter
@@ -158,8 +190,10 @@ class CertificationViewSet(
         return Response(CertificationDeletedSerializer(cert).data)
 
 
-class ExpiryJobViewSet(viewsets.ViewSet):
+class ExpiryJobViewSet(OneViewPerPath, viewsets.ViewSet):
     """``POST /api/v1/certifications/expiry-job/run``: run the job now, or queue it."""
+
+    path_names = {"list": ("Expiry Job Run", __doc__)}
 
     permission_classes = [require_perm("certifications.run_expiry_job")]
 
@@ -251,8 +285,15 @@ class AutoPauseLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: ExpiryJobRunSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class ExpiryJobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExpiryJobRunViewSet(
+    OneViewPerPath, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Expiry job runs: the list, newest first, and one run with its state."""
+
+    path_names = {
+        "list": ("Expiry Job Run List", "``GET /api/v1/certifications/expiry-job/runs``."),
+        "detail": ("Expiry Job Run Detail", "``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``."),
+    }
 
     serializer_class = ExpiryJobRunSerializer
     filter_backends: list = []

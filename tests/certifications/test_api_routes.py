@@ -96,3 +96,31 @@ def test_a_record_is_found_by_its_id_whatever_the_list_filters_say(anon_client):
 
     assert response.status_code == 200
     assert response.json()["certification_id"] == "cert_0000000A"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "name", "description"),
+    [
+        ("", "Certification List Create", "``/api/v1/certifications``: list (envelope, filters, ordering) and create."),
+        (
+            "/cert_ABCDEFGH",
+            "Certification Detail",
+            "``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete.",
+        ),
+        (
+            "/expiry-job/run",
+            "Expiry Job Run",
+            "``POST /api/v1/certifications/expiry-job/run``: run the job now, or queue it.",
+        ),
+        ("/expiry-job/runs", "Expiry Job Run List", "``GET /api/v1/certifications/expiry-job/runs``."),
+        (
+            "/expiry-job/runs/job_26MAR2026_01",
+            "Expiry Job Run Detail",
+            "``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``.",
+        ),
+    ],
+)
+def test_options_names_and_describes_each_path_as_before_the_viewsets(anon_client, path, name, description):
+    body = anon_client.options(f"/api/v1/certifications{path}").json()
+    assert (body["name"], body["description"]) == (name, description)
