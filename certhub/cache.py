@@ -81,35 +81,19 @@ class RedisCache(DjangoRedisCache):
                 return result
         return getattr(self._fallback, name)(*args, **kwargs)
 
-    def add(self, *args, **kwargs):
-        return self._call("add", *args, **kwargs)
 
-    def get(self, *args, **kwargs):
-        return self._call("get", *args, **kwargs)
+def _with_fallback(name: str):
+    """``RedisCache.<name>``, answered from the per-process fallback while Redis is unreachable."""
 
-    def set(self, *args, **kwargs):
-        return self._call("set", *args, **kwargs)
+    def method(self, *args, **kwargs):
+        return self._call(name, *args, **kwargs)
 
-    def touch(self, *args, **kwargs):
-        return self._call("touch", *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"Django's ``{name}``, falling back to process memory while Redis is unreachable."
+    return method
 
-    def delete(self, *args, **kwargs):
-        return self._call("delete", *args, **kwargs)
 
-    def get_many(self, *args, **kwargs):
-        return self._call("get_many", *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._call("has_key", *args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        return self._call("incr", *args, **kwargs)
-
-    def set_many(self, *args, **kwargs):
-        return self._call("set_many", *args, **kwargs)
-
-    def delete_many(self, *args, **kwargs):
-        return self._call("delete_many", *args, **kwargs)
-
-    def clear(self, *args, **kwargs):
-        return self._call("clear", *args, **kwargs)
+# Every call a cache user makes (the rest of BaseCache's API is built on these).
+FALLBACK_METHODS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many")
+for _name in (*FALLBACK_METHODS, "clear"):
+    setattr(RedisCache, _name, _with_fallback(_name))
