@@ -47,6 +47,9 @@ logger = logging.getLogger("certhub.api")
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# What the schema promises a key looks like: 1-255 printable ASCII characters, no space
+# at either end (an HTTP server strips those before the application sees the header).
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,

@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "certhub.api.schema.describe_query_filters",
+        "certhub.api.schema.describe_input_ranges",
+        "certifications.api.schema.describe_certification_types",
         "certhub.api.schema.document_common_errors",
     ],
 }

@@ -16,13 +16,20 @@ from rest_framework import serializers
 
 BARE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UTC = dt.UTC
+# The years a timestamp may be written in (its own year, before conversion to UTC, so
+# the range is what a client sees). Within it every offset converts to a UTC instant
+# Python and both databases can hold, and the year renders as four digits.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+# The same range as a pattern, for the schema: 1900-1999, 2000-8999, 9000-9899, 9900-9989, 9990-9998.
+YEAR_PATTERN = r"^(19\d\d|[2-8]\d\d\d|9[0-8]\d\d|99[0-8]\d|999[0-8])-"
 
 
 def format_utc(value: dt.datetime | None) -> str | None:
-    """Render an aware datetime as ``2026-03-26T11:30:00Z`` (None stays None)."""
+    """Render an aware datetime as ``2026-03-26T11:30:00Z`` (None stays None; the year always four digits)."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value.astimezone(UTC)
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
 
 
 def parse_timestamp(raw: object) -> dt.datetime:
@@ -44,13 +51,9 @@ def parse_timestamp(raw: object) -> dt.datetime:
         raise ValueError("Not a valid ISO 8601 timestamp; use e.g. 2026-03-26T00:00:00Z.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("A timestamp needs a zone: end it with Z or an offset such as +02:00.")
-    try:
-        value = value.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ValueError("Timestamp is out of range.") from None
-    if value.year < 1900 or value.year > 9998:
-        raise ValueError("Timestamp is out of range (years 1900 to 9998).")
-    return value
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Timestamp is out of range (years {MIN_YEAR} to {MAX_YEAR}).")
+    return value.astimezone(UTC)
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -9,6 +9,10 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
+from certhub.api.fields import YEAR_PATTERN
+from certhub.idempotency import HEADER, KEY_PATTERN
+from certhub.ids import MENTOR_ID_RE
+
 ALIAS_MARKER = "/api/v1/certifications/api/v1/certifications"
 
 
@@ -34,6 +38,30 @@ def exclude_contract_aliases(endpoints: list, **kwargs) -> list:
 PAGINATION_PARAMETERS = frozenset({"page", "limit"})
 
 
+def describe_input_ranges(result: dict, **kwargs) -> dict:
+    """Make the schema refuse what the API refuses in every input it reads.
+
+    Timestamps in request bodies and query strings carry the year range
+    (``YEAR_PATTERN``); the ``Idempotency-Key`` header carries its length and
+    characters (printable ASCII, no space at either end, where a server strips it).
+    """
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for field in component.get("properties", {}).values():
+            if field.get("format") == "date-time":
+                field["pattern"] = YEAR_PATTERN
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("format") == "date-time":
+                    schema["pattern"] = YEAR_PATTERN
+                if parameter.get("in") == "header" and parameter["name"] == HEADER:
+                    schema.update(pattern=KEY_PATTERN, minLength=1, maxLength=255)
+    return result
+
+
 def describe_query_filters(result: dict, **kwargs) -> dict:
     """Make the documented filters say what the API does.
 
@@ -42,8 +70,6 @@ def describe_query_filters(result: dict, **kwargs) -> dict:
     ``false`` (not a JSON boolean); ``mentor_id`` carries the id pattern that
     the filter validates.
     """
-    from certhub.ids import MENTOR_ID_RE
-
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 from rest_framework.throttling import SimpleRateThrottle
 
+from certifications.models import CertificationType
 from tests.certifications.api_helpers import BASE, utc
 from tests.factories import CertificationFactory
 
@@ -264,3 +265,77 @@ def test_schema_json_is_plain_json(client):
     response = client.get("/api/schema/?format=json")
     assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
     assert json.loads(response.content)["paths"]
+
+
+# --- The schema says what the API enforces ------------------------------------------------
+
+
+def test_writes_name_the_active_types_and_the_list_filter_every_type(client):
+    CertificationType.objects.create(code="retired_type", name="Retired", validity_months=12, is_active=False)
+    served = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = served["components"]["schemas"]
+    for name in ("CertificationCreateRequest", "CertificationUpdateRequest", "PatchedCertificationUpdateRequest"):
+        assert components[name]["properties"]["certification_type"]["enum"] == [
+            "peer_mentor_advanced",
+            "peer_mentor_basic",
+        ]
+    [parameter] = [p for p in served["paths"][BASE]["get"]["parameters"] if p["name"] == "certification_type"]
+    assert parameter["schema"]["enum"] == ["peer_mentor_advanced", "peer_mentor_basic", "retired_type"]
+
+
+def test_timestamps_and_idempotency_keys_carry_the_accepted_range(client):
+    served = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    issued = served["components"]["schemas"]["CertificationCreateRequest"]["properties"]["issued_at"]
+    year = re.compile(issued["pattern"])
+    assert [bool(year.match(f"{y}-01-01T00:00:00Z")) for y in (1899, 1900, 2026, 9899, 9989, 9998, 9999)] == [
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+    [key] = [p for p in served["paths"][BASE]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
+    pattern = re.compile(key["schema"]["pattern"])
+    assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255)
+    assert [bool(pattern.match(k)) for k in ("a", "a b", " a", "a ", "é", "x" * 255)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("1900-01-01T00:30:00+01:00", "1899-12-31T23:30:00Z"),  # the year as written is in range
+        ("9998-12-31T23:00:00-05:00", "9999-01-01T04:00:00Z"),
+    ],
+)
+def test_the_year_range_applies_to_the_year_as_written(api_client, given, stored):
+    body = {
+        "mentor_id": "mntr_01HX4V2K8P",
+        "certification_type": "peer_mentor_basic",
+        "issued_at": given,
+        "expires_at": "9998-12-31T23:00:00-05:00" if given.startswith("1900") else None,
+    }
+    if body["expires_at"] is None:
+        body.update(issued_at="9998-01-01T00:00:00Z", expires_at=given)
+        field = "expires_at"
+    else:
+        field = "issued_at"
+    response = api_client.post(BASE, body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()[field] == stored
+
+
+@pytest.mark.parametrize("value", ["1899-12-31T23:30:00-01:00", "9999-01-01T00:00:00Z"])
+def test_a_year_outside_the_range_as_written_is_a_400(api_client, value):
+    body = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": value}
+    response = api_client.post(BASE, body, format="json")
+    assert response.status_code == 400
+    assert "1900 to 9998" in response.json()["error"]["fields"]["issued_at"][0]
