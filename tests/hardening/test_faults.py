@@ -36,7 +36,7 @@ from certifications.services import expiry_job_run, expiry_runs_reap
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from tests.factories import CertificationFactory, cert_type
 from tests.hardening import figures
-from tests.hardening.servers import PYTHON, ROOT, base_env, create_token, free_port, gunicorn, http
+from tests.hardening.servers import PYTHON, ROOT, base_env, create_token, free_port, gunicorn, http, manage
 from tests.hardening.servers import test_database_url as database_url
 
 CERTS = "/api/v1/certifications"
@@ -229,6 +229,25 @@ def test_throttles_still_hold_per_process_while_the_redis_cache_is_gone(tmp_path
 # --- A worker killed mid-run --------------------------------------------------------
 
 DUE = 400
+
+
+@pytest.mark.slow
+def test_a_synchronous_run_past_the_wait_is_a_202_and_finishes_in_gunicorn(tmp_path, sqlite_env):
+    """gunicorn's 30 s timeout never cuts a run off with an HTML 500: past the wait the answer is a 202."""
+    env = {**sqlite_env, "EXPIRY_JOB_SYNC_WAIT_SECONDS": "0", "EXPIRY_JOB_BATCH_SIZE": "1"}
+    seeded = manage("seed_demo", "--no-progress", "--certs", "200", "--due", "40", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    token = create_token(env)
+    with gunicorn(env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
+        status, _, body = http("POST", f"{base}{RUN}", token=token, body={})
+        assert status == 202, body
+        assert body["state"] == "running" and body["expired_found"] == 40
+        deadline = time.monotonic() + 60
+        while body["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            _, _, body = http("GET", f"{base}/api/v1/certifications/expiry-job/runs/{body['job_run_id']}")
+    assert (body["state"], body["expired_found"], body["failures"]) == ("succeeded", 40, [])
+    assert body["auto_paused"] > 0
 
 
 def _seed_due_certifications(count: int, now: dt.datetime) -> None:
