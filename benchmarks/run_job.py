@@ -20,6 +20,8 @@ import resource
 import sys
 import time
 
+COUNTERS = ("expired_found", "auto_paused", "marked_expired", "mentors_scanned")
+
 
 def peak_rss_mb() -> float:
     """This process's peak resident set size in MB.
@@ -57,27 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     connection.ensure_connection()
     baseline = peak_rss_mb()
     started = time.perf_counter()
-    if args.contender == "job":
-        run = expiry_job_run(now=now, trigger=JobTrigger.CLI)
-        elapsed = time.perf_counter() - started
-        counters = {
-            "expired_found": run.expired_found,
-            "auto_paused": run.auto_paused,
-            "marked_expired": run.marked_expired,
-            "mentors_scanned": run.mentors_scanned,
-            "failures": len(run.failures),
-        }
-    else:
-        floor = floor_run(now=now)
-        elapsed = time.perf_counter() - started
-        counters = {
-            "expired_found": floor.expired_found,
-            "auto_paused": floor.auto_paused,
-            "marked_expired": floor.marked_expired,
-            "mentors_scanned": floor.mentors_scanned,
-            "failures": 0,
-            "log_ids_redrawn": floor.redrawn,
-        }
+    job = args.contender == "job"
+    result = expiry_job_run(now=now, trigger=JobTrigger.CLI) if job else floor_run(now=now)
+    elapsed = time.perf_counter() - started
+    extra = {"failures": len(result.failures)} if job else {"failures": 0, "log_ids_redrawn": result.redrawn}
+    counters = {name: getattr(result, name) for name in COUNTERS} | extra
     peak = peak_rss_mb()
     memory = {"rss_baseline_mb": round(baseline, 1), "peak_rss_mb": round(peak, 1)}
     print(json.dumps({"seconds": elapsed, **memory, **counters}))
