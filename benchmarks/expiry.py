@@ -184,7 +184,8 @@ SELECT c.id, c.mentor_id,
        END AS reason
 FROM {CERT} c JOIN {CTYPE} t ON t.id = c.certification_type_id
 WHERE c.deleted_at IS NULL AND c.auto_pause_applied = false
-  AND (c.status = 'revoked' OR c.expires_at <= %(now)s)
+  AND (c.status = 'revoked'
+       OR (c.expires_at <= %(now)s AND c.expires_at + t.grace_days * INTERVAL '1 day' <= %(now)s))
   AND NOT EXISTS (
       SELECT 1 FROM {CERT} r
       WHERE r.mentor_id = c.mentor_id AND r.certification_type_id = c.certification_type_id

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.utils import timezone
 
 from certhub.ids import MENTOR_ID_RE
@@ -23,18 +24,49 @@ mentor_id_validator = RegexValidator(
 )
 
 
+def validate_reminder_days(value: object) -> None:
+    """Reminder offsets: a list of distinct positive whole numbers of days (empty: no reminders)."""
+    if not isinstance(value, list) or not all(isinstance(day, int) and not isinstance(day, bool) for day in value):
+        raise ValidationError("Reminder days are a list of whole numbers of days, e.g. [90, 30, 7].")
+    if any(day < 1 for day in value):
+        raise ValidationError("Reminder days must be positive.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Reminder days must be distinct.")
+
+
 class CertificationType(models.Model):
-    """A kind of certification and how long one stays valid."""
+    """A kind of certification: how long one stays valid, and its policy around expiry.
+
+    ``grace_days``: an expired record lapses (and its mentor is paused) only once
+    ``expires_at + grace_days`` has passed; a revoked one lapses at once.
+    ``renewal_window_days``: how long before expiry a record is due for renewal.
+    ``reminder_days``: the offsets, in days before expiry, at which reminders go out.
+    A changed policy takes effect at the next job run; it never lifts a pause by itself.
+    """
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     validity_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     is_active = models.BooleanField(default=True)
+    renewal_window_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days before expiry from which a record is due for renewal."
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days after expiry before an expired record pauses its mentor (0: at once)."
+    )
+    reminder_days = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_reminder_days],
+        help_text="Days before expiry at which reminders go out, e.g. [90, 30, 7]; empty for none.",
+    )
 
     class Meta:
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(validity_months__gte=1), name="certtype_validity_positive"),
+            models.CheckConstraint(condition=Q(renewal_window_days__gte=0), name="certtype_window_not_negative"),
+            models.CheckConstraint(condition=Q(grace_days__gte=0), name="certtype_grace_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -90,6 +122,30 @@ class CertificationStatus(models.TextChoices):
 LIVE = Q(deleted_at__isnull=True)
 
 
+class DaysAfter(Func):
+    """A timestamp plus a whole number of days, both expressions, computed by the database."""
+
+    arity = 2
+    output_field = models.DateTimeField()
+    template = "(%(expressions)s)"
+    arg_joiner = " + INTERVAL '1 day' * "
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django stores SQLite timestamps as UTC text; datetime() answers in the same form.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="datetime(%(expressions)s || ' days')",
+            arg_joiner=", '+' || ",
+            **extra_context,
+        )
+
+
+def grace_ends_at() -> DaysAfter:
+    """When a record's grace ends: ``expires_at`` plus its type's ``grace_days``."""
+    return DaysAfter(F("expires_at"), F("certification_type__grace_days"))
+
+
 def renewal_exists(*, now: dt.datetime) -> Exists:
     """True for a record whose mentor holds a current record of the same type (a renewal covers it)."""
     return Exists(
@@ -111,10 +167,16 @@ class CertificationQuerySet(models.QuerySet):
         return self.filter(LIVE, status=CertificationStatus.VALID, expires_at__gt=now)
 
     def lapsed(self, *, now: dt.datetime) -> CertificationQuerySet:
-        """Live records revoked or past expiry whose mentor holds no current record of the same type."""
+        """Live records revoked, or past expiry and its type's grace, whose mentor holds no current record of the type.
+
+        A revoked record lapses at once; an expired one once ``expires_at +
+        grace_days <= now`` (``expires_at <= now`` is stated too, so that the
+        expiry index serves the search before the grace is checked per row).
+        """
         return (
             self.filter(LIVE)
-            .filter(Q(status=CertificationStatus.REVOKED) | Q(expires_at__lte=now))
+            .alias(grace_ends_at=grace_ends_at())
+            .filter(Q(status=CertificationStatus.REVOKED) | Q(expires_at__lte=now, grace_ends_at__lte=now))
             .filter(~renewal_exists(now=now))
         )
 

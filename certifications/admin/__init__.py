@@ -6,18 +6,19 @@ shows the service's ``DomainError`` message, the same text the API returns.
 Run records and the auto-pause log are read-only here.
 
 This module registers the pages; each lives in its own module:
-``certifications`` (records and types), ``mentors``, ``runs`` (run history and
+``certifications`` (records), ``types`` (types and their policy), ``mentors``, ``runs`` (run history and
 the run page), ``log``, ``dashboard`` (the index page's panel); ``actions`` and
 ``common`` hold what they share.
 """
 
 from django.contrib import admin
 
-from certifications.admin.certifications import CertificationAdmin, CertificationTypeAdmin
+from certifications.admin.certifications import CertificationAdmin
 from certifications.admin.dashboard import dashboard_context
 from certifications.admin.log import AutoPauseLogAdmin
 from certifications.admin.mentors import MentorAdmin
 from certifications.admin.runs import ExpiryJobRunAdmin
+from certifications.admin.types import CertificationTypeAdmin
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
 
 admin.site.register(Certification, CertificationAdmin)

@@ -443,9 +443,3 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
             done="Restored",
         )
         self._report_resumes(request, results)
-
-
-class CertificationTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "validity_months", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["code", "name"]
