@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from certhub.ids import MENTOR_ID_RE
@@ -155,6 +155,44 @@ def renewal_exists(*, now: dt.datetime) -> Exists:
     )
 
 
+class Lifecycle(models.TextChoices):
+    """Where a record stands at a moment (derived, never stored); the first that applies wins."""
+
+    SUPERSEDED = "superseded", "Superseded (a newer record of the type is current)"
+    REVOKED = "revoked", "Revoked"
+    LAPSED = "lapsed", "Lapsed (expired, grace over)"
+    GRACE = "grace", "In grace (expired, grace not over)"
+    RENEWAL_DUE = "renewal_due", "Renewal due (within the renewal window)"
+    ACTIVE = "active", "Active"
+
+
+def lifecycle_state(*, now: dt.datetime) -> Case:
+    """The record's ``Lifecycle`` at ``now``, as one database expression (needs no extra query)."""
+    newer_current = Exists(
+        Certification.objects.current(now=now).filter(
+            mentor_id=OuterRef("mentor_id"),
+            certification_type_id=OuterRef("certification_type_id"),
+            issued_at__gt=OuterRef("issued_at"),
+        )
+    )
+    expired = Q(expires_at__lte=now)
+    # A record no longer current that another current record of its type covers is superseded too
+    # (so "lapsed" below means what lapsed() means).
+    covered = ~Q(status=CertificationStatus.VALID, expires_at__gt=now) & Q(renewal_exists(now=now))
+    window_opens = DaysAfter(
+        Value(now, output_field=models.DateTimeField()), F("certification_type__renewal_window_days")
+    )
+    return Case(
+        When(Q(newer_current) | covered, then=Value(Lifecycle.SUPERSEDED)),
+        When(status=CertificationStatus.REVOKED, then=Value(Lifecycle.REVOKED)),
+        When(expired & Q(grace_ends_at__lte=now), then=Value(Lifecycle.LAPSED)),
+        When(expired, then=Value(Lifecycle.GRACE)),
+        When(expires_at__lte=window_opens, then=Value(Lifecycle.RENEWAL_DUE)),
+        default=Value(Lifecycle.ACTIVE),
+        output_field=models.CharField(),
+    )
+
+
 class CertificationQuerySet(models.QuerySet):
     """Reusable reads over certifications; ``now`` is always the caller's."""
 
@@ -179,6 +217,10 @@ class CertificationQuerySet(models.QuerySet):
             .filter(Q(status=CertificationStatus.REVOKED) | Q(expires_at__lte=now, grace_ends_at__lte=now))
             .filter(~renewal_exists(now=now))
         )
+
+    def with_lifecycle(self, *, now: dt.datetime) -> CertificationQuerySet:
+        """Each record annotated with its ``lifecycle`` (a ``Lifecycle`` value) at ``now``."""
+        return self.alias(grace_ends_at=grace_ends_at()).annotate(lifecycle=lifecycle_state(now=now))
 
     def due(self, *, now: dt.datetime) -> CertificationQuerySet:
         """Lapsed records whose auto-pause has not been applied yet."""

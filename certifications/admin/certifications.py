@@ -19,7 +19,13 @@ from certhub.errors import DomainError
 from certifications import services
 from certifications.admin.actions import RenewForm, RevokeForm, ServiceActionsMixin
 from certifications.admin.common import add_domain_error, day, mentor_cell, ordered, plural
-from certifications.models import Certification, CertificationStatus, mentor_id_validator, renewal_exists
+from certifications.models import (
+    Certification,
+    CertificationStatus,
+    Lifecycle,
+    mentor_id_validator,
+    renewal_exists,
+)
 from certifications.selectors import certification_list
 from certifications.services.records import UPDATABLE_FIELDS
 from certifications.services.results import CertificationWriteResult
@@ -79,6 +85,22 @@ class ExpiringFilter(admin.SimpleListFilter):
         if value.isdigit() and int(value) in self.windows:
             return current.filter(expires_at__lte=now + dt.timedelta(days=int(value)))
         return queryset.none()
+
+
+class LifecycleFilter(admin.SimpleListFilter):
+    """Where a record stands now (``Lifecycle``): superseded, revoked, lapsed, in grace, renewal due, active."""
+
+    title = "lifecycle"
+    parameter_name = "lifecycle"
+
+    def lookups(self, request, model_admin):
+        return Lifecycle.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(lifecycle=value) if value in Lifecycle.values else queryset.none()
 
 
 class LapsedFilter(admin.SimpleListFilter):
@@ -213,9 +235,11 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "expires",
         "status",
         "auto_paused",
+        "lifecycle",
         "expiry",
     ]
     list_filter = [
+        LifecycleFilter,
         "status",
         "certification_type",
         "auto_pause_applied",
@@ -244,7 +268,12 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Deleted records too (``DeletedFilter`` shows live ones by default), joined as the API's list.
         # ``renewed``: another current record of the same mentor and type covers this one.
-        records = certification_list(include_deleted=True).annotate(renewed=renewal_exists(now=timezone.now()))
+        now = timezone.now()
+        records = (
+            certification_list(include_deleted=True)
+            .with_lifecycle(now=now)
+            .annotate(renewed=renewal_exists(now=now))
+        )
         return ordered(self, request, records)
 
     # Columns
@@ -269,6 +298,10 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
     @admin.display(description="auto-paused", boolean=True, ordering="auto_pause_applied")
     def auto_paused(self, obj: Certification) -> bool:
         return obj.auto_pause_applied
+
+    @admin.display(description="lifecycle", ordering="lifecycle")
+    def lifecycle(self, obj: Certification) -> str:
+        return Lifecycle(obj.lifecycle).label.split(" (")[0] if getattr(obj, "lifecycle", None) else "-"
 
     @admin.display(description="expiry")
     def expiry(self, obj: Certification) -> str:

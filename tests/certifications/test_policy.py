@@ -128,3 +128,54 @@ def test_valid_reminder_days_pass(days):
 def test_the_database_refuses_a_negative_policy(field):
     with pytest.raises(IntegrityError), transaction.atomic():
         CertificationType.objects.filter(code="peer_mentor_basic").update(**{field: -1})
+
+
+# --- Lifecycle state ---------------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=dt.UTC)
+
+
+def lifecycle_of(cert: Certification, now: dt.datetime = NOW) -> str:
+    return Certification.objects.with_lifecycle(now=now).get(pk=cert.pk).lifecycle
+
+
+def test_each_lifecycle_state_first_match_wins(with_grace):
+    days = dt.timedelta(days=1)
+    active = lapsed_cert(expires_at=NOW + 200 * days)
+    renewal_due = lapsed_cert(expires_at=NOW + 80 * days)  # basic's window: 90 days
+    in_grace = lapsed_cert(expires_at=NOW - 3 * days)  # grace: 10 days
+    lapsed = lapsed_cert(expires_at=NOW - 30 * days)
+    revoked = lapsed_cert(expires_at=NOW + 200 * days, status="revoked", revoked_at=NOW - days)
+    old = lapsed_cert(expires_at=NOW - 30 * days, issued_at=NOW - 1000 * days)
+    lapsed_cert(mentor=old.mentor, issued_at=NOW - 20 * days, expires_at=NOW + 300 * days)  # renews ``old``
+    states = {
+        "active": lifecycle_of(active),
+        "renewal_due": lifecycle_of(renewal_due),
+        "grace": lifecycle_of(in_grace),
+        "lapsed": lifecycle_of(lapsed),
+        "revoked": lifecycle_of(revoked),
+        "superseded": lifecycle_of(old),
+    }
+    assert states == {state: state for state in states}
+    # Lapsed in the lifecycle is lapsed by the rule, and in grace is not.
+    assert set(Certification.objects.lapsed(now=NOW)) == {lapsed, revoked}
+
+
+def test_the_renewal_window_edge_and_the_grace_edge(with_grace):
+    edge = lapsed_cert(expires_at=NOW + dt.timedelta(days=90))
+    assert lifecycle_of(edge) == "renewal_due"
+    assert lifecycle_of(edge, NOW - dt.timedelta(seconds=1)) == "active"
+    grace_edge = lapsed_cert()
+    assert lifecycle_of(grace_edge, GRACE_ENDS - dt.timedelta(seconds=1)) == "grace"
+    assert lifecycle_of(grace_edge, GRACE_ENDS) == "lapsed"
+
+
+def test_the_admin_shows_the_lifecycle_and_filters_by_it(client, django_user_model, with_grace):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-boss"))
+    in_grace = lapsed_cert(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+    active = lapsed_cert(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    page = client.get("/admin/certifications/certification/?lifecycle=grace").content.decode()
+    assert in_grace.certification_id in page and active.certification_id not in page
+    assert "In grace" in page
+    page = client.get("/admin/certifications/certification/?lifecycle=active").content.decode()
+    assert active.certification_id in page and in_grace.certification_id not in page
