@@ -305,7 +305,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="expiry")
     def expiry(self, obj: Certification) -> str:
-        """'expires in N days', 'lapsed N days ago', 'renewed' or 'deleted'."""
+        """'expires in N days', 'expired, in grace until …', 'lapsed N days ago', 'renewed' or 'deleted'."""
         now = timezone.now()
         if obj.deleted_at is not None:
             text, css = "deleted", "ch-muted"
@@ -317,6 +317,9 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
             text, css = "renewed", "ch-muted"
         elif obj.status == CertificationStatus.REVOKED:
             text, css = "lapsed (revoked)", "ch-lapsed"
+        elif getattr(obj, "lifecycle", None) == Lifecycle.GRACE:
+            ends = obj.expires_at + dt.timedelta(days=obj.certification_type.grace_days)
+            text, css = f"expired, in grace until {day(ends)}", "ch-soon"
         else:
             days = (now - obj.expires_at).days
             text = "lapsed today" if days == 0 else f"lapsed {plural(days, 'day')} ago"

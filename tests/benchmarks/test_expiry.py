@@ -14,7 +14,15 @@ from django.db import connection
 from benchmarks import expiry as bench
 from certifications.demo.layout import SeedSpec
 from certifications.demo.loader import seed
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor, MentorStatus, PausedBy
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationType,
+    ExpiryJobRun,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
@@ -58,6 +66,21 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench\\_%%'")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bench_expiry_with_a_grace_measures_the_amended_rule_and_restores_the_policy():
+    out = io.StringIO()
+    args = ("--certs", "20000", "--due", "500", "--naive-sample", "20", "--grace-days", "3", "--json")
+    call_command("bench_expiry", *args, stdout=out)
+
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert figures["grace_days"] == 3
+    assert 0 < figures["expired_found"] < 500  # the records still in their grace are not due
+    assert figures["identical"] is True and figures["counters_as_seeded"] is True
+    assert CertificationType.objects.get(code="peer_mentor_basic").grace_days == 0
 
 
 def test_bench_expiry_refuses_fewer_than_one_round():

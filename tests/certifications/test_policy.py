@@ -176,6 +176,6 @@ def test_the_admin_shows_the_lifecycle_and_filters_by_it(client, django_user_mod
     active = lapsed_cert(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
     page = client.get("/admin/certifications/certification/?lifecycle=grace").content.decode()
     assert in_grace.certification_id in page and active.certification_id not in page
-    assert "In grace" in page
+    assert "In grace" in page and "expired, in grace until" in page
     page = client.get("/admin/certifications/certification/?lifecycle=active").content.decode()
     assert active.certification_id in page and in_grace.certification_id not in page
