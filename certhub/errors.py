@@ -34,6 +34,10 @@ class Conflict(DomainError):
     """A write that collides with an existing record."""
 
 
+class StillLapsed(Conflict):
+    """A mentor paused automatically cannot be resumed while a certification of theirs is still lapsed."""
+
+
 class JobAlreadyRunning(DomainError):
     """A non-dry expiry run was asked for while another one holds the lock."""
 

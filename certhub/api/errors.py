@@ -17,7 +17,15 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from certhub.errors import Conflict, DomainError, JobAlreadyRunning, NotFound, RuleViolation, ServiceUnavailable
+from certhub.errors import (
+    Conflict,
+    DomainError,
+    JobAlreadyRunning,
+    NotFound,
+    RuleViolation,
+    ServiceUnavailable,
+    StillLapsed,
+)
 from certhub.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 
 STATUS_CODES = {
@@ -52,6 +60,7 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     RuleViolation: (400, "validation_error"),
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
+    StillLapsed: (409, "still_lapsed"),
     JobAlreadyRunning: (409, "job_already_running"),
     IdempotencyKeyInProgress: (409, "idempotency_key_in_progress"),
     IdempotencyKeyReused: (422, "idempotency_key_reused"),

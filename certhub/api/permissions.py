@@ -7,7 +7,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
 
-def _check_method(request, view) -> None:
+def check_method(request, view) -> None:
     """A method the view does not serve is a 405 for everyone, before any 401 or 403."""
     if request.method not in view.allowed_methods:
         raise MethodNotAllowed(request.method)
@@ -28,7 +28,7 @@ class ModelPermissionsOrPublicRead(DjangoModelPermissions):
     }
 
     def has_permission(self, request, view) -> bool:
-        _check_method(request, view)
+        check_method(request, view)
         if request.method in SAFE_METHODS:
             return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
         return super().has_permission(request, view)
@@ -39,7 +39,7 @@ def require_perm(perm: str) -> type[BasePermission]:
 
     class HasPerm(BasePermission):
         def has_permission(self, request, view) -> bool:
-            _check_method(request, view)
+            check_method(request, view)
             if request.method in SAFE_METHODS:
                 return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
             user = request.user

@@ -8,7 +8,7 @@ the ``contract-alias`` namespace, and the schema leaves those routes out.
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from certifications.api import views
+from certifications.api import mentors, views
 
 router = OptionalSlashRouter()
 # The expiry-job routes come first, so ``expiry-job/...`` is never read as a certification id.
@@ -17,7 +17,12 @@ router.register("certifications/expiry-job/logs", views.AutoPauseLogViewSet, bas
 router.register("certifications/expiry-job", views.ExpiryJobViewSet, basename="expiry-job")
 router.register("certifications", views.CertificationViewSet, basename="certification")
 
+# Mentors are not part of the contract: no alias paths for them.
+mentor_router = OptionalSlashRouter()
+mentor_router.register("mentors", mentors.MentorViewSet, basename="mentor")
+
 urlpatterns = [
     path("api/v1/", include(router.urls)),
+    path("api/v1/", include(mentor_router.urls)),
     path("api/v1/certifications/api/v1/", include((router.urls, "certifications"), namespace="contract-alias")),
 ]

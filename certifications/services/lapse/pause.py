@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from certhub.errors import StillLapsed
 from certhub.ids import create_with_unique_id
 from certifications.models import (
     AutoPauseLog,
@@ -80,7 +81,21 @@ def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWrit
 
 
 def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
-    """Resume a paused mentor by staff decision (a staff or an auto pause); repeat-safe."""
+    """Resume a paused mentor by staff decision; repeat-safe.
+
+    A staff pause is always lifted. An automatic pause is lifted only once no
+    certification of the mentor is lapsed (``StillLapsed`` otherwise): the job
+    would pause them again for the next record it finds, and the pause would
+    hide nothing the records do not say.
+    """
+    if (
+        Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).exists()
+        and Certification.objects.filter(mentor=mentor).lapsed(now=now).exists()
+    ):
+        raise StillLapsed(
+            f"Mentor {mentor.mentor_id} was paused automatically and a certification of theirs is still lapsed: "
+            "renew it (that resumes the mentor) instead."
+        )
     changed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
         status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
     )

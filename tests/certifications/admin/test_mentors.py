@@ -52,11 +52,13 @@ def test_pause_with_a_reason_then_resume(coordinator_client):
     assert "Resumed 1 mentor." in messages_of(response)
 
 
-def test_resume_lifts_an_auto_pause_too(coordinator_client):
+def test_resume_refuses_an_auto_pause_while_a_record_is_still_lapsed(coordinator_client):
+    """The same service as the API's resume (409 still_lapsed there): renewing is what resumes."""
     cert = auto_paused_cert()
-    act(coordinator_client, MENTORS, "resume", [cert.mentor])
+    response = act(coordinator_client, MENTORS, "resume", [cert.mentor])
     cert.mentor.refresh_from_db()
-    assert cert.mentor.status == MentorStatus.ACTIVE
+    assert cert.mentor.status == MentorStatus.PAUSED
+    assert any("still lapsed" in message for message in messages_of(response))
 
 
 def test_mentor_status_is_changed_only_by_the_actions(coordinator_client):

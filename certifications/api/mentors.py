@@ -1,0 +1,269 @@
+"""``/api/v1/mentors``: mentors, staff pause and resume, and eligibility for a match period.
+
+Mentor data is personal: every route needs an authenticated user holding
+``certifications.view_mentor`` (writes: ``change_mentor``), whatever
+``API_PUBLIC_READS`` says. Pause and resume call the same services as the
+admin's actions.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from certhub.api.fields import UTCDateTimeField, parse_timestamp
+from certhub.api.filters import FilterSet, TieBreakOrderingFilter
+from certhub.api.permissions import check_method
+from certhub.api.schema import error_responses
+from certhub.api.serializers import StrictSerializer
+from certifications import services
+from certifications.api.serializers import MentorIdField
+from certifications.eligibility import mentors_eligibility
+from certifications.models import Mentor, MentorStatus, PausedBy
+
+TAG = ["mentors"]
+MAX_BATCH = 500
+
+
+class MentorPermissions(DjangoModelPermissions):
+    """``view_mentor`` to read, ``change_mentor`` to pause or resume; credentials always."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view) -> bool:
+        check_method(request, view)
+        return super().has_permission(request, view)
+
+
+class MentorSerializer(serializers.Serializer):
+    mentor_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    status = serializers.CharField()
+    paused_by = serializers.CharField(allow_null=True)
+    paused_at = UTCDateTimeField(allow_null=True)
+    pause_reason = serializers.CharField(allow_null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    def to_representation(self, instance: Mentor) -> dict:
+        data = super().to_representation(instance)
+        data["paused_by"] = instance.paused_by or None
+        data["pause_reason"] = instance.pause_reason or None
+        return data
+
+
+class PauseSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class ThroughField(serializers.Field):
+    """A zoned timestamp or a bare date (midnight UTC), not earlier than now."""
+
+    def to_internal_value(self, data):
+        try:
+            value = parse_timestamp(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        if value < timezone.now():
+            raise serializers.ValidationError("through must not be earlier than now.")
+        return value
+
+
+class ThroughSerializer(serializers.Serializer):
+    """The query of one mentor's eligibility (other query parameters are ignored, as on every list)."""
+
+    through = ThroughField(required=False)
+
+
+class EligibilityBatchSerializer(StrictSerializer):
+    mentor_ids = serializers.ListField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
+    through = ThroughField(required=False)
+
+    def validate_mentor_ids(self, value: list[str]) -> list[str]:
+        duplicates = sorted({each for each in value if value.count(each) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Each mentor id once: repeated {', '.join(duplicates[:10])}.")
+        return value
+
+
+class HeldCertificationSerializer(serializers.Serializer):
+    certification_id = serializers.CharField()
+    certification_type = serializers.CharField()
+    expires_at = UTCDateTimeField()
+    lifecycle = serializers.CharField()
+    grace_until = UTCDateTimeField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    mentor_id = serializers.CharField()
+    eligible = serializers.BooleanField()
+    eligible_through = UTCDateTimeField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    paused_by = serializers.CharField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+    certifications = HeldCertificationSerializer(many=True)
+
+
+class EligibilityBatchAnswerSerializer(serializers.Serializer):
+    data = EligibilitySerializer(many=True)
+
+
+class MentorFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=MentorStatus.choices)
+    paused_by = django_filters.ChoiceFilter(choices=PausedBy.choices)
+    ordering = TieBreakOrderingFilter(
+        fields=("created_at", "updated_at"), tie_break="mentor_id", help_text="created_at or updated_at; - descends."
+    )
+
+    class Meta:
+        model = Mentor
+        fields: list[str] = []
+
+
+THROUGH = OpenApiParameter(
+    "through",
+    OpenApiTypes.DATETIME,
+    description="Eligible through this moment too (a zoned timestamp or a date, not earlier than now).",
+)
+MENTOR_ID = OpenApiParameter("mentor_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+ELIGIBLE_EXAMPLE = OpenApiExample(
+    "Eligible, renewal due",
+    value={
+        "mentor_id": "mntr_01HX4V2K8P",
+        "eligible": True,
+        "eligible_through": "2026-06-01T00:00:00Z",
+        "status": "active",
+        "paused_by": None,
+        "reasons": [],
+        "warnings": ["renewal_due:peer_mentor_basic"],
+        "certifications": [
+            {
+                "certification_id": "cert_PJRXH884",
+                "certification_type": "peer_mentor_basic",
+                "expires_at": "2026-06-01T00:00:00Z",
+                "lifecycle": "renewal_due",
+                "grace_until": "2026-06-01T00:00:00Z",
+            }
+        ],
+    },
+    response_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List mentors",
+        tags=TAG,
+        responses={200: MentorSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a mentor",
+        tags=TAG,
+        parameters=[MENTOR_ID],
+        responses={200: MentorSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``/api/v1/mentors``: mentors, staff pause and resume, eligibility."""
+
+    permission_classes = [MentorPermissions]
+    serializer_class = MentorSerializer
+    filterset_class = MentorFilter
+    lookup_field = "mentor_id"
+    lookup_value_regex = "[^/]+"
+    queryset = Mentor.objects.none()  # for the model permissions; get_queryset is the real one
+
+    def get_queryset(self) -> QuerySet[Mentor]:
+        return Mentor.objects.order_by("-created_at", "-mentor_id")
+
+    def get_object(self) -> Mentor:
+        return get_object_or_404(Mentor, mentor_id=self.kwargs["mentor_id"])
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @extend_schema(
+        summary="Pause a mentor (staff)",
+        description="A staff pause, never lifted automatically. Needs `certifications.change_mentor`.",
+        tags=TAG,
+        parameters=[MENTOR_ID],
+        request=PauseSerializer,
+        responses={200: MentorSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, mentor_id: str) -> Response:
+        body = PauseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        result = services.mentor_pause(mentor=self.get_object(), now=timezone.now(), reason=reason)
+        return Response(MentorSerializer(result.mentor).data)
+
+    @extend_schema(
+        summary="Resume a mentor (staff)",
+        description="Lifts a staff pause, or an automatic one once no certification is lapsed (409 `still_lapsed`).",
+        tags=TAG,
+        parameters=[MENTOR_ID],
+        request=None,
+        responses={200: MentorSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, mentor_id: str) -> Response:
+        result = services.mentor_resume(mentor=self.get_object(), now=timezone.now())
+        return Response(MentorSerializer(result.mentor).data)
+
+    @extend_schema(
+        summary="Is this mentor eligible, and through when?",
+        tags=TAG,
+        parameters=[MENTOR_ID, THROUGH],
+        responses={200: EligibilitySerializer, **error_responses(400, 401, 403, 404)},
+        examples=[ELIGIBLE_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request: Request, mentor_id: str) -> Response:
+        query = ThroughSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        mentor = self.get_object()
+        [answer] = mentors_eligibility(
+            mentor_ids=[mentor.mentor_id], now=timezone.now(), through=query.validated_data.get("through")
+        )
+        return Response(EligibilitySerializer(answer).data)
+
+    @extend_schema(
+        summary="Eligibility of up to 500 mentors, in request order",
+        description="Unknown ids are answered with the reason `unknown_mentor`. A constant number of queries.",
+        tags=TAG,
+        request=EligibilityBatchSerializer,
+        responses={200: EligibilityBatchAnswerSerializer, **error_responses(400, 401, 403)},
+    )
+    @action(detail=False, methods=["post"], url_path="eligibility")
+    def eligibility_batch(self, request: Request) -> Response:
+        body = EligibilityBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answers = mentors_eligibility(
+            mentor_ids=body.validated_data["mentor_ids"], now=timezone.now(), through=body.validated_data.get("through")
+        )
+        return Response({"data": EligibilitySerializer(answers, many=True).data})

@@ -1,0 +1,251 @@
+"""``/api/v1/mentors``: access, staff pause and resume, and eligibility for a match period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from certifications.models import Certification, Mentor, MentorStatus
+from certifications.services import certification_delete, expiry_job_run
+from tests.factories import CertificationFactory, MentorFactory, cert_type
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
+MENTORS = "/api/v1/mentors"
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def client_with(*codenames: str) -> APIClient:
+    user = User.objects.create_user(f"user-{uuid.uuid4().hex}")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def staff() -> APIClient:
+    return client_with("view_mentor", "change_mentor")
+
+
+def held(mentor: Mentor, code: str = "peer_mentor_basic", *, expires: dt.datetime, **fields) -> Certification:
+    fields.setdefault("issued_at", expires - 700 * DAY)
+    return CertificationFactory(mentor=mentor, certification_type=cert_type(code), expires_at=expires, **fields)
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def test_mentors_need_credentials_and_view_mentor_whatever_public_reads_says(anon_client, settings):
+    settings.API_PUBLIC_READS = True
+    mentor = MentorFactory()
+    assert anon_client.get(MENTORS).status_code == 401
+    assert client_with("view_certification").get(MENTORS).status_code == 403
+    assert client_with("view_mentor").get(f"{MENTORS}/{mentor.mentor_id}").status_code == 200
+    assert client_with("view_mentor").post(f"{MENTORS}/{mentor.mentor_id}/pause", {}, format="json").status_code == 403
+
+
+def test_the_list_is_the_envelope_and_filters_by_status(staff):
+    MentorFactory.create_batch(2)
+    paused = MentorFactory()
+    staff.post(f"{MENTORS}/{paused.mentor_id}/pause", {"reason": "On leave"}, format="json")
+    body = staff.get(f"{MENTORS}?status=paused&paused_by=staff").json()
+    assert body["pagination"]["total"] == 1
+    assert body["data"][0]["mentor_id"] == paused.mentor_id
+    assert staff.get(f"{MENTORS}?status=sleeping").status_code == 400
+
+
+# --- Pause and resume --------------------------------------------------------------------------
+
+
+def test_staff_pause_and_resume(staff):
+    mentor = MentorFactory()
+    body = staff.post(f"{MENTORS}/{mentor.mentor_id}/pause", {"reason": "On leave"}, format="json").json()
+    assert (body["status"], body["paused_by"], body["pause_reason"]) == ("paused", "staff", "On leave")
+    assert body["paused_at"] == "2026-03-26T01:00:00Z"
+    body = staff.post(f"{MENTORS}/{mentor.mentor_id}/resume", format="json").json()
+    assert (body["status"], body["paused_by"], body["paused_at"]) == ("active", None, None)
+
+
+def test_resuming_an_auto_pause_while_a_record_is_lapsed_is_409_still_lapsed(staff):
+    mentor = MentorFactory()
+    held(mentor, expires=NOW - 5 * DAY)
+    expiry_job_run(now=NOW)
+    response = staff.post(f"{MENTORS}/{mentor.mentor_id}/resume", format="json")
+    assert response.status_code == 409 and error_code(response) == "still_lapsed"
+    assert Mentor.objects.get(pk=mentor.pk).status == MentorStatus.PAUSED
+
+
+def test_unknown_pause_fields_are_400_and_unknown_mentors_404(staff):
+    mentor = MentorFactory()
+    response = staff.post(f"{MENTORS}/{mentor.mentor_id}/pause", {"why": "x"}, format="json")
+    assert response.status_code == 400 and Mentor.objects.get(pk=mentor.pk).status == MentorStatus.ACTIVE
+    assert staff.post(f"{MENTORS}/mntr_ZZZZZZZZ/pause", {}, format="json").status_code == 404
+
+
+# --- Eligibility -----------------------------------------------------------------------------
+
+
+def eligibility(client, mentor: Mentor, **query) -> dict:
+    response = client.get(f"{MENTORS}/{mentor.mentor_id}/eligibility", query)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_an_active_mentor_with_a_current_record_is_eligible_through_its_end(staff):
+    mentor = MentorFactory()
+    cert = held(mentor, expires=NOW + 400 * DAY)
+    body = eligibility(staff, mentor)
+    assert (body["eligible"], body["reasons"], body["warnings"]) == (True, [], [])
+    assert body["eligible_through"] == "2027-04-30T01:00:00Z"
+    assert body["certifications"] == [
+        {
+            "certification_id": cert.certification_id,
+            "certification_type": "peer_mentor_basic",
+            "expires_at": "2027-04-30T01:00:00Z",
+            "lifecycle": "active",
+            "grace_until": "2027-04-30T01:00:00Z",
+        }
+    ]
+    later = eligibility(staff, mentor, through="2027-06-01")
+    assert (later["eligible"], later["reasons"]) == (False, ["lapses_before:peer_mentor_basic"])
+    assert later["eligible_through"] == "2027-04-30T01:00:00Z"
+
+
+def test_two_types_the_earlier_end_counts_and_one_lapsed_type_makes_the_mentor_ineligible(staff):
+    mentor = MentorFactory()
+    held(mentor, expires=NOW + 400 * DAY)
+    held(mentor, "peer_mentor_advanced", expires=NOW + 200 * DAY)
+    assert eligibility(staff, mentor)["eligible_through"] == "2026-10-12T01:00:00Z"
+    other = MentorFactory()
+    held(other, expires=NOW + 400 * DAY)
+    held(other, "peer_mentor_advanced", expires=NOW - 10 * DAY)
+    body = eligibility(staff, other)
+    assert (body["eligible"], body["eligible_through"]) == (False, None)
+    assert body["reasons"] == ["lapsed:peer_mentor_advanced"]
+
+
+def test_grace_and_renewal_window_warn_without_refusing(staff):
+    basic = cert_type("peer_mentor_basic")
+    basic.grace_days = 10
+    basic.save()
+    mentor = MentorFactory()
+    held(mentor, expires=NOW - 2 * DAY)
+    held(mentor, "peer_mentor_advanced", expires=NOW + 30 * DAY)  # advanced's window: 60 days
+    body = eligibility(staff, mentor)
+    assert body["eligible"] is True
+    assert body["warnings"] == ["renewal_due:peer_mentor_advanced", "in_grace:peer_mentor_basic"]
+    assert body["eligible_through"] == "2026-04-03T01:00:00Z"  # basic's grace ends first
+
+
+def test_superseded_records_never_show_and_deleted_ones_never_count(staff):
+    mentor = MentorFactory()
+    old = held(mentor, expires=NOW - 30 * DAY, issued_at=NOW - 1000 * DAY)
+    new = held(mentor, expires=NOW + 300 * DAY, issued_at=NOW - 20 * DAY)
+    body = eligibility(staff, mentor)
+    assert [each["certification_id"] for each in body["certifications"]] == [new.certification_id]
+    assert old.certification_id not in str(body)
+    certification_delete(certification=new, now=NOW)
+    body = eligibility(staff, mentor)
+    assert body["eligible"] is False and body["reasons"] == ["lapsed:peer_mentor_basic"]
+
+
+def test_paused_and_certificateless_mentors_say_why(staff):
+    bare = MentorFactory()
+    assert eligibility(staff, bare)["reasons"] == ["no_certification"]
+    paused = MentorFactory()
+    held(paused, expires=NOW + 100 * DAY)
+    staff.post(f"{MENTORS}/{paused.mentor_id}/pause", {"reason": "Review"}, format="json")
+    body = eligibility(staff, paused)
+    assert (body["eligible"], body["status"], body["paused_by"], body["reasons"]) == (
+        False,
+        "paused",
+        "staff",
+        ["paused_by_staff"],
+    )
+
+
+@pytest.mark.parametrize("through", ["2026-03-25", "2026-03-26T09:00:00", "soon"])
+def test_a_through_in_the_past_naive_or_malformed_is_400(staff, through):
+    mentor = MentorFactory()
+    response = staff.get(f"{MENTORS}/{mentor.mentor_id}/eligibility", {"through": through})
+    assert response.status_code == 400 and "through" in response.json()["error"]["fields"]
+
+
+def test_the_batch_answers_in_request_order_with_unknown_ids(staff):
+    first, second = MentorFactory(), MentorFactory()
+    held(second, expires=NOW + 100 * DAY)
+    ids = [second.mentor_id, "mntr_ZZZZZZZZ", first.mentor_id]
+    response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json")
+    assert response.status_code == 200
+    answers = response.json()["data"]
+    assert [each["mentor_id"] for each in answers] == ids
+    assert [each["eligible"] for each in answers] == [True, False, False]
+    assert answers[1]["reasons"] == ["unknown_mentor"] and answers[1]["status"] is None
+
+
+def test_the_batch_takes_a_constant_number_of_queries(staff, django_assert_max_num_queries):
+    few = [MentorFactory() for _ in range(2)]
+    many = [MentorFactory() for _ in range(60)]
+    for mentor in few + many:
+        held(mentor, expires=NOW + 100 * DAY)
+        held(mentor, "peer_mentor_advanced", expires=NOW - 100 * DAY)
+
+    def count(mentors) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            ids = [each.mentor_id for each in mentors]
+            assert staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json").status_code == 200
+        return len(queries)
+
+    assert count(few) == count(many)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"mentor_ids": ["mntr_01HX4V2K8P"], "extra": 1}, "extra"),
+        ({"mentor_ids": [f"mntr_{n:08d}".replace("0", "A") + "B" for n in range(501)]}, "mentor_ids"),
+        ({"mentor_ids": ["mntr_01HX4V2K8P", "mntr_01HX4V2K8P"]}, "mentor_ids"),
+        ({"mentor_ids": ["mentor-1"]}, "mentor_ids.0"),
+        ({"mentor_ids": []}, "mentor_ids"),
+        ({"mentor_ids": ["mntr_01HX4V2K8P"], "through": "2027-01-01T00:00:00"}, "through"),
+    ],
+)
+def test_bad_batches_are_400_naming_the_field(staff, body, field):
+    response = staff.post(f"{MENTORS}/eligibility", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
+
+
+def test_the_batch_needs_view_mentor(anon_client):
+    assert (
+        anon_client.post(f"{MENTORS}/eligibility", {"mentor_ids": ["mntr_01HX4V2K8P"]}, format="json").status_code
+        == 401
+    )
+    assert (
+        client_with("view_certification")
+        .post(f"{MENTORS}/eligibility", {"mentor_ids": ["mntr_01HX4V2K8P"]}, format="json")
+        .status_code
+        == 403
+    )
