@@ -64,8 +64,9 @@ def request(url: str, *, method: str = "GET", token: str | None = None, body: di
         return status, raw.decode(errors="replace")
 
 
-def tour_reads(readme: str) -> list[str]:
-    """The GET URLs of the README's ``sh`` blocks (the curl lines with no method and no -w)."""
+def tour_reads(readme: str) -> list[tuple[str, bool]]:
+    """The GET URLs of the README's ``sh`` blocks (the curl lines with no method and no -w),
+    each with whether it sends the token."""
     urls = []
     for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
         for line in block.splitlines():
@@ -74,13 +75,14 @@ def tour_reads(readme: str) -> list[str]:
                 continue
             match = re.search(r'"([^"]+)"|(\$\S+)', line[len("curl -s ") :])
             if match:
-                urls.append(match.group(1) or match.group(2))
+                urls.append((match.group(1) or match.group(2), "Authorization: Token $TOKEN" in line))
     return urls
 
 
 def expand(url: str, *, origin: str, cert_id: str, run_id: str) -> str:
     api = f"{origin}/api/v1/certifications"
     url = url.replace("$API", api).replace("$BASE", f"{api}/expiry-job").replace("$CERT", cert_id)
+    url = url.replace("$MENTORS", f"{origin}/api/v1/mentors")
     url = re.sub(r"job_\d{2}[A-Z]{3}\d{4}_\d{2,}", run_id, url)
     if "$" in url:
         raise SmokeFailure(f"the README reads an unknown variable: {url}")
@@ -180,9 +182,9 @@ def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
         check(status == 200 and runs["data"], f"GET {api}/expiry-job/runs answers 200 with the demo runs ({status})")
         run_id = runs["data"][0]["job_run_id"]
 
-        for url in tour_reads((clone / "README.md").read_text()):
+        for url, with_token in tour_reads((clone / "README.md").read_text()):
             full = expand(url, origin=origin, cert_id=cert_id, run_id=run_id)
-            status, body = request(full)
+            status, body = request(full, token=token if with_token else None)
             check(status == 200, f"GET {full} answers 200 ({status}{'' if status == 200 else f': {body}'})")
         for path in ("/api/schema/", "/api/docs/", "/admin/login/"):
             status, _ = request(origin + path)

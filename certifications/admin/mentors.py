@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import format_html
 
 from certifications import services
 from certifications.admin.actions import ReasonForm, ServiceActionsMixin
-from certifications.admin.common import ReadOnly
+from certifications.admin.common import ReadOnly, day
+from certifications.eligibility import mentors_eligibility
 from certifications.models import Certification, Mentor, MentorStatus
 
 
@@ -55,7 +57,21 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The id is chosen once; status changes only through the pause / resume actions.
-        return ["mentor_id", *self.readonly_fields] if obj is not None else self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        return ["mentor_id", "eligibility", *self.readonly_fields]
+
+    @admin.display(description="eligibility now")
+    def eligibility(self, obj: Mentor) -> str:
+        """The matching platform's answer for this mentor: eligible and through when, or why not."""
+        [answer] = mentors_eligibility(mentor_ids=[obj.mentor_id], now=timezone.now())
+        if answer.eligible:
+            text = format_html("<strong>Eligible</strong> through {}", day(answer.eligible_through))
+        else:
+            text = format_html("<strong>Not eligible</strong>: {}", ", ".join(answer.reasons))
+        if answer.warnings:
+            text = format_html("{} (warnings: {})", text, ", ".join(answer.warnings))
+        return text
 
     @admin.display(description="certifications", ordering="live_count")
     def live_certifications(self, obj: Mentor) -> int:

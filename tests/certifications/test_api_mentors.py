@@ -249,3 +249,15 @@ def test_the_batch_needs_view_mentor(anon_client):
         .status_code
         == 403
     )
+
+
+def test_the_admin_mentor_page_shows_the_eligibility_answer(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-boss"))
+    eligible = MentorFactory()
+    held(eligible, expires=NOW + 400 * DAY)
+    page = client.get(f"/admin/certifications/mentor/{eligible.pk}/change/").content.decode()
+    assert "Eligible</strong> through <span class=\"ch-nowrap\">2027-04-30</span>" in page
+    lapsed = MentorFactory()
+    held(lapsed, expires=NOW - 40 * DAY)
+    page = client.get(f"/admin/certifications/mentor/{lapsed.pk}/change/").content.decode()
+    assert "Not eligible</strong>: lapsed:peer_mentor_basic" in page
