@@ -79,11 +79,13 @@ def tour_reads(readme: str) -> list[tuple[str, bool]]:
     return urls
 
 
-def expand(url: str, *, origin: str, cert_id: str, run_id: str) -> str:
+def expand(url: str, *, origin: str, cert_id: str, run_id: str, mentor_id: str) -> str:
     api = f"{origin}/api/v1/certifications"
     url = url.replace("$API", api).replace("$BASE", f"{api}/expiry-job").replace("$CERT", cert_id)
     url = url.replace("$MENTORS", f"{origin}/api/v1/mentors")
     url = re.sub(r"job_\d{2}[A-Z]{3}\d{4}_\d{2,}", run_id, url)
+    # The tour's mentor exists once its create commands ran; the smoke reads a demo mentor instead.
+    url = re.sub(r"/mentors/mntr_[0-9A-Z]{8,26}", f"/mentors/{mentor_id}", url)
     if "$" in url:
         raise SmokeFailure(f"the README reads an unknown variable: {url}")
     return url
@@ -178,12 +180,13 @@ def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
         status, listing = request(f"{api}?limit=1")
         check(status == 200 and listing["data"], f"GET {api}?limit=1 answers 200 with the demo data")
         cert_id = listing["data"][0]["certification_id"]
+        mentor_id = listing["data"][0]["mentor_id"]
         status, runs = request(f"{api}/expiry-job/runs")
         check(status == 200 and runs["data"], f"GET {api}/expiry-job/runs answers 200 with the demo runs ({status})")
         run_id = runs["data"][0]["job_run_id"]
 
         for url, with_token in tour_reads((clone / "README.md").read_text()):
-            full = expand(url, origin=origin, cert_id=cert_id, run_id=run_id)
+            full = expand(url, origin=origin, cert_id=cert_id, run_id=run_id, mentor_id=mentor_id)
             status, body = request(full, token=token if with_token else None)
             check(status == 200, f"GET {full} answers 200 ({status}{'' if status == 200 else f': {body}'})")
         for path in ("/api/schema/", "/api/docs/", "/admin/login/"):
