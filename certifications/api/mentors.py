@@ -51,8 +51,14 @@ class MentorPermissions(DjangoModelPermissions):
         "POST": ["%(app_label)s.change_%(model_name)s"],
     }
 
+    # POSTs that only read (a batch question sent as a body): they need the view permission.
+    read_actions = ("eligibility_batch",)
+
     def has_permission(self, request, view) -> bool:
         check_method(request, view)
+        if getattr(view, "action", None) in self.read_actions:
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perm("certifications.view_mentor"))
         return super().has_permission(request, view)
 
 

@@ -238,6 +238,14 @@ def test_bad_batches_are_400_naming_the_field(staff, body, field):
     assert field in response.json()["error"]["fields"]
 
 
+def test_the_batch_is_a_read_view_mentor_is_enough():
+    response = client_with("view_mentor").post(
+        f"{MENTORS}/eligibility", {"mentor_ids": ["mntr_01HX4V2K8P"]}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"][0]["reasons"] == ["unknown_mentor"]
+
+
 def test_the_batch_needs_view_mentor(anon_client):
     assert (
         anon_client.post(f"{MENTORS}/eligibility", {"mentor_ids": ["mntr_01HX4V2K8P"]}, format="json").status_code

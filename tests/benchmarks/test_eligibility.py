@@ -1,0 +1,31 @@
+"""bench_eligibility: the eligibility batch's latency and queries on the data set in place."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from tests.factories import CertificationFactory, MentorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reports_percentiles_and_a_constant_query_count_and_cleans_up():
+    for mentor in MentorFactory.create_batch(30):
+        CertificationFactory(mentor=mentor)
+    out = io.StringIO()
+    call_command("bench_eligibility", "--batch", "20", "--requests", "5", "--json", stdout=out)
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert figures["batch"] == 20 and figures["requests"] == 5
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    assert len(figures["queries_per_request"]) == 1  # the same number of queries for every batch
+    assert not User.objects.filter(username="bench-eligibility").exists()
+
+
+def test_it_refuses_a_database_with_too_few_mentors():
+    with pytest.raises(CommandError, match="seed a data set first"):
+        call_command("bench_eligibility", "--batch", "500", stdout=io.StringIO())
