@@ -49,9 +49,10 @@ class EnvelopePagination(BasePagination):
                     "type": "object",
                     "required": ["page", "limit", "total"],
                     "properties": {
-                        "page": {"type": "integer", "minimum": 1},
-                        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                        "total": {"type": "integer", "minimum": 0},
+                        # The examples let a list's example item be shown inside the envelope.
+                        "page": {"type": "integer", "minimum": 1, "example": 1},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "example": 20},
+                        "total": {"type": "integer", "minimum": 0, "example": 1},
                     },
                 },
             },

@@ -180,15 +180,71 @@ ELIGIBLE_EXAMPLE = OpenApiExample(
 )
 
 
+MENTOR_VALUE = {
+    "mentor_id": "mntr_01HX4V2K8P",
+    "name": "Ada Okafor",
+    "email": "ada@example.org",
+    "status": "paused",
+    "paused_by": "staff",
+    "paused_at": "2026-03-26T09:00:00Z",
+    "pause_reason": "On leave until May",
+    "created_at": "2025-01-10T08:00:00Z",
+    "updated_at": "2026-03-26T09:00:00Z",
+}
+MENTOR_EXAMPLE = OpenApiExample("A mentor paused by staff", value=MENTOR_VALUE, response_only=True)
+# A list's example is one item; the schema shows it inside the envelope.
+LIST_EXAMPLE = OpenApiExample("One page", value=MENTOR_VALUE, response_only=True)
+PAUSE_EXAMPLE = OpenApiExample("Pause", value={"reason": "On leave until May"}, request_only=True)
+RESUMED_EXAMPLE = OpenApiExample(
+    "Resumed",
+    value={**MENTOR_VALUE, "status": "active", "paused_by": None, "paused_at": None, "pause_reason": None},
+    response_only=True,
+)
+BATCH_REQUEST_EXAMPLE = OpenApiExample(
+    "Two mentors through a match period",
+    value={"mentor_ids": ["mntr_01HX4V2K8P", "mntr_02BY7M3RL"], "through": "2027-06-01"},
+    request_only=True,
+)
+BATCH_ANSWER_EXAMPLE = OpenApiExample(
+    "One eligible, one not",
+    value={
+        "data": [
+            {**ELIGIBLE_EXAMPLE.value, "warnings": []},
+            {
+                "mentor_id": "mntr_02BY7M3RL",
+                "eligible": False,
+                "eligible_through": None,
+                "status": "paused",
+                "paused_by": "auto",
+                "reasons": ["paused_auto", "lapsed:peer_mentor_basic"],
+                "warnings": [],
+                "certifications": [
+                    {
+                        "certification_id": "cert_Y362QP37",
+                        "certification_type": "peer_mentor_basic",
+                        "expires_at": "2026-03-01T00:00:00Z",
+                        "lifecycle": "lapsed",
+                        "grace_until": "2026-03-01T00:00:00Z",
+                    }
+                ],
+            },
+        ]
+    },
+    response_only=True,
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List mentors",
         tags=TAG,
+        examples=[LIST_EXAMPLE],
         responses={200: MentorSerializer(many=True), **error_responses(400, 401, 403)},
     ),
     retrieve=extend_schema(
         summary="Get a mentor",
         tags=TAG,
+        examples=[MENTOR_EXAMPLE],
         parameters=[MENTOR_ID],
         responses={200: MentorSerializer, **error_responses(401, 403, 404)},
     ),
@@ -219,6 +275,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         parameters=[MENTOR_ID],
         request=PauseSerializer,
         responses={200: MentorSerializer, **error_responses(400, 401, 403, 404)},
+        examples=[PAUSE_EXAMPLE, MENTOR_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, mentor_id: str) -> Response:
@@ -235,6 +292,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         parameters=[MENTOR_ID],
         request=None,
         responses={200: MentorSerializer, **error_responses(401, 403, 404, 409)},
+        examples=[RESUMED_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, mentor_id: str) -> Response:
@@ -264,6 +322,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         tags=TAG,
         request=EligibilityBatchSerializer,
         responses={200: EligibilityBatchAnswerSerializer, **error_responses(400, 401, 403)},
+        examples=[BATCH_REQUEST_EXAMPLE, BATCH_ANSWER_EXAMPLE],
     )
     @action(detail=False, methods=["post"], url_path="eligibility")
     def eligibility_batch(self, request: Request) -> Response:

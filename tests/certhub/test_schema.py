@@ -345,3 +345,16 @@ def test_a_year_outside_the_range_as_written_is_a_400(api_client, value):
     response = api_client.post(BASE, body, format="json")
     assert response.status_code == 400
     assert "1900 to 9998" in response.json()["error"]["fields"]["issued_at"][0]
+
+
+def test_every_mentor_operation_has_an_example_answer(schema):
+    mentor_operations = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/mentors")
+        for method, operation in operations.items()
+    ]
+    assert len(mentor_operations) == 6
+    for path, method, operation in mentor_operations:
+        content = operation["responses"]["200"]["content"]["application/json"]
+        assert content.get("examples"), (method, path)
