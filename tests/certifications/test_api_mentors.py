@@ -269,3 +269,13 @@ def test_the_admin_mentor_page_shows_the_eligibility_answer(client, django_user_
     held(lapsed, expires=NOW - 40 * DAY)
     page = client.get(f"/admin/certifications/mentor/{lapsed.pk}/change/").content.decode()
     assert "Not eligible</strong>: lapsed:peer_mentor_basic" in page
+
+
+def test_a_batch_of_500_unknown_ids_answers_each_of_them(staff):
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    ids = [f"mntr_{alphabet[n // 32 % 32]}{alphabet[n % 32]}ZZZZZZZZ" for n in range(500)]
+    response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json")
+    assert response.status_code == 200
+    answers = response.json()["data"]
+    assert [each["mentor_id"] for each in answers] == ids
+    assert all(each["reasons"] == ["unknown_mentor"] and not each["eligible"] for each in answers)
