@@ -95,11 +95,10 @@ def _answer(
 
 
 def _held(record: Certification) -> HeldCertification:
-    grace = dt.timedelta(days=record.certification_type.grace_days)
     return HeldCertification(
         certification_id=record.certification_id,
         certification_type=record.certification_type.code,
         expires_at=record.expires_at,
         lifecycle=record.lifecycle,
-        grace_until=record.expires_at + grace,
+        grace_until=record.grace_ends_at,  # computed by the database, as the rule computes it
     )

@@ -219,8 +219,8 @@ class CertificationQuerySet(models.QuerySet):
         )
 
     def with_lifecycle(self, *, now: dt.datetime) -> CertificationQuerySet:
-        """Each record annotated with its ``lifecycle`` (a ``Lifecycle`` value) at ``now``."""
-        return self.alias(grace_ends_at=grace_ends_at()).annotate(lifecycle=lifecycle_state(now=now))
+        """Each record annotated with its ``lifecycle`` (a ``Lifecycle`` value) at ``now`` and its ``grace_ends_at``."""
+        return self.annotate(grace_ends_at=grace_ends_at()).annotate(lifecycle=lifecycle_state(now=now))
 
     def due(self, *, now: dt.datetime) -> CertificationQuerySet:
         """Lapsed records whose auto-pause has not been applied yet."""

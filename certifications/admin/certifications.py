@@ -318,8 +318,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         elif obj.status == CertificationStatus.REVOKED:
             text, css = "lapsed (revoked)", "ch-lapsed"
         elif getattr(obj, "lifecycle", None) == Lifecycle.GRACE:
-            ends = obj.expires_at + dt.timedelta(days=obj.certification_type.grace_days)
-            text, css = f"expired, in grace until {day(ends)}", "ch-soon"
+            text, css = f"expired, in grace until {day(obj.grace_ends_at)}", "ch-soon"
         else:
             days = (now - obj.expires_at).days
             text = "lapsed today" if days == 0 else f"lapsed {plural(days, 'day')} ago"

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from certifications.models import ExpiryJobRun, JobLock, JobState
+from certifications.models import AutoPauseLog, ExpiryJobRun, JobLock, JobState
 
 LOCK_NAME = "expiry_job"
 
@@ -50,10 +50,29 @@ def lock_acquire(holder: str) -> str | None:
         stale = lock.holder
         JobLock.objects.filter(name=LOCK_NAME).update(holder=holder, acquired_at=wall, lease_until=_lease_deadline())
         if stale:
-            ExpiryJobRun.objects.filter(job_run_id=stale, state=JobState.RUNNING).update(
-                state=JobState.FAILED, completed_at=wall, error="The worker stopped before the run completed."
-            )
+            run_died(job_run_id=stale, now=wall)
     return None
+
+
+def run_died(*, job_run_id: str, now: dt.datetime) -> bool:
+    """Record a real run whose process died (its lease ran out) as failed, saying what it applied.
+
+    Guarded (only a run still ``running``); True when this call recorded it. Used by a
+    run that takes the lock over and by the reaper alike.
+    """
+    run = ExpiryJobRun.objects.filter(job_run_id=job_run_id, state=JobState.RUNNING).first()
+    if run is None:
+        return False
+    applied = AutoPauseLog.objects.filter(job_run=run).count()
+    why = (
+        f"The worker stopped before the run completed: {applied} of {run.expired_found} due records were "
+        "applied (committed batches stay; the next run applies the rest)."
+    )
+    return bool(
+        ExpiryJobRun.objects.filter(pk=run.pk, state=JobState.RUNNING).update(
+            state=JobState.FAILED, completed_at=now, error=why
+        )
+    )
 
 
 def lock_renew(holder: str) -> None:

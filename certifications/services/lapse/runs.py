@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning, ServiceUnavailable
-from certifications.models import AutoPauseLog, ExpiryJobRun, JobState
-from certifications.services.lapse.lock import lock_holder
+from certifications.models import ExpiryJobRun, JobState
+from certifications.services.lapse.lock import lock_holder, run_died
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
@@ -114,13 +114,12 @@ def expiry_runs_reap(*, now: dt.datetime) -> list[str]:
     """
     reaped: list[str] = []
     holder = lock_holder() or ""
-    for run in ExpiryJobRun.objects.filter(state=JobState.RUNNING, dry_run=False).exclude(job_run_id=holder):
-        applied = AutoPauseLog.objects.filter(job_run=run).count()
-        why = (
-            f"The worker stopped before the run completed: {applied} of {run.expired_found} due records were "
-            "applied (committed batches stay; the next run applies the rest)."
-        )
-        reaped += _fail(run, now=now, state=JobState.RUNNING, why=why)
+    stale = ExpiryJobRun.objects.filter(state=JobState.RUNNING, dry_run=False).exclude(job_run_id=holder)
+    reaped += [
+        job_run_id
+        for job_run_id in stale.values_list("job_run_id", flat=True)
+        if run_died(job_run_id=job_run_id, now=now)
+    ]
     longest = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     for run in ExpiryJobRun.objects.filter(state=JobState.RUNNING, dry_run=True, started_at__lt=now - longest):
         reaped += _fail(run, now=now, state=JobState.RUNNING, why="The dry run stopped before it completed.")
