@@ -270,9 +270,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         # ``renewed``: another current record of the same mentor and type covers this one.
         now = timezone.now()
         records = (
-            certification_list(include_deleted=True)
-            .with_lifecycle(now=now)
-            .annotate(renewed=renewal_exists(now=now))
+            certification_list(include_deleted=True).with_lifecycle(now=now).annotate(renewed=renewal_exists(now=now))
         )
         return ordered(self, request, records)
 

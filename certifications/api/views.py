@@ -285,9 +285,7 @@ class AutoPauseLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: ExpiryJobRunSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class ExpiryJobRunViewSet(
-    OneViewPerPath, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ExpiryJobRunViewSet(OneViewPerPath, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Expiry job runs: the list, newest first, and one run with its state."""
 
     path_names = {

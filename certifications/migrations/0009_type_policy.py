@@ -18,34 +18,46 @@ def seed_policy(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certifications', '0008_reap_stale_runs_schedule'),
+        ("certifications", "0008_reap_stale_runs_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='certificationtype',
-            name='grace_days',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Days after expiry before an expired record pauses its mentor (0: at once).'),
+            model_name="certificationtype",
+            name="grace_days",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Days after expiry before an expired record pauses its mentor (0: at once)."
+            ),
         ),
         migrations.AddField(
-            model_name='certificationtype',
-            name='reminder_days',
-            field=models.JSONField(blank=True, default=list, help_text='Days before expiry at which reminders go out, e.g. [90, 30, 7]; empty for none.', validators=[certifications.models.validate_reminder_days]),
+            model_name="certificationtype",
+            name="reminder_days",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Days before expiry at which reminders go out, e.g. [90, 30, 7]; empty for none.",
+                validators=[certifications.models.validate_reminder_days],
+            ),
         ),
         migrations.AddField(
-            model_name='certificationtype',
-            name='renewal_window_days',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Days before expiry from which a record is due for renewal.'),
+            model_name="certificationtype",
+            name="renewal_window_days",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="Days before expiry from which a record is due for renewal."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certificationtype',
-            constraint=models.CheckConstraint(condition=models.Q(('renewal_window_days__gte', 0)), name='certtype_window_not_negative'),
+            model_name="certificationtype",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("renewal_window_days__gte", 0)), name="certtype_window_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certificationtype',
-            constraint=models.CheckConstraint(condition=models.Q(('grace_days__gte', 0)), name='certtype_grace_not_negative'),
+            model_name="certificationtype",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("grace_days__gte", 0)), name="certtype_grace_not_negative"
+            ),
         ),
         migrations.RunPython(seed_policy, migrations.RunPython.noop),
     ]

@@ -20,6 +20,8 @@ from certhub.errors import Conflict, NotFound, RuleViolation
 from certhub.ids import create_with_unique_id
 from certifications.dates import add_months
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.services import effects
+from certifications.services.effects import CertificationChange
 from certifications.services.lapse.pause import mentor_auto_resume
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
 
@@ -160,6 +162,7 @@ def certification_create(
             # A concurrent insert of the same record won the race.
             _check_not_duplicate(mentor_id=mentor_id, cert_type=new.certification_type, issued_at=new.issued_at)
             raise
+        effects.certification_written(change=CertificationChange.CREATED, before=None, after=cert, now=now)
         resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert)
     return _written(cert, resume)
 
@@ -249,10 +252,20 @@ def certification_update(
     *, certification: Certification, changes: dict[str, Any], now: dt.datetime
 ) -> CertificationWriteResult:
     """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s."""
+    return _update(certification=certification, changes=changes, now=now, change=CertificationChange.UPDATED)
+
+
+def _update(
+    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, change: str
+) -> CertificationWriteResult:
+    """``certification_update``, reported to the effects as ``change`` (an update, a renewal, a revocation)."""
     _check_fields(changes)
     with transaction.atomic():
-        cert = _with_changes(_locked(certification), changes=changes, now=now)
+        cert = _locked(certification)
+        before = effects.certification_snapshot(cert)
+        cert = _with_changes(cert, changes=changes, now=now)
         cert.save()
+        effects.certification_written(change=change, before=before, after=cert, now=now)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
         cert.refresh_from_db()  # auto-resume may have cleared this record's flags
     return _written(cert, resume)
@@ -275,8 +288,11 @@ def certification_renew(
         expires_at = _end_of_validity(max(certification.expires_at, now), certification.certification_type)
     if expires_at <= now:
         raise RuleViolation("A renewal must end in the future.", fields={"expires_at": ["Must be in the future."]})
-    return certification_update(
-        certification=certification, changes={"expires_at": expires_at, "status": CertificationStatus.VALID}, now=now
+    return _update(
+        certification=certification,
+        changes={"expires_at": expires_at, "status": CertificationStatus.VALID},
+        now=now,
+        change=CertificationChange.RENEWED,
     )
 
 
@@ -284,10 +300,11 @@ def certification_revoke(
     *, certification: Certification, now: dt.datetime, reason: str = ""
 ) -> CertificationWriteResult:
     """Withdraw a record; the expiry job pauses the mentor if nothing else covers the type."""
-    return certification_update(
+    return _update(
         certification=certification,
         changes={"status": CertificationStatus.REVOKED, "revocation_reason": reason},
         now=now,
+        change=CertificationChange.REVOKED,
     )
 
 
@@ -297,8 +314,10 @@ def certification_delete(*, certification: Certification, now: dt.datetime) -> C
         cert = _locked(certification)
         if cert.deleted_at is not None:
             return CertificationWriteResult(certification=cert)
+        before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
         cert.refresh_from_db()
+        effects.certification_written(change=CertificationChange.DELETED, before=before, after=cert, now=now)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
     return _written(cert, resume)
 
@@ -315,7 +334,9 @@ def certification_restore(*, certification: Certification, now: dt.datetime) -> 
             issued_at=cert.issued_at,
             exclude_pk=cert.pk,
         )
+        before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
         cert.refresh_from_db()
+        effects.certification_written(change=CertificationChange.RESTORED, before=before, after=cert, now=now)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
     return _written(cert, resume)

@@ -264,7 +264,7 @@ def test_the_admin_mentor_page_shows_the_eligibility_answer(client, django_user_
     eligible = MentorFactory()
     held(eligible, expires=NOW + 400 * DAY)
     page = client.get(f"/admin/certifications/mentor/{eligible.pk}/change/").content.decode()
-    assert "Eligible</strong> through <span class=\"ch-nowrap\">2027-04-30</span>" in page
+    assert 'Eligible</strong> through <span class="ch-nowrap">2027-04-30</span>' in page
     lapsed = MentorFactory()
     held(lapsed, expires=NOW - 40 * DAY)
     page = client.get(f"/admin/certifications/mentor/{lapsed.pk}/change/").content.decode()

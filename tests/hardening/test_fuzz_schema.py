@@ -39,7 +39,6 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 SECRET_MARKERS = ("Traceback", 'File "/', "SELECT ", "INSERT INTO", "UPDATE ", "psycopg", "sqlite3.")
 
 
-
 @pytest.fixture(scope="session")
 def api_schema(django_db_setup, django_db_blocker):
     """``/api/schema/`` as the app serves it (the type enum is read from the test database)."""

@@ -32,7 +32,9 @@ from certifications.models import (
     Mentor,
     MentorStatus,
 )
+from certifications.services import effects
 from certifications.services.lapse.engines import BatchEngine, BatchResult, batch_engine
+from certifications.services.lapse.engines.base import pk_in
 from certifications.services.lapse.lock import lock_acquire, lock_release, lock_renew
 from certifications.services.lapse.runs import expiry_run_create
 
@@ -61,10 +63,30 @@ def _apply_batch(*, engine: BatchEngine, ids: Sequence[int], now: dt.datetime, r
     with transaction.atomic():
         lock_renew(run.job_run_id)
         result = engine.apply(ids=ids, now=now, run=run)
+        if result.flagged:
+            effects.job_batch_applied(flagged=result.flagged_pks, paused=result.paused_pks, now=now, run=run)
         if result.paused:
             # Committed with the batch, so a run that dies later still shows what it applied.
             ExpiryJobRun.objects.filter(pk=run.pk).update(auto_paused=F("auto_paused") + result.paused)
         return result
+
+
+def _mark_expired(reaching_expiry, *, now: dt.datetime, run: ExpiryJobRun, batch_size: int) -> int:
+    """Step 1: move the live ``valid`` records past expiry to ``expired`` in one transaction; return how many.
+
+    The records are locked and listed first, then updated and reported to the
+    effects in chunks of ``batch_size``: two statements per chunk besides the listing.
+    """
+    marked = 0
+    with transaction.atomic():
+        pks = list(reaching_expiry.order_by("pk").select_for_update().values_list("pk", flat=True))
+        for start in range(0, len(pks), batch_size):
+            chunk = pks[start : start + batch_size]
+            marked += Certification.objects.filter(pk_in(Certification, chunk)).update(
+                status=CertificationStatus.EXPIRED, updated_at=now
+            )
+            effects.job_records_expired(pks=chunk, now=now, run=run)
+    return marked
 
 
 def _failure(pk: int, error: Exception) -> dict[str, str]:
@@ -106,7 +128,10 @@ def _finish(run: ExpiryJobRun, *, now: dt.datetime, clock: float) -> None:
     """Step 4: record the outcome and counters, give the lock up, and log the summary."""
     run.completed_at = now + dt.timedelta(seconds=time.monotonic() - clock)
     try:
-        run.save()
+        with transaction.atomic():
+            run.save()
+            if not run.dry_run:
+                effects.job_run_finished(run=run)
     finally:
         if not run.dry_run:
             lock_release(run.job_run_id)
@@ -213,7 +238,7 @@ def expiry_job_run(
         if run.dry_run:
             run.marked_expired = reaching_expiry.count()
         else:
-            run.marked_expired = reaching_expiry.update(status=CertificationStatus.EXPIRED, updated_at=now)
+            run.marked_expired = _mark_expired(reaching_expiry, now=now, run=run, batch_size=batch_size)
             lock_renew(holder)
 
         due = Certification.objects.due(now=now)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
+
 from certhub.errors import StillLapsed
 from certhub.ids import create_with_unique_id
 from certifications.models import (
@@ -19,6 +21,8 @@ from certifications.models import (
     MentorStatus,
     PausedBy,
 )
+from certifications.services import effects
+from certifications.services.effects import MentorChange
 from certifications.services.lapse.reasons import resume_reason
 from certifications.services.results import MentorWriteResult
 
@@ -33,11 +37,19 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
     """
     mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
     lapsed = Certification.objects.filter(mentor=mentor).lapsed(now=now)
-    Certification.objects.filter(mentor=mentor, auto_pause_applied=True).exclude(pk__in=lapsed.values("pk")).update(
-        auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
+    unflagged = list(
+        Certification.objects.filter(mentor=mentor, auto_pause_applied=True)
+        .exclude(pk__in=lapsed.values("pk"))
+        .values_list("pk", flat=True)
     )
+    if unflagged:
+        Certification.objects.filter(pk__in=unflagged, auto_pause_applied=True).update(
+            auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
+        )
+        effects.records_unflagged(pks=unflagged, now=now)
     if not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO) or lapsed.exists():
         return MentorWriteResult(mentor=mentor, changed=False)
+    before = effects.mentor_snapshot(mentor)
     resumed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).update(
         status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
     )
@@ -59,24 +71,29 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
     # The row was updated with a filtered UPDATE; the locked instance gets the same values.
     mentor.status, mentor.paused_by, mentor.paused_at, mentor.pause_reason = MentorStatus.ACTIVE, "", None, ""
     mentor.updated_at = now
+    effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now, log=log)
     return MentorWriteResult(mentor=mentor, changed=True, logs=(log,))
 
 
 def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWriteResult:
     """Pause a mentor by staff decision (never lifted automatically); repeat-safe."""
     reason = reason.strip() or "Paused by staff"
-    changed = (
-        Mentor.objects.filter(pk=mentor.pk)
-        .exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF)
-        .update(
-            status=MentorStatus.PAUSED,
-            paused_by=PausedBy.STAFF,
-            paused_at=now,
-            pause_reason=reason[:255],
-            updated_at=now,
+    with transaction.atomic():
+        before = effects.mentor_snapshot(Mentor.objects.select_for_update().get(pk=mentor.pk))
+        changed = (
+            Mentor.objects.filter(pk=mentor.pk)
+            .exclude(status=MentorStatus.PAUSED, paused_by=PausedBy.STAFF)
+            .update(
+                status=MentorStatus.PAUSED,
+                paused_by=PausedBy.STAFF,
+                paused_at=now,
+                pause_reason=reason[:255],
+                updated_at=now,
+            )
         )
-    )
-    mentor.refresh_from_db()
+        mentor.refresh_from_db()
+        if changed:
+            effects.mentor_written(change=MentorChange.PAUSED, before=before, after=mentor, now=now)
     return MentorWriteResult(mentor=mentor, changed=bool(changed))
 
 
@@ -88,16 +105,22 @@ def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
     would pause them again for the next record it finds, and the pause would
     hide nothing the records do not say.
     """
-    if (
-        Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).exists()
-        and Certification.objects.filter(mentor=mentor).lapsed(now=now).exists()
-    ):
-        raise StillLapsed(
-            f"Mentor {mentor.mentor_id} was paused automatically and a certification of theirs is still lapsed: "
-            "renew it (that resumes the mentor) instead."
+    with transaction.atomic():
+        locked = Mentor.objects.select_for_update().get(pk=mentor.pk)
+        if (
+            locked.status == MentorStatus.PAUSED
+            and locked.paused_by == PausedBy.AUTO
+            and Certification.objects.filter(mentor=mentor).lapsed(now=now).exists()
+        ):
+            raise StillLapsed(
+                f"Mentor {mentor.mentor_id} was paused automatically and a certification of theirs is still lapsed: "
+                "renew it (that resumes the mentor) instead."
+            )
+        before = effects.mentor_snapshot(locked)
+        changed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
+            status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
         )
-    changed = Mentor.objects.filter(pk=mentor.pk, status=MentorStatus.PAUSED).update(
-        status=MentorStatus.ACTIVE, paused_by="", paused_at=None, pause_reason="", updated_at=now
-    )
-    mentor.refresh_from_db()
+        mentor.refresh_from_db()
+        if changed:
+            effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now)
     return MentorWriteResult(mentor=mentor, changed=bool(changed))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import BooleanField, Q
@@ -30,6 +30,8 @@ class BatchResult:
     flagged: int  # records still due under the locks, now flagged ``auto_pause_applied``
     paused: int  # mentors moved from active to paused (``auto_paused``)
     logged: int  # ``auto_pause`` log rows written, one per flagged record
+    flagged_pks: tuple[int, ...] = field(default=(), compare=False)  # the flagged records' primary keys
+    paused_pks: tuple[int, ...] = field(default=(), compare=False)  # the paused mentors' primary keys
 
 
 NOTHING = BatchResult(flagged=0, paused=0, logged=0)

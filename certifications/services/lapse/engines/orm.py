@@ -52,7 +52,13 @@ class OrmEngine(BatchEngine):
                 pause_reason=Case(*(When(pk=pk, then=Value(reason)) for pk, reason in mentor_reason.items())),
             )
         _log_rows_insert(rows=rows, run=run, now=now)
-        return BatchResult(flagged=flagged, paused=paused, logged=len(rows))
+        return BatchResult(
+            flagged=flagged,
+            paused=paused,
+            logged=len(rows),
+            flagged_pks=tuple(row["pk"] for row in rows),
+            paused_pks=tuple(mentor_reason) if paused else (),
+        )
 
 
 def _log_rows_insert(*, rows: Sequence[dict], run: ExpiryJobRun, now: dt.datetime) -> None:

@@ -52,6 +52,8 @@ BATCH_SQL = f"""
         (SELECT count(*) FROM flagged) AS flagged,
         (SELECT count(*) FROM paused) AS paused,
         (SELECT count(*) FROM logged) AS logged,
+        (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM flagged) AS flagged_pks,
+        (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM paused) AS paused_pks,
         (
             SELECT coalesce(json_agg(json_build_object('pk', f.id, 'mentor_id', f.mentor_id, 'reason', f.reason)), '[]')
             FROM flagged f WHERE f.id NOT IN (SELECT certification_id FROM logged)
@@ -87,6 +89,8 @@ class StatementResult:
     paused: int
     logged: int
     unlogged: list[Unlogged]
+    flagged_pks: tuple[int, ...]
+    paused_pks: tuple[int, ...]
 
     @classmethod
     def from_row(cls, columns: Sequence[str], row: Sequence) -> StatementResult:
@@ -97,6 +101,8 @@ class StatementResult:
             paused=values["paused"],
             logged=values["logged"],
             unlogged=[Unlogged(**item) for item in json.loads(values["unlogged"])],
+            flagged_pks=tuple(values["flagged_pks"]),
+            paused_pks=tuple(values["paused_pks"]),
         )
 
 
@@ -130,7 +136,13 @@ class PostgreSQLEngine(BatchEngine):
             cursor.execute(BATCH_SQL.replace("{due}", due_sql), params)
             result = StatementResult.from_row([column.name for column in cursor.description], cursor.fetchone())
         relogged = _relog(result.unlogged, run=run, now=now) if result.unlogged else 0
-        return BatchResult(flagged=result.flagged, paused=result.paused, logged=result.logged + relogged)
+        return BatchResult(
+            flagged=result.flagged,
+            paused=result.paused,
+            logged=result.logged + relogged,
+            flagged_pks=result.flagged_pks,
+            paused_pks=result.paused_pks,
+        )
 
 
 def named_placeholders(sql: str, params: Sequence, *, prefix: str) -> tuple[str, dict]:

@@ -20,6 +20,7 @@ from certifications.models import (
     JobState,
     JobTrigger,
     LogEvent,
+    Mentor,
     MentorStatus,
     PausedBy,
 )
@@ -142,6 +143,20 @@ def test_a_record_renewed_after_the_listing_is_skipped_under_the_locks(engine, r
     assert refreshed(renewed.mentor).status == MentorStatus.ACTIVE
     assert refreshed(other).auto_pause_applied is True
     assert list(AutoPauseLog.objects.values_list("certification_id", flat=True)) == [other.pk]
+
+
+def test_the_result_names_the_flagged_records_and_the_paused_mentors(engine, run):
+    lowest = lapsed_cert(code="peer_mentor_advanced", expires_at=dt.datetime(2026, 3, 5, tzinfo=UTC))
+    second = lapsed_cert(mentor=lowest.mentor, code="peer_mentor_basic")
+    already = lapsed_cert()
+    Mentor.objects.filter(pk=already.mentor.pk).update(
+        status=MentorStatus.PAUSED, paused_by="staff", paused_at=NOW, pause_reason="Paused by staff"
+    )
+
+    result = apply(engine, due_ids(), run)
+
+    assert sorted(result.flagged_pks) == sorted([lowest.pk, second.pk, already.pk])
+    assert list(result.paused_pks) == [lowest.mentor.pk]
 
 
 def test_a_mentor_with_several_due_records_is_paused_once_with_the_lowest_records_reason(engine, run):
