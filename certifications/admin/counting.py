@@ -191,6 +191,8 @@ def mentors_matching(term: str) -> QuerySet[Mentor]:
 
 
 def id_prefix(term: str, prefix: str) -> str | None:
-    """``term`` in upper case when it is (the beginning of) an id with ``prefix``; ids are upper case."""
-    upper = term.strip().upper()
-    return upper if upper.startswith(prefix.upper()) else None
+    """``term`` as an id (or its beginning) with ``prefix``, in the ids' case: the prefix lower, the rest upper."""
+    term = term.strip()
+    if not term.lower().startswith(prefix):
+        return None
+    return prefix + term[len(prefix) :].upper()
