@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import admin
 from django.utils import timezone
 
-from certifications.models import Lifecycle, grace_ends_at, lifecycle_state
+from certifications.models import Lifecycle
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -79,12 +79,8 @@ class LifecycleFilter(admin.SimpleListFilter):
             return queryset
         if value not in Lifecycle.values:
             return queryset.none()
-        now = timezone.now()
-        return (
-            queryset.alias(grace_ends_at=grace_ends_at())
-            .alias(lifecycle=lifecycle_state(now=now))
-            .filter(lifecycle=value)
-        )
+        # The state as its own condition (not the CASE of every state), which the planner can estimate.
+        return queryset.in_lifecycle(value, now=timezone.now())
 
 
 class LapsedFilter(admin.SimpleListFilter):
