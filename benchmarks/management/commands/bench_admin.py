@@ -28,8 +28,9 @@ ADMIN = "/admin/certifications"
 def pages() -> dict[str, str]:
     """The pages to time, named; ids and names come from the data set."""
     basic = CertificationType.objects.get(code="peer_mentor_basic").pk
-    cert_id = Certification.objects.order_by("pk").values_list("certification_id", flat=True)[500]
-    mentor = Mentor.objects.exclude(name="").order_by("pk").values_list("name", flat=True)[500]
+    # The 501st of each (or the last, in a small data set): neither the first rows nor a random one.
+    cert_id = list(Certification.objects.order_by("pk").values_list("certification_id", flat=True)[:501])[-1]
+    mentor = list(Mentor.objects.exclude(name="").order_by("pk").values_list("name", flat=True)[:501])[-1]
     certs = f"{ADMIN}/certification/"
     return {
         "index": "/admin/",
