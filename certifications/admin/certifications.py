@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -179,6 +180,17 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return PageAnnotatedChangeList
+
+    def get_ordering(self, request):
+        """Soonest expiry first when the list is narrowed by expiry (the drill-down, *expiring*) and no order chosen.
+
+        The expiry index then serves the page; walking the issue order instead
+        reads most of the table to find fifty records expiring in one month.
+        """
+        narrowed = "expiring" in request.GET or any(key.startswith("expires_at__") for key in request.GET)
+        if narrowed and ORDER_VAR not in request.GET:
+            return ["expires_at", "certification_id"]
+        return super().get_ordering(request)
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         """Counted by the maintained totals when the page's filters allow, else up to ``COUNT_CAP``."""

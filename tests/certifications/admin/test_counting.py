@@ -88,3 +88,14 @@ def test_a_name_is_found_in_the_middle_and_the_mentor_list_searches_the_same_way
     assert [m.mentor_id for m in mentors] == [mentor.mentor_id]
     by_id = coordinator_client.get(MENTORS, {"q": mentor.mentor_id[:9].lower()}).context["cl"].result_list
     assert mentor.mentor_id in [m.mentor_id for m in by_id]
+
+
+def test_a_list_narrowed_by_expiry_is_in_expiry_order_unless_another_is_chosen(superuser_client):
+    later = make_cert(days=20)
+    sooner = make_cert(days=10, issued_at=later.issued_at - dt.timedelta(days=30))
+    expiring = superuser_client.get(CERTS, {"expiring": "30"}).context["cl"].result_list
+    assert [c.certification_id for c in expiring] == [sooner.certification_id, later.certification_id]
+    issued = superuser_client.get(CERTS, {"expiring": "30", "o": "-4"}).context["cl"].result_list  # newest issue first
+    assert [c.certification_id for c in issued] == [later.certification_id, sooner.certification_id]
+    default = superuser_client.get(CERTS).context["cl"].result_list
+    assert [c.certification_id for c in default] == [later.certification_id, sooner.certification_id]
