@@ -159,7 +159,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
     # maintained totals (or is capped, admin/counting.py), never for the whole table, no facets.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    ordering = ["-issued_at"]
+    ordering = ["-issued_at", "-certification_id"]  # unique, so the issue-order index serves it whole
     actions = ["renew", "revoke", "soft_delete", "restore"]
     list_per_page = 50
     change_readonly_fields = [
