@@ -30,7 +30,8 @@ def test_bench_admin_times_every_main_page_and_cleans_up():
         figures["pages"]
     )
     assert {"certs_search_id", "mentors", "log", "runs"} <= set(figures["pages"])
-    assert all(page["median_ms"] > 0 and page["queries"] > 0 for page in figures["pages"].values())
+    pages = figures["pages"].values()
+    assert all(page["median_ms"] >= page["sql_median_ms"] > 0 and page["queries"] > 0 for page in pages)
     assert not User.objects.filter(username="bench-admin").exists()
 
 
