@@ -1,7 +1,8 @@
 """The API benchmark: bare Django views to compare against, a keep-alive load generator, a gunicorn on loopback.
 
 The bare views run the same ORM query as the DRF views (the same filters,
-order, exact count and page slice) and return the same JSON through
+order, exact total from the same source -- the maintained totals, or a count
+for a mentor -- and page slice) and return the same JSON through
 ``JsonResponse``, with none of DRF's machinery: no negotiation,
 authentication, permissions, throttles, filter sets or serializers. They are
 routed only by ``benchmarks.settings``.
@@ -26,6 +27,7 @@ from django.http import HttpRequest, JsonResponse
 from benchmarks.expiry import postgres_url
 from certhub.api.fields import format_utc, parse_timestamp
 from certifications.models import Certification, CertificationStatus
+from totals.counts import CertificationCount
 
 JSON_OPTIONS = {"separators": (",", ":"), "ensure_ascii": False}  # what DRF's JSONRenderer writes
 
@@ -63,7 +65,15 @@ def bare_list(request: HttpRequest) -> JsonResponse:
         qs = qs.filter(status__in=params["status"].split(","))
     if "expires_before" in params:
         qs = qs.filter(expires_at__lt=parse_timestamp(params["expires_before"]))
-    total = qs.count()
+    # The total as the API takes it: from the maintained totals unless a mentor is named.
+    total = (
+        qs.count()
+        if "mentor_id" in params
+        else CertificationCount(
+            statuses=params["status"].split(",") if "status" in params else None,
+            expires_before=parse_timestamp(params["expires_before"]) if "expires_before" in params else None,
+        ).total()
+    )
     offset = (page - 1) * limit
     rows = list(qs[offset : offset + limit]) if offset < total else []
     body = {"data": [_represent(cert) for cert in rows], "pagination": {"page": page, "limit": limit, "total": total}}

@@ -47,6 +47,7 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services.lapse import expiry_run_create, pause_reason
+from totals.models import CertificationTally
 
 SNAP = "bench_snap_"
 RESULT = "bench_result_"
@@ -56,7 +57,7 @@ LOG = AutoPauseLog._meta.db_table
 RUN = ExpiryJobRun._meta.db_table
 CTYPE = CertificationType._meta.db_table
 # Load order: referenced tables first.
-LOAD_ORDER = (Mentor, Certification, ExpiryJobRun, AutoPauseLog, JobLock)
+LOAD_ORDER = (Mentor, Certification, CertificationTally, ExpiryJobRun, AutoPauseLog, JobLock)
 
 
 def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:

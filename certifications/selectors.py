@@ -11,21 +11,30 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
 
 from certifications.dates import add_months, month_start
 from certifications.models import (
     AutoPauseLog,
     Certification,
+    CertificationStatus,
     ExpiryJobRun,
     JobState,
     Mentor,
     MentorStatus,
     PausedBy,
 )
+from totals.counts import CertificationCount
 
 EXPIRING_SOON_DAYS = 30
 CHART_MONTHS = 12
+# A figure the maintained totals cannot give is counted this far and no further (20 admin pages of 50).
+COUNT_CAP = 1000
+
+
+def capped_count(queryset: QuerySet) -> tuple[int, bool]:
+    """Rows of ``queryset`` up to ``COUNT_CAP``, and whether there are more."""
+    found = queryset.order_by()[: COUNT_CAP + 1].count()
+    return min(found, COUNT_CAP), found > COUNT_CAP
 
 
 # --- Lists ---------------------------------------------------------------------------------
@@ -69,6 +78,7 @@ class Dashboard:
     valid: int
     expiring_soon: int
     lapsed_awaiting_job: int
+    lapsed_awaiting_job_more: bool  # more than ``lapsed_awaiting_job`` (a capped count)
     paused_auto: int
     paused_staff: int
     last_run: ExpiryJobRun | None
@@ -79,19 +89,18 @@ class Dashboard:
         return max((bar.count for bar in self.months), default=0)
 
 
+def _current(*, now: dt.datetime, before: dt.datetime | None = None) -> CertificationCount:
+    """``Certification.objects.current(now=now)`` (expiring before ``before``) as a maintained count."""
+    return CertificationCount(
+        statuses=[CertificationStatus.VALID], expires_from=now + dt.timedelta(microseconds=1), expires_before=before
+    )
+
+
 def expirations_by_month(*, now: dt.datetime, months: int = CHART_MONTHS) -> list[MonthBar]:
-    """Current certifications expiring in each month from ``now``'s month on, one query."""
+    """Current certifications expiring in each month from ``now``'s month on, from the maintained totals."""
     start = month_start(now)
     end = add_months(start, months)
-    rows = (
-        Certification.objects.current(now=now)
-        .filter(expires_at__lt=end)
-        .annotate(month=TruncMonth("expires_at", tzinfo=dt.UTC))
-        .values("month")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    counts = {row["month"].date(): row["count"] for row in rows}
+    counts = _current(now=now, before=end).by_month()
     keys = [add_months(start, offset).date() for offset in range(months)]
     busiest = max(counts.values(), default=0)
     return [
@@ -105,19 +114,19 @@ def expirations_by_month(*, now: dt.datetime, months: int = CHART_MONTHS) -> lis
 
 
 def dashboard_summary(*, now: dt.datetime) -> Dashboard:
-    """Every dashboard figure at ``now``, in a fixed handful of queries."""
-    valid = Certification.objects.current(now=now).aggregate(
-        valid=Count("pk"),
-        expiring_soon=Count("pk", filter=Q(expires_at__lte=now + dt.timedelta(days=EXPIRING_SOON_DAYS))),
-    )
+    """Every dashboard figure at ``now``, in a fixed handful of queries; the record counts are maintained totals."""
+    soon = now + dt.timedelta(days=EXPIRING_SOON_DAYS, microseconds=1)  # expires_at <= now + 30 days
+    # "Due" depends on every record's renewals at this moment: no total keeps it, so it is counted, capped.
+    due, more_due = capped_count(Certification.objects.due(now=now))
     paused = Mentor.objects.filter(status=MentorStatus.PAUSED).aggregate(
         auto=Count("pk", filter=Q(paused_by=PausedBy.AUTO)),
         staff=Count("pk", filter=Q(paused_by=PausedBy.STAFF)),
     )
     return Dashboard(
-        valid=valid["valid"],
-        expiring_soon=valid["expiring_soon"],
-        lapsed_awaiting_job=Certification.objects.due(now=now).count(),
+        valid=_current(now=now).total(),
+        expiring_soon=_current(now=now, before=soon).total(),
+        lapsed_awaiting_job=due,
+        lapsed_awaiting_job_more=more_due,
         paused_auto=paused["auto"],
         paused_staff=paused["staff"],
         last_run=expiry_run_last(include_queued=False),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "certhub",
     "certifications",
+    "totals",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -171,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["certhub.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "certhub.api.pagination.EnvelopePagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["certhub.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "certhub.api.schema.CertHubAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",

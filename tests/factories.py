@@ -8,6 +8,8 @@ import factory
 
 from certhub.ids import new_id
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.services.effects import certification_snapshot
+from totals.tallies import tally_certification_written
 
 UTC = dt.UTC
 
@@ -38,3 +40,10 @@ class CertificationFactory(factory.django.DjangoModelFactory):
     issued_at = dt.datetime(2024, 6, 15, tzinfo=UTC)
     expires_at = dt.datetime(2027, 6, 15, tzinfo=UTC)
     status = CertificationStatus.VALID
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Inserted directly, so the maintained totals are told here, as the services tell them."""
+        cert = super()._create(model_class, *args, **kwargs)
+        tally_certification_written(before=None, after=certification_snapshot(cert))
+        return cert

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 
 from certhub.api.fields import parse_timestamp
 
@@ -26,6 +27,19 @@ class FilterSet(django_filters.FilterSet):
             form_class = super().get_form_class()
             cls._form_class = form_class  # a race only builds an identical class twice
         return form_class
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping the request's filter set on the view (``view.filterset``).
+
+    A view that needs the validated filters again (the list's maintained total)
+    reads them there instead of validating them twice.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        view.filterset = filterset
+        return filterset
 
 
 class TimestampFormField(forms.Field):

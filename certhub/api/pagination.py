@@ -23,14 +23,21 @@ def _positive_int(raw: str, name: str, maximum: int | None = None) -> int:
 
 
 class EnvelopePagination(BasePagination):
-    """Page-number pagination with strict ``page`` and ``limit`` parameters."""
+    """Page-number pagination with strict ``page`` and ``limit`` parameters.
+
+    The envelope's exact ``total`` is the view's ``list_total(queryset)`` when it
+    has one and answers (maintained counts), else ``queryset.count()``.
+    """
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
         page_raw = request.query_params.get("page", "1")
         limit_raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
         self.page = _positive_int(page_raw, "page")
         self.limit = _positive_int(limit_raw, "limit", MAX_LIMIT)
-        self.total = queryset.count()
+        # A view may know its total without counting (``list_total``; None: count after all).
+        total_of = getattr(view, "list_total", None)
+        total = total_of(queryset) if total_of is not None else None
+        self.total = total if total is not None else queryset.count()
         offset = (self.page - 1) * self.limit
         if offset >= self.total:
             return []

@@ -7,10 +7,9 @@ saved by one call of the service, whose result names any mentor it resumed.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -19,117 +18,23 @@ from certhub.errors import DomainError
 from certifications import services
 from certifications.admin.actions import RenewForm, RevokeForm, ServiceActionsMixin
 from certifications.admin.common import add_domain_error, day, mentor_cell, ordered, plural
+from certifications.admin.counting import (
+    CountedPaginator,
+    PageAnnotatedChangeList,
+    certification_tally_count,
+    id_prefix,
+    mentors_matching,
+)
+from certifications.admin.filters import DeletedFilter, ExpiringFilter, LapsedFilter, LifecycleFilter
 from certifications.models import (
     Certification,
     CertificationStatus,
     Lifecycle,
     mentor_id_validator,
-    renewal_exists,
 )
-from certifications.selectors import certification_list
+from certifications.selectors import capped_count, certification_list
 from certifications.services.records import UPDATABLE_FIELDS
 from certifications.services.results import CertificationWriteResult
-
-# --- Filters -----------------------------------------------------------------------------------
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    """Live records by default; soft-deleted ones on demand, so they can be restored."""
-
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Deleted"), ("any", "Live and deleted")]
-
-    def choices(self, changelist):
-        # No parameter means live records, so that choice is labelled "Live", not "All".
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Live",
-        }
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "any":
-            return queryset
-        return queryset.alive()
-
-
-class ExpiringFilter(admin.SimpleListFilter):
-    """Current certifications expiring within 30, 60 or 90 days."""
-
-    title = "expiring"
-    parameter_name = "expiring"
-    windows = (30, 60, 90)
-
-    def lookups(self, request, model_admin):
-        return [(str(days), f"Within {days} days") for days in self.windows] + [("current", "Not yet expired")]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        now = timezone.now()
-        current = queryset.current(now=now)
-        if value == "current":
-            return current
-        if value.isdigit() and int(value) in self.windows:
-            return current.filter(expires_at__lte=now + dt.timedelta(days=int(value)))
-        return queryset.none()
-
-
-class LifecycleFilter(admin.SimpleListFilter):
-    """Where a record stands now (``Lifecycle``): superseded, revoked, lapsed, in grace, renewal due, active."""
-
-    title = "lifecycle"
-    parameter_name = "lifecycle"
-
-    def lookups(self, request, model_admin):
-        return Lifecycle.choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        return queryset.filter(lifecycle=value) if value in Lifecycle.values else queryset.none()
-
-
-class LapsedFilter(admin.SimpleListFilter):
-    """Lapsed records (docs/design.md, "The rule"), split by whether the job has paused for them yet."""
-
-    title = "lapsed"
-    parameter_name = "lapsed"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("due", "Awaiting the expiry job"),
-            ("applied", "Auto-pause applied"),
-            ("any", "All lapsed"),
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        now = timezone.now()
-        if value == "due":
-            return queryset.due(now=now)
-        lapsed = queryset.lapsed(now=now)
-        if value == "applied":
-            return lapsed.filter(auto_pause_applied=True)
-        if value == "any":
-            return lapsed
-        return queryset.none()
-
 
 # --- Forms ---------------------------------------------------------------------------------------
 
@@ -248,9 +153,13 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         DeletedFilter,
     ]
     search_fields = ["certification_id", "mentor__mentor_id", "mentor__name", "mentor__email"]
-    search_help_text = "Certification id, mentor id, mentor name or email."
+    search_help_text = "A certification or mentor id (or its beginning), or part of a mentor's name or email."
     date_hierarchy = "expires_at"
-    ordering = ["-issued_at"]
+    # Counting a million rows per page view is what made the list slow: the count comes from the
+    # maintained totals (or is capped, admin/counting.py), never for the whole table, no facets.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ["-issued_at", "-certification_id"]  # unique, so the issue-order index serves it whole
     actions = ["renew", "revoke", "soft_delete", "restore"]
     list_per_page = 50
     change_readonly_fields = [
@@ -267,12 +176,40 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Deleted records too (``DeletedFilter`` shows live ones by default), joined as the API's list.
-        # ``renewed``: another current record of the same mentor and type covers this one.
-        now = timezone.now()
-        records = (
-            certification_list(include_deleted=True).with_lifecycle(now=now).annotate(renewed=renewal_exists(now=now))
+        return ordered(self, request, certification_list(include_deleted=True))
+
+    def get_changelist(self, request, **kwargs):
+        return PageAnnotatedChangeList
+
+    def get_ordering(self, request):
+        """Soonest expiry first when the list is narrowed by expiry (the drill-down, *expiring*) and no order chosen.
+
+        The expiry index then serves the page; walking the issue order instead
+        reads most of the table to find fifty records expiring in one month.
+        """
+        narrowed = "expiring" in request.GET or any(key.startswith("expires_at__") for key in request.GET)
+        if narrowed and ORDER_VAR not in request.GET:
+            return ["expires_at", "certification_id"]
+        return super().get_ordering(request)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """Counted by the maintained totals when the page's filters allow, else up to ``COUNT_CAP``."""
+        tally = certification_tally_count(request.GET, date_field=self.date_hierarchy)
+        counter = (lambda: (tally.total(), False)) if tally is not None else (lambda: capped_count(queryset))
+        return CountedPaginator(
+            queryset, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page, counter=counter
         )
-        return ordered(self, request, records)
+
+    def get_search_results(self, request, queryset, search_term):
+        """An id or its beginning by the ids' indexes; otherwise the mentor's name or email (trigram indexes)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if cert_id := id_prefix(term, "cert_"):
+            return queryset.filter(certification_id__startswith=cert_id), False
+        if mentor_id := id_prefix(term, "mntr_"):
+            return queryset.filter(mentor__mentor_id__startswith=mentor_id), False
+        return queryset.filter(mentor__in=mentors_matching(term)), False
 
     # Columns
 
@@ -297,7 +234,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def auto_paused(self, obj: Certification) -> bool:
         return obj.auto_pause_applied
 
-    @admin.display(description="lifecycle", ordering="lifecycle")
+    @admin.display(description="lifecycle")
     def lifecycle(self, obj: Certification) -> str:
         return Lifecycle(obj.lifecycle).label.split(" (")[0] if getattr(obj, "lifecycle", None) else "-"
 

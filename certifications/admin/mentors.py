@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import format_html
 
 from certifications import services
 from certifications.admin.actions import ReasonForm, ServiceActionsMixin
 from certifications.admin.common import ReadOnly, day
+from certifications.admin.counting import id_prefix, mentors_matching
 from certifications.eligibility import mentors_eligibility
 from certifications.models import Certification, Mentor, MentorStatus
 
@@ -42,18 +44,35 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "paused_by"]
     search_fields = ["mentor_id", "name", "email"]
-    search_help_text = "Mentor id, name or email."
+    search_help_text = "A mentor id (or its beginning), or part of a name or email."
+    show_full_result_count = False  # one count per page, not two
+    show_facets = admin.ShowFacets.NEVER
     inlines = [CertificationInline]
     actions = ["pause", "resume"]
     list_per_page = 50
     readonly_fields = ["status", "paused_by", "paused_at", "pause_reason", "created_at", "updated_at"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(live_count=Count("certifications", filter=Q(certifications__deleted_at__isnull=True)))
+        # Counted per mentor shown (a subquery on the mentor's index), not by grouping every mentor's records.
+        live = (
+            Certification.objects.alive()
+            .filter(mentor=OuterRef("pk"))
+            .order_by()
+            .values("mentor")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        count = Coalesce(Subquery(live, output_field=IntegerField()), 0)
+        return super().get_queryset(request).annotate(live_count=count)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A mentor id or its beginning by its index; otherwise part of the name or email (trigram indexes)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if mentor_id := id_prefix(term, "mntr_"):
+            return queryset.filter(mentor_id__startswith=mentor_id), False
+        return queryset.filter(pk__in=mentors_matching(term).values("pk")), False
 
     def get_readonly_fields(self, request, obj=None):
         # The id is chosen once; status changes only through the pause / resume actions.

@@ -10,6 +10,7 @@ from certhub.api.filters import (
     StrictBooleanFilter,
     TieBreakOrderingFilter,
     TimestampFilter,
+    without_empty_items,
 )
 from certifications.models import (
     AutoPauseLog,
@@ -19,6 +20,7 @@ from certifications.models import (
     LogEvent,
     mentor_id_validator,
 )
+from totals.counts import CertificationCount
 
 TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
 
@@ -64,6 +66,28 @@ class CertificationFilter(FilterSet):
     class Meta:
         model = Certification
         fields: list[str] = []
+
+    # The filters the maintained totals answer (``totals.counts``); ordering changes no count.
+    COUNTED_BY_TALLIES = frozenset({"certification_type", "status", "expires_before", "expires_after", "ordering"})
+
+    def tally_count(self) -> CertificationCount | None:
+        """The list's total as a maintained count, or None when a filter in use needs a real ``count()``.
+
+        Call after ``is_valid()``.
+        """
+        data = self.form.cleaned_data
+        used = {name for name, value in data.items() if value not in (None, "", [])}
+        if used - self.COUNTED_BY_TALLIES:
+            return None
+        statuses = without_empty_items(data.get("status"))
+        kind = data.get("certification_type")
+        return CertificationCount(
+            deleted=False,
+            statuses=statuses or None,
+            type_ids=[kind.pk] if kind is not None else None,
+            expires_from=data.get("expires_after"),
+            expires_before=data.get("expires_before"),
+        )
 
 
 class AutoPauseLogFilter(FilterSet):

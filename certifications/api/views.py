@@ -165,6 +165,12 @@ class CertificationViewSet(
             return queryset
         return super().filter_queryset(queryset)
 
+    def list_total(self, queryset: QuerySet[Certification]) -> int | None:
+        """The envelope's total from the maintained counts when the list's filters allow it, else None."""
+        filterset = getattr(self, "filterset", None)  # validated by the filter backend (certhub.api.filters)
+        count = filterset.tally_count() if isinstance(filterset, CertificationFilter) else None
+        return count.total() if count is not None else None
+
     @idempotent("certification-create")
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Record a certification through the service."""

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import models
 
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
+from totals import tallies
 
 # The fields of a certification whose change is a change of the record.
 CERTIFICATION_FIELDS = (
@@ -64,6 +65,7 @@ def certification_written(
     *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime
 ) -> None:
     """A certification was created (``before`` is None) or changed from ``before`` to ``after``."""
+    tallies.tally_certification_written(before=before, after=certification_snapshot(after))
 
 
 def mentor_written(
@@ -78,6 +80,7 @@ def records_unflagged(*, pks: Sequence[int], now: dt.datetime) -> None:
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
     """The job's step 1 moved the certifications ``pks`` from ``valid`` to ``expired`` (one chunk of them)."""
+    tallies.tally_records_expired(pks=pks)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:

@@ -8,15 +8,17 @@ of the suite, unchanged, proves that.
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from certifications.models import AutoPauseLog, Certification, CertificationType, Mentor, MentorStatus
+from certifications.models import AutoPauseLog, Certification, CertificationType, Lifecycle, Mentor, MentorStatus
 from certifications.services import certification_renew, certification_revoke, expiry_job_run
 from tests.certifications.services.lapse.helpers import LAPSED_ON, lapsed_cert
 from tests.factories import cert_type
+from tests.totals.helpers import random_write
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,19 @@ def test_the_admin_shows_the_lifecycle_and_filters_by_it(client, django_user_mod
     assert "In grace" in page and "expired, in grace until" in page
     page = client.get("/admin/certifications/certification/?lifecycle=active").content.decode()
     assert active.certification_id in page and in_grace.certification_id not in page
+
+
+def test_each_lifecycle_condition_selects_exactly_the_records_in_that_state():
+    """``in_lifecycle(value)`` is the same partition as the ``lifecycle`` annotation, state by state."""
+    rng = random.Random(20)
+    types = [cert_type("peer_mentor_basic"), cert_type("peer_mentor_advanced")]
+    CertificationType.objects.filter(pk=types[1].pk).update(grace_days=30, renewal_window_days=200)
+    for _ in range(120):
+        random_write(rng, now=NOW, types=types)
+    records = Certification.objects.all()
+    for moment in (NOW, NOW + dt.timedelta(days=200), NOW + dt.timedelta(days=500)):
+        annotated = dict(records.with_lifecycle(now=moment).values_list("pk", "lifecycle"))
+        for value in Lifecycle.values:
+            expected = {pk for pk, state in annotated.items() if state == value}
+            assert set(records.in_lifecycle(value, now=moment).values_list("pk", flat=True)) == expected, value
+    assert len(set(annotated.values())) >= 4

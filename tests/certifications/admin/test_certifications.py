@@ -148,7 +148,7 @@ def _changelist_queries(client, url: str) -> int:
 
 @pytest.mark.parametrize(
     ("url", "pinned"),
-    [(CERTS, 8), (CERTS + "?expiring=90", 8), (MENTORS, 5), (LOGS, 8), (RUNS, 7)],
+    [(CERTS, 7), (CERTS + "?expiring=90", 8), (MENTORS, 4), (LOGS, 5), (RUNS, 7)],
 )
 def test_changelists_are_n_plus_one_free(superuser_client, url, pinned):
     def grow(count):

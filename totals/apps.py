@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TotalsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "totals"
+    verbose_name = "Maintained totals"

@@ -1,0 +1,153 @@
+"""The write side of the maintained totals: one delta row per write, set-based per job chunk, and the fold.
+
+``certifications.services.effects`` calls these inside the write's own
+transaction, so a total is never ahead of or behind the rows it counts. Only
+inserts: concurrent writers never wait on each other here. ``tallies_fold``
+(a periodic task) sums each key's rows into one; ``tallies_rebuild`` recounts
+everything (after a bulk load that bypassed the services).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
+
+from certifications.models import Certification, CertificationStatus
+from totals.models import CertificationTally
+
+STATUSES = tuple(CertificationStatus.values)  # valid, expired, revoked: one column each
+TABLE = CertificationTally._meta.db_table
+KEY = "certification_type_id, deleted, expires_on"
+COLUMNS = f"{KEY}, valid, expired, revoked"
+
+Key = tuple[int, bool, dt.date]
+
+
+def expires_on(expires_at: dt.datetime) -> dt.date:
+    """The tally day of an expiry: its UTC date."""
+    return expires_at.astimezone(dt.UTC).date()
+
+
+def _key(fields: Mapping[str, Any]) -> tuple[Key, str]:
+    deleted = fields["deleted_at"] is not None
+    return (fields["certification_type_id"], deleted, expires_on(fields["expires_at"])), fields["status"]
+
+
+def tally_certification_written(*, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
+    """One record written: minus one under its old key and status, plus one under the new (nothing if unmoved).
+
+    ``before`` and ``after`` hold at least ``certification_type_id``,
+    ``deleted_at``, ``expires_at`` and ``status``; ``before`` is None for a new record.
+    """
+    moves = [(_key(after), 1)]
+    if before is not None:
+        if _key(before) == _key(after):
+            return
+        moves.append((_key(before), -1))
+    rows: dict[Key, dict[str, int]] = {}
+    for (key, status), sign in moves:
+        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += sign
+    CertificationTally.objects.bulk_create(
+        CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)
+        for (type_id, deleted, day), counts in rows.items()
+    )
+
+
+def _pk_in(pks: Sequence[int]) -> Q | RawSQL:
+    """``pk IN pks``; on PostgreSQL one array parameter (cheaper to send than thousands of placeholders)."""
+    if connection.vendor == "postgresql":
+        array = "{" + ",".join(str(int(pk)) for pk in pks) + "}"
+        column = f'"{Certification._meta.db_table}"."id"'
+        return RawSQL(f"{column} = ANY(%s::bigint[])", [array], output_field=BooleanField())
+    return Q(pk__in=pks)
+
+
+def tally_records_expired(*, pks: Sequence[int]) -> None:
+    """The job's step 1 moved live records ``pks`` from valid to expired: one ``INSERT … SELECT``, grouped by key."""
+    if not pks:
+        return
+    groups = (
+        Certification.objects.filter(_pk_in(pks))
+        .order_by()
+        .annotate(day=TruncDate("expires_at", tzinfo=dt.UTC))
+        .values("certification_type_id", "day")
+        .annotate(n=Count("pk"))
+    )
+    sql, params = groups.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({COLUMNS}) SELECT g.certification_type_id, %s, g.day, -g.n, g.n, 0 FROM ({sql}) g",
+            [False, *params],
+        )
+
+
+def tallies_fold() -> int:
+    """Sum every key's delta rows into one row (dropping keys that sum to zero); return the rows removed.
+
+    On PostgreSQL one statement deletes the rows of each key holding several and
+    inserts their sums: a writer's uncommitted delta is not in the statement's
+    snapshot, so it stays for the next fold. Elsewhere writes are serialised, and
+    the same is done in one transaction by id.
+    """
+    sums = "SUM(valid), SUM(expired), SUM(revoked)"
+    nonzero = "SUM(valid) <> 0 OR SUM(expired) <> 0 OR SUM(revoked) <> 0"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {TABLE} WHERE ({KEY}) IN "
+                f"(SELECT {KEY} FROM {TABLE} GROUP BY {KEY} HAVING COUNT(*) > 1) RETURNING {COLUMNS}), "
+                f"kept AS (INSERT INTO {TABLE} ({COLUMNS}) SELECT {KEY}, {sums} FROM gone "
+                f"GROUP BY {KEY} HAVING {nonzero} RETURNING 1) "
+                "SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)"
+            )
+            removed = cursor.fetchone()[0]
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TABLE}")
+            last = cursor.fetchone()[0]
+            several = f"SELECT {KEY} FROM {TABLE} WHERE id <= %s GROUP BY {KEY} HAVING COUNT(*) > 1"
+            cursor.execute(
+                f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {KEY}, {sums} FROM {TABLE} "
+                f"WHERE id <= %s AND ({KEY}) IN ({several}) GROUP BY {KEY} HAVING {nonzero}",
+                [last, last],
+            )
+            kept = cursor.rowcount
+            cursor.execute(f"DELETE FROM {TABLE} WHERE id <= %s AND ({KEY}) IN ({several})", [last, last])
+            removed = cursor.rowcount - kept
+        # A lone row summing to zero counts for nothing.
+        cursor.execute(f"DELETE FROM {TABLE} WHERE valid = 0 AND expired = 0 AND revoked = 0")
+        return removed + cursor.rowcount
+
+
+def tallies_rebuild() -> int:
+    """Recount every tally from the certifications themselves (after a bulk load); return the rows written."""
+    groups = (
+        Certification.objects.order_by()
+        .annotate(
+            day=TruncDate("expires_at", tzinfo=dt.UTC),
+            gone=ExpressionWrapper(Q(deleted_at__isnull=False), output_field=BooleanField()),
+        )
+        .values("certification_type_id", "gone", "day")
+        .annotate(
+            n_valid=Count("pk", filter=Q(status=CertificationStatus.VALID)),
+            n_expired=Count("pk", filter=Q(status=CertificationStatus.EXPIRED)),
+            n_revoked=Count("pk", filter=Q(status=CertificationStatus.REVOKED)),
+        )
+    )
+    sql, params = groups.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Writers insert deltas meanwhile: wait for them, and hold them off until the recount commits.
+            cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {TABLE}")
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({COLUMNS}) "
+            f"SELECT g.certification_type_id, g.gone, g.day, g.n_valid, g.n_expired, g.n_revoked FROM ({sql}) g",
+            params,
+        )
+        return cursor.rowcount
