@@ -7,6 +7,7 @@ import datetime as dt
 import factory
 
 from certhub.ids import new_id
+from certifications.history import Actor, Source
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 
 UTC = dt.UTC
@@ -38,3 +39,7 @@ class CertificationFactory(factory.django.DjangoModelFactory):
     issued_at = dt.datetime(2024, 6, 15, tzinfo=UTC)
     expires_at = dt.datetime(2027, 6, 15, tzinfo=UTC)
     status = CertificationStatus.VALID
+
+
+# Who the tests' direct service calls write as (the entry points pass their own actor).
+TEST_ACTOR = Actor(source=Source.CLI, reason="test")

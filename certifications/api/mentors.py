@@ -34,6 +34,7 @@ from certhub.api.serializers import StrictSerializer
 from certifications import services
 from certifications.api.serializers import MentorIdField
 from certifications.eligibility import mentors_eligibility
+from certifications.history import Actor
 from certifications.models import Mentor, MentorStatus, PausedBy
 
 TAG = ["mentors"]
@@ -282,7 +283,9 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body = PauseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reason = body.validated_data["reason"]
-        result = services.mentor_pause(mentor=self.get_object(), now=timezone.now(), reason=reason)
+        result = services.mentor_pause(
+            mentor=self.get_object(), now=timezone.now(), reason=reason, by=Actor.api(request)
+        )
         return Response(MentorSerializer(result.mentor).data)
 
     @extend_schema(
@@ -296,7 +299,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, mentor_id: str) -> Response:
-        result = services.mentor_resume(mentor=self.get_object(), now=timezone.now())
+        result = services.mentor_resume(mentor=self.get_object(), now=timezone.now(), by=Actor.api(request))
         return Response(MentorSerializer(result.mentor).data)
 
     @extend_schema(

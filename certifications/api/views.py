@@ -34,6 +34,7 @@ from certifications.api.serializers import (
     ExpiryJobRunResultSerializer,
     ExpiryJobRunSerializer,
 )
+from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
 from certifications.selectors import auto_pause_log_list, certification_list
 
@@ -171,7 +172,9 @@ class CertificationViewSet(
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
-        cert = services.certification_create(**body.validated_data, now=timezone.now()).certification
+        cert = services.certification_create(
+            **body.validated_data, now=timezone.now(), by=Actor.api(request)
+        ).certification
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -180,13 +183,15 @@ class CertificationViewSet(
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cert = services.certification_update(
-            certification=cert, changes=body.validated_data, now=timezone.now()
+            certification=cert, changes=body.validated_data, now=timezone.now(), by=Actor.api(request)
         ).certification
         return Response(CertificationSerializer(cert).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Soft-delete the record through the service."""
-        cert = services.certification_delete(certification=self.get_object(), now=timezone.now()).certification
+        cert = services.certification_delete(
+            certification=self.get_object(), now=timezone.now(), by=Actor.api(request)
+        ).certification
         return Response(CertificationDeletedSerializer(cert).data)
 
 
