@@ -32,6 +32,7 @@ from certhub.api.permissions import check_method
 from certhub.api.schema import error_responses
 from certhub.api.serializers import StrictSerializer
 from certifications import services
+from certifications.api.history import history_action_schema, history_response
 from certifications.api.serializers import MentorIdField
 from certifications.eligibility import mentors_eligibility
 from certifications.history import Actor
@@ -268,6 +269,14 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    @history_action_schema(
+        summary="The history of a mentor", perm="certifications.view_mentor", tags=TAG, parameter=MENTOR_ID
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request: Request, mentor_id: str) -> Response:
+        """Every change of the mentor, newest first (envelope)."""
+        return history_response(self, request, self.get_object())
 
     @extend_schema(
         summary="Pause a mentor (staff)",

@@ -24,6 +24,7 @@ from certhub.api.schema import error_responses
 from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from certifications import services
 from certifications.api.filters import AutoPauseLogFilter, CertificationFilter
+from certifications.api.history import history_action_schema, history_response, history_view_permission
 from certifications.api.serializers import (
     AutoPauseLogSerializer,
     CertificationCreateSerializer,
@@ -186,6 +187,22 @@ class CertificationViewSet(
             certification=cert, changes=body.validated_data, now=timezone.now(), by=Actor.api(request)
         ).certification
         return Response(CertificationSerializer(cert).data)
+
+    @history_action_schema(
+        summary="The history of a certification",
+        perm="certifications.view_certification",
+        tags=TAG_CERTS,
+        parameter=CERTIFICATION_ID,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[history_view_permission("certifications.view_certification")],
+        filterset_class=None,
+    )
+    def history(self, request: Request, certification_id: str) -> Response:
+        """Every change of the record, newest first (envelope)."""
+        return history_response(self, request, self.get_object())
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Soft-delete the record through the service."""
