@@ -155,6 +155,10 @@ LOGIN_URL = "admin:login"
 # --- REST API -----------------------------------------------------------------
 # Reads are public by the contract; API_PUBLIC_READS=false closes them.
 API_PUBLIC_READS = env_bool("API_PUBLIC_READS", True)
+# Imports (POST /api/v1/certifications/import, the admin's import): at most this many
+# data rows, and this many bytes of upload (refused from Content-Length before reading).
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(32 * 1024 * 1024)))
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/min")
 API_THROTTLE_USER = os.environ.get("API_THROTTLE_USER", "600/min")
 # Idempotency-Key rows (certhub.idempotency) are remembered this long; a row

@@ -43,6 +43,11 @@ class Actor:
         return cls(source=Source.ADMIN, user=getattr(request, "user", None))
 
     @classmethod
+    def importer(cls, request: Any) -> Actor:
+        """An import (API or admin) by the request's user."""
+        return cls(source=Source.IMPORT, user=getattr(request, "user", None))
+
+    @classmethod
     def job(cls, job_run_id: str) -> Actor:
         """The expiry job's run ``job_run_id`` (the history's reason)."""
         return cls(source=Source.JOB, reason=job_run_id)

@@ -10,6 +10,7 @@ results of ``results``. Views, admin actions, commands and tasks call these
 and nothing else.
 """
 
+from certifications.services.imports import ImportResult, certification_import
 from certifications.services.lapse import (
     EXPIRY_TASK_EXPIRES_SECONDS,
     EXPIRY_TASK_NAME,
@@ -45,9 +46,11 @@ __all__ = [
     "MENTOR_EDITABLE_FIELDS",
     "CertificationWriteResult",
     "ExpiryPreviewItem",
+    "ImportResult",
     "MentorWriteResult",
     "certification_create",
     "certification_delete",
+    "certification_import",
     "certification_renew",
     "certification_restore",
     "certification_revoke",

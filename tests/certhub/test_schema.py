@@ -28,6 +28,8 @@ CANONICAL_PATHS = {
     "/api/v1/certifications": {"get", "post"},
     "/api/v1/certifications/{certification_id}": {"get", "put", "patch", "delete"},
     "/api/v1/certifications/{certification_id}/history": {"get"},
+    "/api/v1/certifications/import": {"post"},
+    "/api/v1/certifications/export.csv": {"get"},
     "/api/v1/certifications/expiry-job/run": {"post"},
     "/api/v1/certifications/expiry-job/logs": {"get"},
     "/api/v1/certifications/expiry-job/runs": {"get"},
