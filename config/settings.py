@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "import_export",
     "certhub",
     "certifications",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
@@ -159,6 +160,9 @@ API_PUBLIC_READS = env_bool("API_PUBLIC_READS", True)
 # data rows, and this many bytes of upload (refused from Content-Length before reading).
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(32 * 1024 * 1024)))
+# The admin's import keeps the uploaded file between preview and confirm where every
+# worker finds it: the cache when it is Redis, otherwise the media storage (var/media).
+MEDIA_ROOT = VAR_DIR / "media"
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/min")
 API_THROTTLE_USER = os.environ.get("API_THROTTLE_USER", "600/min")
 # Idempotency-Key rows (certhub.idempotency) are remembered this long; a row
@@ -230,6 +234,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "certhub"}}
+IMPORT_EXPORT_TMP_STORAGE_CLASS = (
+    "import_export.tmp_storages.CacheStorage" if REDIS_URL else "import_export.tmp_storages.MediaStorage"
+)
 
 # --- Celery -------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

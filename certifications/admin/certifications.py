@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from certhub.errors import DomainError
 from certifications import services
 from certifications.admin.actions import RenewForm, RevokeForm, ServiceActionsMixin
+from certifications.admin.bulk import BulkAdminMixin
 from certifications.admin.common import add_domain_error, day, mentor_cell, ordered, plural
 from certifications.admin.history import HistoryAdminMixin
 from certifications.history import Actor
@@ -228,7 +229,7 @@ class CertificationChangeForm(_ServiceForm):
 # --- The certification pages ------------------------------------------------------------------------
 
 
-class CertificationAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
+class CertificationAdmin(BulkAdminMixin, HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
     list_display = [
         "certification_id",
         "mentor_link",
