@@ -25,9 +25,9 @@ from certifications.demo.dataset import (
 )
 from certifications.demo.layout import SeedError, SeedSpec
 from certifications.demo.progress import Progress
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobLock, Mentor
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, HistoryEntry, JobLock, Mentor
 
-DOMAIN_MODELS = (AutoPauseLog, Certification, Mentor, ExpiryJobRun, JobLock)
+DOMAIN_MODELS = (HistoryEntry, AutoPauseLog, Certification, Mentor, ExpiryJobRun, JobLock)
 # The stream's table keys: the model and the order of the columns in its rows.
 TABLES = {
     "mentors": (Mentor, MENTOR_COLUMNS),
