@@ -9,7 +9,7 @@ import io
 import pytest
 
 from certifications.bulk.export import neutralised
-from certifications.models import Certification
+from certifications.models import Certification, Mentor
 from tests.conftest import _token_client, _user_with
 from tests.factories import CertificationFactory, MentorFactory
 
@@ -76,3 +76,16 @@ def test_the_export_is_closed_when_public_reads_are(client, settings):
     settings.API_PUBLIC_READS = False
     response = client.get(URL)
     assert response.status_code == 401 and "error" in response.json()
+
+
+def test_formula_cells_in_an_imported_csv_are_kept_as_text_and_exported_inert(client):
+    importer = _token_client(_user_with("importer", "add_certification", "change_certification"))
+    body = (
+        "mentor_id,certification_type,issued_at,mentor_name,mentor_email\n"
+        'mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,"=HYPERLINK(""http://evil"",""x"")",\n'
+    )
+    answer = importer.post("/api/v1/certifications/import", data=body, content_type="text/csv").json()
+    assert answer["totals"]["new"] == 1
+    assert Mentor.objects.get().name == '=HYPERLINK("http://evil","x")'  # stored as the text it is
+    [row] = read(client.get(URL))
+    assert row["mentor_name"] == '\'=HYPERLINK("http://evil","x")'
