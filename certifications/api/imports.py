@@ -106,7 +106,7 @@ def read_upload(request: Request) -> bytes:
 
 
 def _flag(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "false").strip().lower()
+    raw = request.query_params.get(name, "").strip().lower() or "false"  # empty means the default, as in a filter
     if raw not in ("true", "false"):
         raise ValidationError({name: ["Must be true or false."]})
     return raw == "true"

@@ -278,3 +278,8 @@ def test_an_import_needs_add_and_change_certification(anon_client):
 def test_a_bad_flag_is_a_400(importer):
     response = post(importer, csv(*ROWS), dry_run="maybe")
     assert response.status_code == 400 and "dry_run" in response.json()["error"]["fields"]
+
+
+def test_an_empty_flag_means_its_default(importer):
+    body = post(importer, csv(ROWS[0]), partial="", dry_run="").json()
+    assert (body["dry_run"], body["applied"]) == (False, True)
