@@ -5,9 +5,12 @@
 
 ``--clients`` threads share ``--requests`` requests, drawn from a mix of reads
 (list with filters, detail, logs, runs), creates (some with an
-``Idempotency-Key`` and a retry of the same request), renewals, deletes and
-synchronous expiry job triggers. The token needs every API permission; the
-user's throttle rate must allow the traffic (``API_THROTTLE_USER``).
+``Idempotency-Key`` and a retry of the same request), renewals, deletes,
+synchronous expiry job triggers, and mentor traffic (the mentor list, one
+mentor, one mentor's eligibility, eligibility batches mixing known and unknown
+ids, staff pauses and resumes). The token needs every API permission
+(``view_mentor`` and ``change_mentor`` included); the user's throttle rate
+must allow the traffic (``API_THROTTLE_USER``).
 
 Two mentor pools keep the expected outcome exact:
 
@@ -19,7 +22,9 @@ Two mentor pools keep the expected outcome exact:
 After the traffic the script runs the job once more and checks through the API:
 every 201 is readable (404 only if the load deleted it), no certification has
 more than one ``auto_pause`` log row, no expired certification is left
-unpaused, and every paused one has exactly one row. It prints the figures and
+unpaused, and every paused one has exactly one row. During the load, every
+eligibility batch must answer each id it asked about, in order, and every
+mentor named by a 201 must be readable. It prints the figures and
 exits non-zero when a check fails or any answer was a 5xx.
 """
 
@@ -37,8 +42,9 @@ import urllib.request
 from dataclasses import dataclass, field
 
 CERTS = "/api/v1/certifications"
+MENTORS = "/api/v1/mentors"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-MIX = (("read", 45), ("create", 25), ("renew", 15), ("delete", 8), ("job", 7))
+MIX = (("read", 40), ("create", 25), ("renew", 13), ("delete", 7), ("job", 5), ("mentor", 10))
 
 
 @dataclass
@@ -135,6 +141,7 @@ class Load:
         self.created: set[str] = set()
         self.deleted: set[str] = set()
         self.current_mentors = [_mentor_id(random.Random(seed * 1000 + n)) for n in range(40)]
+        self.known_mentors: list[str] = []  # mentors named by a 201 (they exist from then on)
 
     def _take(self) -> bool:
         with self.lock:
@@ -169,6 +176,7 @@ class Load:
             self.created.add(payload["certification_id"])
             pool.append(payload["certification_id"])
             self.result.created += 1
+            self.known_mentors.append(payload["mentor_id"])
 
     def _pick(self, rng: random.Random, pool: list[str]) -> str | None:
         with self.lock:
@@ -239,6 +247,34 @@ class Load:
                 self.current.remove(cert_id)
             self.deleted.add(cert_id)
         self._call("delete", "DELETE", f"{CERTS}/{cert_id}")
+
+    def mentor(self, rng: random.Random) -> None:
+        choice = rng.random()
+        known = self._pick(rng, self.known_mentors)
+        if choice < 0.25 or known is None:
+            self._call("mentor", "GET", MENTORS + rng.choice(["", "?status=paused", "?paused_by=auto", "?page=2"]))
+        elif choice < 0.45:
+            status, _ = self._call("mentor", "GET", f"{MENTORS}/{known}")
+            if status != 200:
+                with self.lock:
+                    self.result.unreadable.append(f"mentor {known}: {status} during the load")
+        elif choice < 0.6:
+            self._call("mentor", "GET", f"{MENTORS}/{known}/eligibility")
+        elif choice < 0.85:
+            with self.lock:
+                asked = rng.sample(self.known_mentors, min(len(self.known_mentors), rng.randrange(1, 30)))
+            asked = list(dict.fromkeys(asked + [_mentor_id(rng) for _ in range(rng.randrange(0, 3))]))
+            status, payload = self._call("mentor", "POST", f"{MENTORS}/eligibility", {"mentor_ids": asked})
+            answered = [row["mentor_id"] for row in payload["data"]] if status == 200 else None
+            if answered != asked:
+                with self.lock:
+                    self.result.problems.append(f"eligibility batch of {len(asked)} answered {status}: {answered}")
+        else:
+            # Staff pause a mentor of the current pool and resume them; the current pool never lapses.
+            mentor_id = rng.choice(self.current_mentors)
+            status, _ = self._call("mentor", "POST", f"{MENTORS}/{mentor_id}/pause", {"reason": "load test"})
+            if status == 200:
+                self._call("mentor", "POST", f"{MENTORS}/{mentor_id}/resume", {})
 
     def job(self, rng: random.Random) -> None:
         body = {"dry_run": True} if rng.random() < 0.2 else {}

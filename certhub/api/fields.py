@@ -68,3 +68,16 @@ class UTCDateTimeField(serializers.Field):
 
     def to_representation(self, value: dt.datetime) -> str | None:
         return format_utc(value)
+
+
+class DistinctListField(serializers.ListField):
+    """A list whose items must all differ; the schema says so (``uniqueItems``)."""
+
+    def to_internal_value(self, data):
+        """The list's items, validated; a repeated item is a 400 naming it."""
+        items = super().to_internal_value(data)
+        seen: set = set()
+        repeated = sorted({item for item in items if item in seen or seen.add(item)})
+        if repeated:
+            raise serializers.ValidationError(f"Each item once: repeated {', '.join(map(str, repeated[:10]))}.")
+        return items

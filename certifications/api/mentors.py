@@ -26,7 +26,7 @@ from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from certhub.api.fields import UTCDateTimeField, parse_timestamp
+from certhub.api.fields import DistinctListField, UTCDateTimeField, parse_timestamp
 from certhub.api.filters import FilterSet, TieBreakOrderingFilter
 from certhub.api.permissions import check_method
 from certhub.api.schema import error_responses
@@ -107,14 +107,8 @@ class ThroughSerializer(serializers.Serializer):
 
 
 class EligibilityBatchSerializer(StrictSerializer):
-    mentor_ids = serializers.ListField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
+    mentor_ids = DistinctListField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
     through = ThroughField(required=False)
-
-    def validate_mentor_ids(self, value: list[str]) -> list[str]:
-        duplicates = sorted({each for each in value if value.count(each) > 1})
-        if duplicates:
-            raise serializers.ValidationError(f"Each mentor id once: repeated {', '.join(duplicates[:10])}.")
-        return value
 
 
 class HeldCertificationSerializer(serializers.Serializer):

@@ -319,6 +319,12 @@ def test_timestamps_and_idempotency_keys_carry_the_accepted_range(client):
     ]
 
 
+def test_an_eligibility_batch_says_each_mentor_id_once(client):
+    served = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    mentor_ids = served["components"]["schemas"]["EligibilityBatchRequest"]["properties"]["mentor_ids"]
+    assert (mentor_ids["uniqueItems"], mentor_ids["minItems"], mentor_ids["maxItems"]) == (True, 1, 500)
+
+
 @pytest.mark.parametrize(
     ("given", "stored"),
     [

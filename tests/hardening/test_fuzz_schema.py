@@ -37,6 +37,7 @@ EXCLUDED_CHECKS = []  # every check runs, "schema-valid requests are accepted" i
 CERTS = "/api/v1/certifications"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 IMPORT_CSV = "mentor_id,certification_type,issued_at\nmntr_01HX4V2K8P,peer_mentor_basic,2026-01-15\n"
+LATER_THAN_NOW = "2999-12-31T00:00:00Z"
 SECRET_MARKERS = ("Traceback", 'File "/', "SELECT ", "INSERT INTO", "UPDATE ", "psycopg", "sqlite3.")
 
 
@@ -80,7 +81,15 @@ def _keep_the_test_connection():
 def token_header(db) -> dict[str, str]:
     from rest_framework.authtoken.models import Token
 
-    user = _user_with("fuzzer", "add_certification", "change_certification", "delete_certification", "run_expiry_job")
+    user = _user_with(
+        "fuzzer",
+        "add_certification",
+        "change_certification",
+        "delete_certification",
+        "run_expiry_job",
+        "view_mentor",
+        "change_mentor",
+    )
     token, _ = Token.objects.get_or_create(user=user)
     return {"Authorization": f"Token {token.key}"}
 
@@ -97,8 +106,10 @@ def respect_rules_a_schema_cannot_state(case):
     Each is documented and has its own tests: ``expires_at`` later than ``issued_at``;
     without ``expires_at``, ``issued_at`` plus the type's validity (at most 36 months)
     within the calendar; an ``Idempotency-Key`` sent again with another body is a 422
-    (so each case gets a key of its own); an import's file is CSV with the import's header
-    (a schema can say "a string", not "a CSV file with these columns"). Invalid cases are
+    (so each case gets a key of its own); an eligibility ``through`` must not be
+    earlier than now (a valid one in the past is moved to 2999); an import's file is CSV
+    with the import's header (a schema can say "a string", not "a CSV file with these
+    columns"). Invalid cases are
     sent as generated.
     """
     if case.meta is None or not case.meta.generation.mode.is_positive:
@@ -109,6 +120,9 @@ def respect_rules_a_schema_cannot_state(case):
         case.body = IMPORT_CSV if case.media_type == "text/csv" else {"file": IMPORT_CSV}
         return case
     body = case.body
+    for holder in (case.query, body):
+        if isinstance(holder, dict) and "through" in holder:
+            holder["through"] = LATER_THAN_NOW
     if case.operation.method.upper() == "POST" and case.operation.path == CERTS and isinstance(body, dict):
         issued = parse_datetime(body["issued_at"])
         if "expires_at" in body:
