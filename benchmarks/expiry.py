@@ -12,6 +12,8 @@
   drawn as the product draws them: in Python, sent as one array, inserted with
   ``ON CONFLICT (log_id) DO NOTHING``, and the rows whose id was taken are
   inserted again with new ids.
+  With history on, the floor writes the job's history rows too
+  (``benchmarks.history``): step 1 and the apply statement each add theirs.
 - ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
 - ``keep_result``/``compare_results`` check that two contenders left the same rows.
 """
@@ -31,6 +33,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from benchmarks import history as bench_history
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
 from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes
 from certifications.models import (
@@ -118,7 +121,7 @@ def drop_work_tables() -> None:
     """Drop the snapshot and result copies."""
     for model in LOAD_ORDER:
         _execute(f"DROP TABLE IF EXISTS {SNAP}{model._meta.db_table}")
-    for name in ("cert", "mentor", "log", "run"):
+    for name in RESULT_QUERIES:
         _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
 
 
@@ -257,12 +260,7 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
-            cursor.execute(
-                f"UPDATE {CERT} SET status = 'expired', updated_at = %(now)s "
-                "WHERE status = 'valid' AND expires_at <= %(now)s AND deleted_at IS NULL",
-                {"now": now},
-            )
-            marked = cursor.rowcount
+            marked = bench_history.floor_mark_expired(cursor, now=now, run=run)
             cursor.execute(FLOOR_DUE_SQL, {"now": now})
             cursor.execute("ANALYZE bench_due")
             cursor.execute("SELECT count(*) FROM bench_due")
@@ -270,6 +268,7 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
             params = {"now": now, "run": run.pk, "log_ids": draw_log_ids(due, rng=rng)}
             cursor.execute(FLOOR_APPLY_SQL, params)
             flagged, paused, logged = cursor.fetchone()
+            bench_history.floor_batch_history(cursor, now=now, run=run)
             redrawn, attempts = 0, 1
             while logged < flagged:
                 if attempts == ID_ATTEMPTS:
@@ -368,6 +367,7 @@ RESULT_QUERIES = {
                LEFT JOIN {RUN} j ON j.id = l.job_run_id""",
     "run": f"""SELECT job_run_id, trigger, dry_run, state, mentors_scanned, expired_found, auto_paused,
                       marked_expired, failures::text FROM {RUN}""",
+    "history": bench_history.RESULT_QUERY,
 }
 
 

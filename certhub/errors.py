@@ -42,5 +42,9 @@ class JobAlreadyRunning(DomainError):
     """A non-dry expiry run was asked for while another one holds the lock."""
 
 
+class TooLarge(DomainError):
+    """A request bigger than the service accepts (an import's bytes or rows)."""
+
+
 class ServiceUnavailable(DomainError):
     """A dependency (database, broker) is unreachable."""

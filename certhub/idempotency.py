@@ -127,13 +127,15 @@ def _release(user, key: str) -> None:
         logger.warning("could not release an idempotency key after a failed request")
 
 
-def idempotent(scope: str) -> Callable:
+def idempotent(scope: str, *, fingerprint_data: Callable[[Request], object] | None = None) -> Callable:
     """Decorate a DRF handler method (``post``, ``create``) to honour ``Idempotency-Key``.
 
     ``scope`` names the endpoint; it is part of the request fingerprint so a
     key sent to another endpoint counts as a different request. The handler
     runs after authentication, permissions and throttling, so only a user
-    allowed to write ever stores a key.
+    allowed to write ever stores a key. ``fingerprint_data(request)`` gives what
+    identifies the request when ``request.data`` does not (an uploaded file's
+    content, the query string).
     """
 
     def decorator(handler: Callable) -> Callable:
@@ -148,7 +150,8 @@ def idempotent(scope: str) -> Callable:
                     fields={HEADER: ["Must be 1-255 printable ASCII characters."]},
                 )
             now = timezone.now()
-            fingerprint = request_fingerprint(scope=scope, method=request.method, data=request.data)
+            data = request.data if fingerprint_data is None else fingerprint_data(request)
+            fingerprint = request_fingerprint(scope=scope, method=request.method, data=data)
             row = _claim(user=request.user, key=key, fingerprint=fingerprint, now=now)
             if row is not None:
                 if row.fingerprint != fingerprint:

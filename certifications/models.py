@@ -430,3 +430,7 @@ class AutoPauseLog(models.Model):
 
     def __str__(self) -> str:
         return self.log_id
+
+
+# The history table lives in its own module of this app (``certifications.history``).
+from certifications.history.models import HistoryEntry  # noqa: E402, F401

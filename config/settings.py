@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "import_export",
     "certhub",
     "certifications",
     "totals",
@@ -156,6 +157,13 @@ LOGIN_URL = "admin:login"
 # --- REST API -----------------------------------------------------------------
 # Reads are public by the contract; API_PUBLIC_READS=false closes them.
 API_PUBLIC_READS = env_bool("API_PUBLIC_READS", True)
+# Imports (POST /api/v1/certifications/import, the admin's import): at most this many
+# data rows, and this many bytes of upload (refused from Content-Length before reading).
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(32 * 1024 * 1024)))
+# The admin's import keeps the uploaded file between preview and confirm where every
+# worker finds it: the cache when it is Redis, otherwise the media storage (var/media).
+MEDIA_ROOT = VAR_DIR / "media"
 API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "120/min")
 API_THROTTLE_USER = os.environ.get("API_THROTTLE_USER", "600/min")
 # Idempotency-Key rows (certhub.idempotency) are remembered this long; a row
@@ -227,6 +235,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "certhub"}}
+IMPORT_EXPORT_TMP_STORAGE_CLASS = (
+    "import_export.tmp_storages.CacheStorage" if REDIS_URL else "import_export.tmp_storages.MediaStorage"
+)
 
 # --- Celery -------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

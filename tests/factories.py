@@ -7,6 +7,7 @@ import datetime as dt
 import factory
 
 from certhub.ids import new_id
+from certifications.history import Actor, Source
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services.effects import certification_snapshot
 from totals.tallies import tally_certification_written
@@ -47,3 +48,7 @@ class CertificationFactory(factory.django.DjangoModelFactory):
         cert = super()._create(model_class, *args, **kwargs)
         tally_certification_written(before=None, after=certification_snapshot(cert))
         return cert
+
+
+# Who the tests' direct service calls write as (the entry points pass their own actor).
+TEST_ACTOR = Actor(source=Source.CLI, reason="test")

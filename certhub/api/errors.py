@@ -25,6 +25,7 @@ from certhub.errors import (
     RuleViolation,
     ServiceUnavailable,
     StillLapsed,
+    TooLarge,
 )
 from certhub.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 
@@ -64,6 +65,7 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     JobAlreadyRunning: (409, "job_already_running"),
     IdempotencyKeyInProgress: (409, "idempotency_key_in_progress"),
     IdempotencyKeyReused: (422, "idempotency_key_reused"),
+    TooLarge: (413, "too_large"),
     ServiceUnavailable: (503, "service_unavailable"),
 }
 

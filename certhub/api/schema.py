@@ -123,6 +123,7 @@ ERROR_DESCRIPTIONS = {
     404: "Not found (not_found)",
     405: "Method not allowed (method_not_allowed)",
     409: "Conflict (conflict, job_already_running, idempotency_key_in_progress)",
+    413: "Too large (too_large): an import above its byte or row limit",
     415: "The body is not JSON (unsupported_media_type)",
     422: "Idempotency-Key already used for a different request (idempotency_key_reused)",
     429: "Too many requests (throttled)",

@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from certhub.errors import DomainError
 from certifications import services
 from certifications.admin.actions import RenewForm, RevokeForm, ServiceActionsMixin
+from certifications.admin.bulk import BulkAdminMixin
 from certifications.admin.common import add_domain_error, day, mentor_cell, ordered, plural
 from certifications.admin.counting import (
     CountedPaginator,
@@ -26,6 +27,8 @@ from certifications.admin.counting import (
     mentors_matching,
 )
 from certifications.admin.filters import DeletedFilter, ExpiringFilter, LapsedFilter, LifecycleFilter
+from certifications.admin.history import HistoryAdminMixin
+from certifications.history import Actor
 from certifications.models import (
     Certification,
     CertificationStatus,
@@ -55,8 +58,8 @@ class _ServiceForm(forms.ModelForm):
         """Run the service's validation step on the cleaned data; raises ``DomainError``."""
         raise NotImplementedError
 
-    def write(self) -> CertificationWriteResult:
-        """Save through the service: one call, one transaction."""
+    def write(self, *, by: Actor) -> CertificationWriteResult:
+        """Save through the service as ``by``: one call, one transaction."""
         raise NotImplementedError
 
     def clean(self):
@@ -103,8 +106,8 @@ class CertificationAddForm(_ServiceForm):
     def validate(self) -> None:
         services.certification_validate_create(**self._arguments())
 
-    def write(self) -> CertificationWriteResult:
-        return services.certification_create(**self._arguments())
+    def write(self, *, by: Actor) -> CertificationWriteResult:
+        return services.certification_create(**self._arguments(), by=by)
 
 
 class CertificationChangeForm(_ServiceForm):
@@ -121,17 +124,17 @@ class CertificationChangeForm(_ServiceForm):
         if self.changes():
             services.certification_validate_update(certification=self.instance, changes=self.changes(), now=self.now)
 
-    def write(self) -> CertificationWriteResult:
+    def write(self, *, by: Actor) -> CertificationWriteResult:
         changes = self.changes()
         if not changes:
             return CertificationWriteResult(certification=self.instance)
-        return services.certification_update(certification=self.instance, changes=changes, now=self.now)
+        return services.certification_update(certification=self.instance, changes=changes, now=self.now, by=by)
 
 
 # --- The certification pages ------------------------------------------------------------------------
 
 
-class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class CertificationAdmin(BulkAdminMixin, HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
     list_display = [
         "certification_id",
         "mentor_link",
@@ -299,7 +302,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def save_form(self, request, form, change):
         """Write once through the service the form was validated by; report what the write resumed."""
-        result = form.write()
+        result = form.write(by=Actor.admin(request))
         self._report_resumes(request, [result])
         return result.certification
 
@@ -327,11 +330,15 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         return [str(obj) for obj in objs], {}, set(), []
 
     def delete_model(self, request, obj):
-        self._report_resumes(request, [services.certification_delete(certification=obj, now=timezone.now())])
+        self._report_resumes(
+            request, [services.certification_delete(certification=obj, now=timezone.now(), by=Actor.admin(request))]
+        )
 
     def delete_queryset(self, request, queryset):
-        now = timezone.now()
-        self._report_resumes(request, [services.certification_delete(certification=obj, now=now) for obj in queryset])
+        now, by = timezone.now(), Actor.admin(request)
+        self._report_resumes(
+            request, [services.certification_delete(certification=obj, now=now, by=by) for obj in queryset]
+        )
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -347,7 +354,9 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
             results = self._each(
                 request,
                 queryset,
-                lambda cert, now: services.certification_renew(certification=cert, now=now, expires_at=expires_at),
+                lambda cert, now: services.certification_renew(
+                    certification=cert, now=now, expires_at=expires_at, by=Actor.admin(request)
+                ),
                 done="Renewed",
             )
             self._report_resumes(request, results)
@@ -371,7 +380,9 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda cert, now: services.certification_revoke(certification=cert, now=now, reason=reason),
+                lambda cert, now: services.certification_revoke(
+                    certification=cert, now=now, reason=reason, by=Actor.admin(request)
+                ),
                 done="Revoked",
             )
 
@@ -392,7 +403,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         results = self._each(
             request,
             queryset,
-            lambda cert, now: services.certification_delete(certification=cert, now=now),
+            lambda cert, now: services.certification_delete(certification=cert, now=now, by=Actor.admin(request)),
             done="Deleted",
         )
         self._report_resumes(request, results)
@@ -409,7 +420,7 @@ class CertificationAdmin(ServiceActionsMixin, admin.ModelAdmin):
         results = self._each(
             request,
             deleted,
-            lambda cert, now: services.certification_restore(certification=cert, now=now),
+            lambda cert, now: services.certification_restore(certification=cert, now=now, by=Actor.admin(request)),
             done="Restored",
         )
         self._report_resumes(request, results)

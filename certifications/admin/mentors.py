@@ -12,7 +12,9 @@ from certifications import services
 from certifications.admin.actions import ReasonForm, ServiceActionsMixin
 from certifications.admin.common import ReadOnly, day
 from certifications.admin.counting import id_prefix, mentors_matching
+from certifications.admin.history import HistoryAdminMixin
 from certifications.eligibility import mentors_eligibility
+from certifications.history import Actor
 from certifications.models import Certification, Mentor, MentorStatus
 
 
@@ -31,7 +33,7 @@ class CertificationInline(ReadOnly, admin.TabularInline):
         return super().get_queryset(request).alive().select_related("certification_type")
 
 
-class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class MentorAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
     list_display = [
         "mentor_id",
         "name",
@@ -96,11 +98,23 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def live_certifications(self, obj: Mentor) -> int:
         return obj.live_count
 
-    def save_model(self, request, obj, form, change):
-        obj.updated_at = timezone.now()
+    def save_form(self, request, form, change):
+        """Add or edit through the services (``mentor_create``, ``mentor_update``), with a history row."""
+        data, now, by = form.cleaned_data, timezone.now(), Actor.admin(request)
         if not change:
-            obj.created_at = obj.updated_at
-        super().save_model(request, obj, form, change)
+            return services.mentor_create(
+                mentor_id=data["mentor_id"], name=data.get("name", ""), email=data.get("email", ""), now=now, by=by
+            )
+        changes = {name: data[name] for name in form.changed_data if name in services.MENTOR_EDITABLE_FIELDS}
+        return services.mentor_update(mentor=Mentor.objects.get(pk=form.instance.pk), changes=changes, now=now, by=by)
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by ``save_form`` through the service."""
+
+    def save_related(self, request, form, formsets, change):
+        """No many-to-many fields; the read-only inline's formset is saved (it writes nothing)."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -114,7 +128,9 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda mentor, now: services.mentor_pause(mentor=mentor, now=now, reason=reason),
+                lambda mentor, now: services.mentor_pause(
+                    mentor=mentor, now=now, reason=reason, by=Actor.admin(request)
+                ),
                 done="Paused",
             )
 
@@ -135,6 +151,6 @@ class MentorAdmin(ServiceActionsMixin, admin.ModelAdmin):
         self._each(
             request,
             queryset.filter(status=MentorStatus.PAUSED),
-            lambda mentor, now: services.mentor_resume(mentor=mentor, now=now),
+            lambda mentor, now: services.mentor_resume(mentor=mentor, now=now, by=Actor.admin(request)),
             done="Resumed",
         )

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
+
+from certifications import services
+from certifications.admin.history import HistoryAdminMixin
+from certifications.history import Actor
+from certifications.models import CertificationType
 
 
-class CertificationTypeAdmin(admin.ModelAdmin):
+class CertificationTypeAdmin(HistoryAdminMixin, admin.ModelAdmin):
     """Types and their policy; a changed policy applies from the next job run and lifts no pause."""
 
     list_display = [
@@ -32,3 +38,23 @@ class CertificationTypeAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_form(self, request, form, change):
+        """Add or edit through the services (``certification_type_create`` / ``_update``), with a history row.
+
+        The form has validated the fields (the model's validators and constraints) already.
+        """
+        now, by = timezone.now(), Actor.admin(request)
+        if not change:
+            values = {name: form.cleaned_data[name] for name in services.CERTIFICATION_TYPE_FIELDS}
+            return services.certification_type_create(values=values, now=now, by=by)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        return services.certification_type_update(
+            certification_type=CertificationType.objects.get(pk=form.instance.pk), changes=changes, now=now, by=by
+        )
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by ``save_form`` through the service."""
+
+    def save_related(self, request, form, formsets, change):
+        """Types have no many-to-many fields or inlines to save."""

@@ -32,8 +32,10 @@ from certhub.api.permissions import check_method
 from certhub.api.schema import error_responses
 from certhub.api.serializers import StrictSerializer
 from certifications import services
+from certifications.api.history import history_action_schema, history_response
 from certifications.api.serializers import MentorIdField
 from certifications.eligibility import mentors_eligibility
+from certifications.history import Actor
 from certifications.models import Mentor, MentorStatus, PausedBy
 
 TAG = ["mentors"]
@@ -262,6 +264,14 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
+    @history_action_schema(
+        summary="The history of a mentor", perm="certifications.view_mentor", tags=TAG, parameter=MENTOR_ID
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request: Request, mentor_id: str) -> Response:
+        """Every change of the mentor, newest first (envelope)."""
+        return history_response(self, request, self.get_object())
+
     @extend_schema(
         summary="Pause a mentor (staff)",
         description="A staff pause, never lifted automatically. Needs `certifications.change_mentor`.",
@@ -276,7 +286,9 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body = PauseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reason = body.validated_data["reason"]
-        result = services.mentor_pause(mentor=self.get_object(), now=timezone.now(), reason=reason)
+        result = services.mentor_pause(
+            mentor=self.get_object(), now=timezone.now(), reason=reason, by=Actor.api(request)
+        )
         return Response(MentorSerializer(result.mentor).data)
 
     @extend_schema(
@@ -290,7 +302,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, mentor_id: str) -> Response:
-        result = services.mentor_resume(mentor=self.get_object(), now=timezone.now())
+        result = services.mentor_resume(mentor=self.get_object(), now=timezone.now(), by=Actor.api(request))
         return Response(MentorSerializer(result.mentor).data)
 
     @extend_schema(

@@ -8,13 +8,16 @@ the ``contract-alias`` namespace, and the schema leaves those routes out.
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from certifications.api import mentors, views
+from certifications.api import imports, mentors, views
 
 router = OptionalSlashRouter()
 # The expiry-job routes come first, so ``expiry-job/...`` is never read as a certification id.
 router.register("certifications/expiry-job/runs", views.ExpiryJobRunViewSet, basename="expiry-job-run")
 router.register("certifications/expiry-job/logs", views.AutoPauseLogViewSet, basename="expiry-job-log")
 router.register("certifications/expiry-job", views.ExpiryJobViewSet, basename="expiry-job")
+# Import and export before the records too: ``import`` and ``export.csv`` are not certification ids.
+router.register("certifications/import", imports.CertificationImportViewSet, basename="certification-import")
+router.register("certifications/export.csv", imports.CertificationExportViewSet, basename="certification-export")
 router.register("certifications", views.CertificationViewSet, basename="certification")
 
 # Mentors are not part of the contract: no alias paths for them.

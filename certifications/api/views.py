@@ -24,6 +24,7 @@ from certhub.api.schema import error_responses
 from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from certifications import services
 from certifications.api.filters import AutoPauseLogFilter, CertificationFilter
+from certifications.api.history import history_action_schema, history_response, history_view_permission
 from certifications.api.serializers import (
     AutoPauseLogSerializer,
     CertificationCreateSerializer,
@@ -34,6 +35,7 @@ from certifications.api.serializers import (
     ExpiryJobRunResultSerializer,
     ExpiryJobRunSerializer,
 )
+from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
 from certifications.selectors import auto_pause_log_list, certification_list
 
@@ -177,7 +179,9 @@ class CertificationViewSet(
         body = CertificationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service's record is rendered as written: a concurrent delete must not turn a 201 into an error.
-        cert = services.certification_create(**body.validated_data, now=timezone.now()).certification
+        cert = services.certification_create(
+            **body.validated_data, now=timezone.now(), by=Actor.api(request)
+        ).certification
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -186,13 +190,31 @@ class CertificationViewSet(
         body = CertificationUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cert = services.certification_update(
-            certification=cert, changes=body.validated_data, now=timezone.now()
+            certification=cert, changes=body.validated_data, now=timezone.now(), by=Actor.api(request)
         ).certification
         return Response(CertificationSerializer(cert).data)
 
+    @history_action_schema(
+        summary="The history of a certification",
+        perm="certifications.view_certification",
+        tags=TAG_CERTS,
+        parameter=CERTIFICATION_ID,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[history_view_permission("certifications.view_certification")],
+        filterset_class=None,
+    )
+    def history(self, request: Request, certification_id: str) -> Response:
+        """Every change of the record, newest first (envelope)."""
+        return history_response(self, request, self.get_object())
+
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         """Soft-delete the record through the service."""
-        cert = services.certification_delete(certification=self.get_object(), now=timezone.now()).certification
+        cert = services.certification_delete(
+            certification=self.get_object(), now=timezone.now(), by=Actor.api(request)
+        ).certification
         return Response(CertificationDeletedSerializer(cert).data)
 
 

@@ -25,12 +25,12 @@ from certifications.demo.dataset import (
 )
 from certifications.demo.layout import SeedError, SeedSpec
 from certifications.demo.progress import Progress
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobLock, Mentor
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, HistoryEntry, JobLock, Mentor
 from totals.models import CertificationTally
 from totals.tallies import tallies_rebuild
 
 # The tallies are derived from the certifications: emptied with them, recounted after a load.
-DOMAIN_MODELS = (AutoPauseLog, CertificationTally, Certification, Mentor, ExpiryJobRun, JobLock)
+DOMAIN_MODELS = (HistoryEntry, AutoPauseLog, CertificationTally, Certification, Mentor, ExpiryJobRun, JobLock)
 # The stream's table keys: the model and the order of the columns in its rows.
 TABLES = {
     "mentors": (Mentor, MENTOR_COLUMNS),

@@ -16,21 +16,17 @@ from typing import Any
 
 from django.db import models
 
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
+from certifications.history import Actor
+from certifications.history import hooks as history
+from certifications.history.models import Subject
+from certifications.history.record import TRACKED
+from certifications.history.record import snapshot as history_snapshot
+from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
 from totals import tallies
 
-# The fields of a certification whose change is a change of the record.
-CERTIFICATION_FIELDS = (
-    "certification_type_id",
-    "issued_at",
-    "expires_at",
-    "status",
-    "revoked_at",
-    "revocation_reason",
-    "deleted_at",
-    "auto_pause_applied",
-)
-MENTOR_FIELDS = ("name", "email", "status", "paused_by", "paused_at", "pause_reason")
+# The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
+CERTIFICATION_FIELDS = TRACKED[Subject.CERTIFICATION]
+MENTOR_FIELDS = TRACKED[Subject.MENTOR]
 
 
 class CertificationChange(models.TextChoices):
@@ -45,42 +41,69 @@ class CertificationChange(models.TextChoices):
 
 
 class MentorChange(models.TextChoices):
-    """What a write did to a mentor's pause state."""
+    """What a write did to a mentor: created, edited (name, email), paused or resumed."""
 
+    CREATED = "created"  # on first mention by a certification, or added by staff
+    UPDATED = "updated"  # name or email edited
     PAUSED = "paused"  # by staff (the job's pauses come in batches: ``job_batch_applied``)
     RESUMED = "resumed"  # by staff, or automatically after a write (with the ``auto_resume`` log row)
 
 
 def certification_snapshot(cert: Certification) -> dict[str, Any]:
     """The tracked fields of ``cert`` as they are now: a write's ``before``."""
-    return {name: getattr(cert, name) for name in CERTIFICATION_FIELDS}
+    return history_snapshot(cert)
 
 
 def mentor_snapshot(mentor: Mentor) -> dict[str, Any]:
     """The tracked fields of ``mentor`` as they are now: a write's ``before``."""
-    return {name: getattr(mentor, name) for name in MENTOR_FIELDS}
+    return history_snapshot(mentor)
+
+
+def certification_type_snapshot(cert_type: CertificationType) -> dict[str, Any]:
+    """The tracked fields of ``cert_type`` (its policy included) as they are now: a write's ``before``."""
+    return history_snapshot(cert_type)
 
 
 def certification_written(
-    *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime
+    *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
 ) -> None:
-    """A certification was created (``before`` is None) or changed from ``before`` to ``after``."""
+    """A certification was created (``before`` is None) or changed from ``before`` to ``after`` by ``by``."""
+    history.certification_written(change=change, before=before, after=after, now=now, by=by)
     tallies.tally_certification_written(before=before, after=certification_snapshot(after))
 
 
 def mentor_written(
-    *, change: str, before: dict[str, Any], after: Mentor, now: dt.datetime, log: AutoPauseLog | None = None
+    *,
+    change: str,
+    before: dict[str, Any] | None,
+    after: Mentor,
+    now: dt.datetime,
+    by: Actor,
+    log: AutoPauseLog | None = None,
 ) -> None:
-    """A mentor was paused or resumed; ``log`` is the ``auto_resume`` log row of an automatic resume."""
+    """A mentor was created (``before`` is None), edited, paused or resumed by ``by``.
+
+    ``log`` is the ``auto_resume`` log row of an automatic resume.
+    """
+    history.mentor_written(change=change, before=before, after=after, now=now, by=by, log=log)
 
 
-def records_unflagged(*, pks: Sequence[int], now: dt.datetime) -> None:
+def certification_type_written(
+    *, before: dict[str, Any] | None, after: CertificationType, now: dt.datetime, by: Actor
+) -> None:
+    """A certification type was created (``before`` is None) or edited (its policy included) by ``by``."""
+    history.certification_type_written(before=before, after=after, now=now, by=by)
+
+
+def records_unflagged(*, pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
     """Auto-resume cleared ``auto_pause_applied`` on the certifications ``pks``: they are no longer lapsed."""
+    history.records_unflagged(pks=pks, now=now, by=by)
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
     """The job's step 1 moved the certifications ``pks`` from ``valid`` to ``expired`` (one chunk of them)."""
     tallies.tally_records_expired(pks=pks)
+    history.job_records_expired(pks=pks, now=now, run=run)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
@@ -90,6 +113,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
     """
+    history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:

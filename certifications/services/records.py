@@ -19,10 +19,12 @@ from django.db import IntegrityError, transaction
 from certhub.errors import Conflict, NotFound, RuleViolation
 from certhub.ids import create_with_unique_id
 from certifications.dates import add_months
-from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.history import Actor
+from certifications.models import Certification, CertificationStatus, CertificationType
 from certifications.services import effects
 from certifications.services.effects import CertificationChange
 from certifications.services.lapse.pause import mentor_auto_resume
+from certifications.services.mentors import mentor_get_or_create
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
 
 UPDATABLE_FIELDS = ("issued_at", "expires_at", "status", "certification_type", "revocation_reason")
@@ -132,6 +134,7 @@ def certification_create(
     issued_at: dt.datetime,
     expires_at: dt.datetime | None = None,
     now: dt.datetime,
+    by: Actor,
 ) -> CertificationWriteResult:
     """Record a certification (rules: ``certification_validate_create``), creating the mentor on first mention."""
     with transaction.atomic():
@@ -142,7 +145,7 @@ def certification_create(
             expires_at=expires_at,
             now=now,
         )
-        mentor, _ = Mentor.objects.get_or_create(mentor_id=mentor_id, defaults={"created_at": now, "updated_at": now})
+        mentor = mentor_get_or_create(mentor_id=mentor_id, now=now, by=by)
         try:
             cert = create_with_unique_id(
                 Certification,
@@ -162,8 +165,8 @@ def certification_create(
             # A concurrent insert of the same record won the race.
             _check_not_duplicate(mentor_id=mentor_id, cert_type=new.certification_type, issued_at=new.issued_at)
             raise
-        effects.certification_written(change=CertificationChange.CREATED, before=None, after=cert, now=now)
-        resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert)
+        effects.certification_written(change=CertificationChange.CREATED, before=None, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert, by=by)
     return _written(cert, resume)
 
 
@@ -249,14 +252,14 @@ def certification_validate_update(
 
 
 def certification_update(
-    *, certification: Certification, changes: dict[str, Any], now: dt.datetime
+    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, by: Actor
 ) -> CertificationWriteResult:
     """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s."""
-    return _update(certification=certification, changes=changes, now=now, change=CertificationChange.UPDATED)
+    return _update(certification=certification, changes=changes, now=now, change=CertificationChange.UPDATED, by=by)
 
 
 def _update(
-    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, change: str
+    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, change: str, by: Actor
 ) -> CertificationWriteResult:
     """``certification_update``, reported to the effects as ``change`` (an update, a renewal, a revocation)."""
     _check_fields(changes)
@@ -265,8 +268,8 @@ def _update(
         before = effects.certification_snapshot(cert)
         cert = _with_changes(cert, changes=changes, now=now)
         cert.save()
-        effects.certification_written(change=change, before=before, after=cert, now=now)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+        effects.certification_written(change=change, before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
         cert.refresh_from_db()  # auto-resume may have cleared this record's flags
     return _written(cert, resume)
 
@@ -281,7 +284,7 @@ def _end_of_validity(start: dt.datetime, cert_type: CertificationType) -> dt.dat
 
 
 def certification_renew(
-    *, certification: Certification, now: dt.datetime, expires_at: dt.datetime | None = None
+    *, certification: Certification, now: dt.datetime, by: Actor, expires_at: dt.datetime | None = None
 ) -> CertificationWriteResult:
     """Renew to ``expires_at``, or by the type's validity from the later of today and the current expiry."""
     if expires_at is None:
@@ -293,11 +296,12 @@ def certification_renew(
         changes={"expires_at": expires_at, "status": CertificationStatus.VALID},
         now=now,
         change=CertificationChange.RENEWED,
+        by=by,
     )
 
 
 def certification_revoke(
-    *, certification: Certification, now: dt.datetime, reason: str = ""
+    *, certification: Certification, now: dt.datetime, by: Actor, reason: str = ""
 ) -> CertificationWriteResult:
     """Withdraw a record; the expiry job pauses the mentor if nothing else covers the type."""
     return _update(
@@ -305,10 +309,11 @@ def certification_revoke(
         changes={"status": CertificationStatus.REVOKED, "revocation_reason": reason},
         now=now,
         change=CertificationChange.REVOKED,
+        by=by,
     )
 
 
-def certification_delete(*, certification: Certification, now: dt.datetime) -> CertificationWriteResult:
+def certification_delete(*, certification: Certification, now: dt.datetime, by: Actor) -> CertificationWriteResult:
     """Soft-delete a record (repeat-safe); may resume an auto-paused mentor."""
     with transaction.atomic():
         cert = _locked(certification)
@@ -317,12 +322,12 @@ def certification_delete(*, certification: Certification, now: dt.datetime) -> C
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
         cert.refresh_from_db()
-        effects.certification_written(change=CertificationChange.DELETED, before=before, after=cert, now=now)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+        effects.certification_written(change=CertificationChange.DELETED, before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
     return _written(cert, resume)
 
 
-def certification_restore(*, certification: Certification, now: dt.datetime) -> CertificationWriteResult:
+def certification_restore(*, certification: Certification, now: dt.datetime, by: Actor) -> CertificationWriteResult:
     """Undo a soft delete, unless a live record now takes its place (409)."""
     with transaction.atomic():
         cert = _locked(certification)
@@ -337,6 +342,6 @@ def certification_restore(*, certification: Certification, now: dt.datetime) -> 
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
         cert.refresh_from_db()
-        effects.certification_written(change=CertificationChange.RESTORED, before=before, after=cert, now=now)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert)
+        effects.certification_written(change=CertificationChange.RESTORED, before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
     return _written(cert, resume)

@@ -55,7 +55,7 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
     assert figures["job_s"] == min(each["job_s"] for each in figures["rounds"])
     assert "round 2:" in out.getvalue()
     assert figures["identical"] is True
-    assert figures["differences"] == {"cert": 0, "mentor": 0, "log": 0, "run": 0}
+    assert figures["differences"] == {"cert": 0, "mentor": 0, "log": 0, "run": 0, "history": 0}
     assert figures["expired_found"] == 500
     assert figures["counters_as_seeded"] is True
     for key in ("job_s", "floor_s", "naive_s", "ratio_vs_floor", "speedup_vs_naive", "peak_rss_mb"):
@@ -92,7 +92,7 @@ def test_bench_expiry_refuses_fewer_than_one_round():
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_expiry_fails_when_the_job_and_the_floor_disagree(monkeypatch):
-    monkeypatch.setattr(bench, "compare_results", lambda: {"cert": 0, "mentor": 1, "log": 0, "run": 0})
+    monkeypatch.setattr(bench, "compare_results", lambda: {"cert": 0, "mentor": 1, "log": 0, "run": 0, "history": 0})
 
     with pytest.raises(CommandError, match="different rows"):
         call_command("bench_expiry", "--certs", "2000", "--due", "20", "--naive-sample", "5", stdout=io.StringIO())
@@ -104,12 +104,12 @@ def test_result_comparison_catches_a_single_different_row():
     seed(SeedSpec(certs=300, due=5, seed=9, now=NOW))
     try:
         bench.keep_result()
-        assert bench.compare_results() == {"cert": 0, "mentor": 0, "log": 0, "run": 0}
+        assert bench.compare_results() == {"cert": 0, "mentor": 0, "log": 0, "run": 0, "history": 0}
 
         mentor = Mentor.objects.filter(status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).first()
         Mentor.objects.filter(pk=mentor.pk).update(pause_reason="something else")
 
-        assert bench.compare_results() == {"cert": 0, "mentor": 2, "log": 0, "run": 0}
+        assert bench.compare_results() == {"cert": 0, "mentor": 2, "log": 0, "run": 0, "history": 0}
     finally:
         bench.drop_work_tables()
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from certifications import services
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobTrigger, LogEvent, Mentor
+from tests.factories import TEST_ACTOR
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -32,6 +33,7 @@ def _seed() -> dict[str, Certification]:
     def record(mentor_id, name, *, days, type_code="peer_mentor_basic"):
         expires_at = now + days * DAY
         cert = services.certification_create(
+            by=TEST_ACTOR,
             mentor_id=mentor_id,
             certification_type=type_code,
             issued_at=expires_at - 3 * 365 * DAY,

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from certifications.models import Certification, Mentor, MentorStatus
 from certifications.services import certification_delete, expiry_job_run
-from tests.factories import CertificationFactory, MentorFactory, cert_type
+from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_superseded_records_never_show_and_deleted_ones_never_count(staff):
     body = eligibility(staff, mentor)
     assert [each["certification_id"] for each in body["certifications"]] == [new.certification_id]
     assert old.certification_id not in str(body)
-    certification_delete(certification=new, now=NOW)
+    certification_delete(by=TEST_ACTOR, certification=new, now=NOW)
     body = eligibility(staff, mentor)
     assert body["eligible"] is False and body["reasons"] == ["lapsed:peer_mentor_basic"]
 

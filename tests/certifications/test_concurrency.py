@@ -36,7 +36,7 @@ from certifications.models import (
 )
 from certifications.services import expiry_job_run
 from certifications.services.lapse import LOCK_NAME
-from tests.factories import CertificationFactory, cert_type
+from tests.factories import TEST_ACTOR, CertificationFactory, cert_type
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -264,6 +264,7 @@ def test_a_renewal_committed_while_a_batch_waits_for_its_mentor_is_honoured():
         # A renewal in progress: the new record is written and the mentor row is locked
         # (auto-resume runs inside the write), but nothing is committed yet.
         certification_create(
+            by=TEST_ACTOR,
             mentor_id=old.mentor.mentor_id,
             certification_type="peer_mentor_basic",
             issued_at=dt.datetime(2026, 3, 20, tzinfo=UTC),

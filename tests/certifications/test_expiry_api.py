@@ -30,7 +30,7 @@ from certifications.services import certification_renew, expiry_job_run
 from certifications.services.lapse import LOCK_NAME
 from tests.certifications.api_helpers import RUN_RESULT_KEYS, UTC_SECOND_RE, assert_error, unchanged
 from tests.certifications.broker_helpers import celery_broker, queued_messages
-from tests.factories import CertificationFactory, MentorFactory, cert_type
+from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
 
@@ -259,7 +259,10 @@ def history(lapsed, clock) -> dict:
     first = expiry_job_run(now=NOW)
     second = expiry_job_run(now=NOW + dt.timedelta(days=1))
     certification_renew(
-        certification=lapsed, now=NOW + dt.timedelta(days=2), expires_at=dt.datetime(2029, 3, 1, tzinfo=UTC)
+        by=TEST_ACTOR,
+        certification=lapsed,
+        now=NOW + dt.timedelta(days=2),
+        expires_at=dt.datetime(2029, 3, 1, tzinfo=UTC),
     )
     return {"lapsed": lapsed, "other": other, "first": first, "second": second}
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from certifications.models import AutoPauseLog, Certification, CertificationType, Lifecycle, Mentor, MentorStatus
 from certifications.services import certification_renew, certification_revoke, expiry_job_run
 from tests.certifications.services.lapse.helpers import LAPSED_ON, lapsed_cert
-from tests.factories import cert_type
+from tests.factories import TEST_ACTOR, cert_type
 from tests.totals.helpers import random_write
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_an_expired_record_lapses_exactly_when_its_grace_ends_not_a_second_befor
 def test_a_revoked_record_ignores_the_grace(with_grace):
     cert = lapsed_cert(expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     revoked_at = LAPSED_ON + dt.timedelta(days=1)
-    certification_revoke(certification=cert, now=revoked_at, reason="Withdrawn")
+    certification_revoke(by=TEST_ACTOR, certification=cert, now=revoked_at, reason="Withdrawn")
     run = expiry_job_run(now=revoked_at + dt.timedelta(minutes=1))
     assert (run.expired_found, paused(cert)) == (1, True)
 
@@ -76,7 +76,7 @@ def test_a_renewal_during_the_grace_prevents_the_pause_and_leaves_no_log(with_gr
     cert = lapsed_cert()
     during = LAPSED_ON + dt.timedelta(days=3)
     expiry_job_run(now=during)
-    certification_renew(certification=Certification.objects.get(pk=cert.pk), now=during)
+    certification_renew(by=TEST_ACTOR, certification=Certification.objects.get(pk=cert.pk), now=during)
     run = expiry_job_run(now=GRACE_ENDS + dt.timedelta(days=1))
     assert (run.expired_found, paused(cert)) == (0, False)
     assert not AutoPauseLog.objects.exists()

@@ -36,6 +36,7 @@ from tests.hardening import figures
 EXCLUDED_CHECKS = []  # every check runs, "schema-valid requests are accepted" included
 CERTS = "/api/v1/certifications"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+IMPORT_CSV = "mentor_id,certification_type,issued_at\nmntr_01HX4V2K8P,peer_mentor_basic,2026-01-15\n"
 LATER_THAN_NOW = "2999-12-31T00:00:00Z"
 SECRET_MARKERS = ("Traceback", 'File "/', "SELECT ", "INSERT INTO", "UPDATE ", "psycopg", "sqlite3.")
 
@@ -106,13 +107,18 @@ def respect_rules_a_schema_cannot_state(case):
     without ``expires_at``, ``issued_at`` plus the type's validity (at most 36 months)
     within the calendar; an ``Idempotency-Key`` sent again with another body is a 422
     (so each case gets a key of its own); an eligibility ``through`` must not be
-    earlier than now (a valid one in the past is moved to 2999). Invalid cases are
+    earlier than now (a valid one in the past is moved to 2999); an import's file is CSV
+    with the import's header (a schema can say "a string", not "a CSV file with these
+    columns"). Invalid cases are
     sent as generated.
     """
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = f"fuzz-{uuid.uuid4().hex}"
+    if case.operation.method.upper() == "POST" and case.operation.path == f"{CERTS}/import":
+        case.body = IMPORT_CSV if case.media_type == "text/csv" else {"file": IMPORT_CSV}
+        return case
     body = case.body
     for holder in (case.query, body):
         if isinstance(holder, dict) and "through" in holder:

@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from certhub.errors import DomainError
 from certifications import services
 from certifications.models import Certification, CertificationStatus, CertificationType
+from tests.factories import TEST_ACTOR
 from totals.counts import CertificationCount
 from totals.models import CertificationTally
 
@@ -46,6 +47,7 @@ def random_write(
                 issued_at=issued,
                 expires_at=issued + dt.timedelta(days=rng.randint(1, 800), seconds=rng.randint(0, 86399)),
                 now=now,
+                by=TEST_ACTOR,
             )
             return
         cert = Certification.objects.get(pk=rng.choice(records))
@@ -57,15 +59,15 @@ def random_write(
                     {"issued_at": cert.expires_at - dt.timedelta(days=rng.randint(1, 900))},
                 ]
             )
-            services.certification_update(certification=cert, changes=changes, now=now)
+            services.certification_update(certification=cert, changes=changes, now=now, by=TEST_ACTOR)
         elif kind == "renew":
-            services.certification_renew(certification=cert, now=now)
+            services.certification_renew(certification=cert, now=now, by=TEST_ACTOR)
         elif kind == "revoke":
-            services.certification_revoke(certification=cert, now=now, reason="test")
+            services.certification_revoke(certification=cert, now=now, reason="test", by=TEST_ACTOR)
         elif kind == "delete":
-            services.certification_delete(certification=cert, now=now)
+            services.certification_delete(certification=cert, now=now, by=TEST_ACTOR)
         else:
-            services.certification_restore(certification=cert, now=now)
+            services.certification_restore(certification=cert, now=now, by=TEST_ACTOR)
     except DomainError:
         pass  # a refused write changes nothing, tallies included
 

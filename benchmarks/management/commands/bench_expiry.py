@@ -87,7 +87,7 @@ class Command(BaseCommand):
 
         repeat = options["repeat"]
         rounds: list[dict] = []
-        differences = {"cert": 0, "mentor": 0, "log": 0, "run": 0}
+        differences = dict.fromkeys(bench.RESULT_QUERIES, 0)
         checkpointed = True
         grace_days = options["grace_days"]
         graced = CertificationType.objects.filter(code=GRACED_TYPE)

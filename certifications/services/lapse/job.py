@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
+from certhub.sql import pk_in
 from certifications.models import (
     Certification,
     CertificationStatus,
@@ -34,7 +35,6 @@ from certifications.models import (
 )
 from certifications.services import effects
 from certifications.services.lapse.engines import BatchEngine, BatchResult, batch_engine
-from certifications.services.lapse.engines.base import pk_in
 from certifications.services.lapse.lock import lock_acquire, lock_release, lock_renew
 from certifications.services.lapse.runs import expiry_run_create
 

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from certhub.errors import StillLapsed
 from certhub.ids import create_with_unique_id
+from certifications.history import Actor
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -27,7 +28,7 @@ from certifications.services.lapse.reasons import resume_reason
 from certifications.services.results import MentorWriteResult
 
 
-def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification) -> MentorWriteResult:
+def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification, by: Actor) -> MentorWriteResult:
     """After a write to ``cause``, undo auto-pauses that no longer hold; ``changed`` says the mentor was resumed.
 
     Records of the mentor flagged ``auto_pause_applied`` that are no longer
@@ -46,7 +47,7 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
         Certification.objects.filter(pk__in=unflagged, auto_pause_applied=True).update(
             auto_pause_applied=False, auto_pause_applied_at=None, updated_at=now
         )
-        effects.records_unflagged(pks=unflagged, now=now)
+        effects.records_unflagged(pks=unflagged, now=now, by=by)
     if not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO) or lapsed.exists():
         return MentorWriteResult(mentor=mentor, changed=False)
     before = effects.mentor_snapshot(mentor)
@@ -71,11 +72,11 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
     # The row was updated with a filtered UPDATE; the locked instance gets the same values.
     mentor.status, mentor.paused_by, mentor.paused_at, mentor.pause_reason = MentorStatus.ACTIVE, "", None, ""
     mentor.updated_at = now
-    effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now, log=log)
+    effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now, by=by, log=log)
     return MentorWriteResult(mentor=mentor, changed=True, logs=(log,))
 
 
-def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWriteResult:
+def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str, by: Actor) -> MentorWriteResult:
     """Pause a mentor by staff decision (never lifted automatically); repeat-safe."""
     reason = reason.strip() or "Paused by staff"
     with transaction.atomic():
@@ -93,11 +94,11 @@ def mentor_pause(*, mentor: Mentor, now: dt.datetime, reason: str) -> MentorWrit
         )
         mentor.refresh_from_db()
         if changed:
-            effects.mentor_written(change=MentorChange.PAUSED, before=before, after=mentor, now=now)
+            effects.mentor_written(change=MentorChange.PAUSED, before=before, after=mentor, now=now, by=by)
     return MentorWriteResult(mentor=mentor, changed=bool(changed))
 
 
-def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
+def mentor_resume(*, mentor: Mentor, now: dt.datetime, by: Actor) -> MentorWriteResult:
     """Resume a paused mentor by staff decision; repeat-safe.
 
     A staff pause is always lifted. An automatic pause is lifted only once no
@@ -122,5 +123,5 @@ def mentor_resume(*, mentor: Mentor, now: dt.datetime) -> MentorWriteResult:
         )
         mentor.refresh_from_db()
         if changed:
-            effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now)
+            effects.mentor_written(change=MentorChange.RESUMED, before=before, after=mentor, now=now, by=by)
     return MentorWriteResult(mentor=mentor, changed=bool(changed))

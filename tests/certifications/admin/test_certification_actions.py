@@ -26,7 +26,7 @@ from tests.certifications.admin.helpers import (
     messages_of,
     snapshot,
 )
-from tests.factories import CertificationFactory
+from tests.factories import TEST_ACTOR, CertificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_renew_in_admin_resumes_the_mentor_as_the_api_does(coordinator_client, a
 
 def test_renewal_never_lifts_a_staff_pause(coordinator_client):
     cert = make_cert(days=-3)
-    services.mentor_pause(mentor=cert.mentor, now=clock(), reason="Conduct review")
+    services.mentor_pause(by=TEST_ACTOR, mentor=cert.mentor, now=clock(), reason="Conduct review")
     response = act(coordinator_client, CERTS, "renew", [cert], apply="Renew", mode="validity")
     cert.mentor.refresh_from_db()
     assert cert.mentor.paused_by == PausedBy.STAFF

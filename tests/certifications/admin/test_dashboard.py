@@ -17,7 +17,7 @@ from tests.certifications.admin.helpers import (
     make_cert,
     staff_user,
 )
-from tests.factories import CertificationFactory, MentorFactory
+from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_dashboard_counts_what_a_coordinator_checks_first(coordinator_client):
     CertificationFactory(expires_at=clock() + 5 * DAY, deleted_at=clock())  # deleted: not counted
     lapsed = make_cert(days=-2)
     staff_paused = MentorFactory()
-    services.mentor_pause(mentor=staff_paused, now=clock(), reason="On leave")
+    services.mentor_pause(by=TEST_ACTOR, mentor=staff_paused, now=clock(), reason="On leave")
     auto = auto_paused_cert()
     # The job above applied ``lapsed`` too; a fresh one stays due.
     due = make_cert(days=-1)

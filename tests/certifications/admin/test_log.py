@@ -15,6 +15,7 @@ from tests.certifications.admin.helpers import (
     auto_paused_cert,
     clock,
 )
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_log_is_read_only_even_for_superusers(superuser_client):
 def test_log_filters_by_event_job_run_and_date_and_searches(coordinator_client):
     paused = auto_paused_cert()
     resumed = auto_paused_cert()
-    services.certification_renew(certification=resumed, now=clock())
+    services.certification_renew(by=TEST_ACTOR, certification=resumed, now=clock())
     run = ExpiryJobRun.objects.get(dry_run=False, auto_paused=1, logs__certification=resumed)
 
     def logged(**params):

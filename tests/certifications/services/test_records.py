@@ -19,7 +19,7 @@ from certifications.services import (
     certification_validate_update,
     expiry_job_run,
 )
-from tests.factories import CertificationFactory
+from tests.factories import TEST_ACTOR, CertificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +28,11 @@ NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=dt.UTC)
 
 def test_update_of_a_record_deleted_since_it_was_read_is_not_found_and_changes_nothing():
     stale = CertificationFactory()  # what a request read before another request deleted it
-    certification_delete(certification=Certification.objects.get(pk=stale.pk), now=NOW)
+    certification_delete(by=TEST_ACTOR, certification=Certification.objects.get(pk=stale.pk), now=NOW)
 
     with pytest.raises(NotFound):
         certification_update(
-            certification=stale, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
+            by=TEST_ACTOR, certification=stale, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
         )
 
     fresh = Certification.objects.get(pk=stale.pk)
@@ -43,7 +43,7 @@ def test_update_of_a_record_deleted_since_it_was_read_is_not_found_and_changes_n
 def test_update_returns_the_record_as_written_with_its_relations():
     cert = CertificationFactory()
     updated = certification_update(
-        certification=cert, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
+        by=TEST_ACTOR, certification=cert, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
     ).certification
     assert updated.expires_at == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     assert updated.status == CertificationStatus.VALID
@@ -53,6 +53,7 @@ def test_update_returns_the_record_as_written_with_its_relations():
 
 def test_create_returns_the_record_with_its_relations_loaded(django_assert_num_queries):
     cert = certification_create(
+        by=TEST_ACTOR,
         mentor_id="mntr_01HX4V2K8P",
         certification_type="peer_mentor_basic",
         issued_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
@@ -80,7 +81,9 @@ def _auto_paused() -> Certification:
 def test_a_write_that_resumes_its_mentor_returns_the_mentor_and_the_log_row():
     cert = _auto_paused()
 
-    result = certification_renew(certification=cert, now=NOW, expires_at=dt.datetime(2029, 3, 1, tzinfo=dt.UTC))
+    result = certification_renew(
+        by=TEST_ACTOR, certification=cert, now=NOW, expires_at=dt.datetime(2029, 3, 1, tzinfo=dt.UTC)
+    )
 
     assert isinstance(result, CertificationWriteResult)
     assert result.certification.pk == cert.pk and result.certification.status == CertificationStatus.VALID
@@ -94,7 +97,7 @@ def test_a_write_that_resumes_its_mentor_returns_the_mentor_and_the_log_row():
 def test_a_write_that_resumes_nobody_says_so():
     cert = CertificationFactory()
 
-    result = certification_renew(certification=cert, now=NOW)
+    result = certification_renew(by=TEST_ACTOR, certification=cert, now=NOW)
 
     assert (result.resumed_mentor, result.logs) == (None, ())
     assert result.certification.expires_at == dt.datetime(2030, 6, 15, tzinfo=dt.UTC)
@@ -102,8 +105,8 @@ def test_a_write_that_resumes_nobody_says_so():
 
 def test_a_repeated_delete_writes_nothing_and_resumes_nobody():
     cert = _auto_paused()
-    first = certification_delete(certification=cert, now=NOW)
-    second = certification_delete(certification=cert, now=NOW + dt.timedelta(hours=1))
+    first = certification_delete(by=TEST_ACTOR, certification=cert, now=NOW)
+    second = certification_delete(by=TEST_ACTOR, certification=cert, now=NOW + dt.timedelta(hours=1))
 
     assert first.resumed_mentor is not None and len(first.logs) == 1
     assert (second.resumed_mentor, second.logs) == (None, ())
@@ -151,7 +154,7 @@ def test_validate_create_refuses_what_create_refuses(rule):
     with pytest.raises(error) as refused:
         certification_validate_create(**arguments)
     with pytest.raises(error) as written:
-        certification_create(**arguments)
+        certification_create(by=TEST_ACTOR, **arguments)
 
     assert refused.value.message == written.value.message
     assert Certification.objects.count() == 1
@@ -184,7 +187,7 @@ def test_validate_update_refuses_what_update_refuses(changes):
     with pytest.raises(RuleViolation) as refused:
         certification_validate_update(certification=cert, changes=changes, now=NOW)
     with pytest.raises(RuleViolation) as written:
-        certification_update(certification=cert, changes=changes, now=NOW)
+        certification_update(by=TEST_ACTOR, certification=cert, changes=changes, now=NOW)
 
     assert (refused.value.message, refused.value.fields) == (written.value.message, written.value.fields)
     assert Certification.objects.get(pk=cert.pk).updated_at == cert.updated_at
@@ -214,7 +217,10 @@ def test_writes_of_one_type_do_not_wait_on_each_other():
     def hold_first():
         with transaction.atomic():
             certification_update(
-                certification=first, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
+                by=TEST_ACTOR,
+                certification=first,
+                changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)},
+                now=NOW,
             )
             holding.set()
             release.wait(10)
@@ -228,7 +234,7 @@ def test_writes_of_one_type_do_not_wait_on_each_other():
             cursor.execute("SET lock_timeout = '2s'")
         # Would time out (LockNotAvailable) if the first write had locked the shared type row.
         certification_update(
-            certification=second, changes={"expires_at": dt.datetime(2031, 1, 1, tzinfo=dt.UTC)}, now=NOW
+            by=TEST_ACTOR, certification=second, changes={"expires_at": dt.datetime(2031, 1, 1, tzinfo=dt.UTC)}, now=NOW
         )
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
@@ -241,6 +247,6 @@ def test_writes_of_one_type_do_not_wait_on_each_other():
 def test_renewal_by_validity_past_the_calendars_end_is_refused_and_changes_nothing():
     cert = CertificationFactory(expires_at=dt.datetime(9998, 6, 1, tzinfo=dt.UTC))
     with pytest.raises(RuleViolation) as refused:
-        certification_renew(certification=cert, now=NOW)
+        certification_renew(by=TEST_ACTOR, certification=cert, now=NOW)
     assert "expires_at" in refused.value.fields
     assert Certification.objects.get(pk=cert.pk).expires_at == cert.expires_at

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
-
+from certhub.sql import pk_in
 from certifications.models import Certification, ExpiryJobRun, Mentor
 
 
@@ -79,26 +76,3 @@ def lock_batch(ids: Sequence[int]) -> LockedBatch:
         .values_list("pk", "status")
     )
     return LockedBatch(pks=[pk for pk, _ in locked], mentor_status=mentor_status)
-
-
-def bigint_array(values: Iterable[int]) -> str:
-    """``values`` as one PostgreSQL array literal (``{1,2,3}``), to be cast with ``::bigint[]``.
-
-    Passed as a single string, the array costs the client one ``join``; as a
-    Python list, psycopg quotes it element by element (a third of a second per
-    10,000 due records).
-    """
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
-
-
-def pk_in(model, pks: Sequence[int]):
-    """``pk IN pks`` as a filter; on PostgreSQL ``pk = ANY(%s::bigint[])`` with one array parameter.
-
-    A list of a thousand placeholders costs the client more to quote and send
-    than the statement costs the server; one array parameter does not. (This
-    is how a filter is spelled, whatever the engine.)
-    """
-    if connection.vendor == "postgresql":
-        column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
-        return RawSQL(f"{column} = ANY(%s::bigint[])", [bigint_array(pks)], output_field=BooleanField())
-    return Q(pk__in=pks)

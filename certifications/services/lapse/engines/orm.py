@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from django.db.models import Case, Value, When
 
 from certhub.ids import fresh_ids
+from certhub.sql import pk_in
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, MentorStatus, PausedBy
-from certifications.services.lapse.engines.base import NOTHING, BatchEngine, BatchResult, LockedBatch, pk_in
+from certifications.services.lapse.engines.base import NOTHING, BatchEngine, BatchResult, LockedBatch
 from certifications.services.lapse.reasons import pause_reason
 
 

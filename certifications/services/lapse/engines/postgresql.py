@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from django.db import connection
 
 from certhub.ids import ID_ATTEMPTS, IdSpaceExhausted, new_id
+from certhub.sql import pk_in
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, MentorStatus, PausedBy
-from certifications.services.lapse.engines.base import BatchEngine, BatchResult, LockedBatch, pk_in
+from certifications.services.lapse.engines.base import BatchEngine, BatchResult, LockedBatch
 from certifications.services.lapse.reasons import pause_reason
 
 CERT, MENTOR, LOG = Certification._meta.db_table, Mentor._meta.db_table, AutoPauseLog._meta.db_table

@@ -38,6 +38,7 @@ from tests.certifications.services.lapse.helpers import (
     refreshed,
     snapshot,
 )
+from tests.factories import TEST_ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_an_already_paused_mentor_keeps_its_pause_and_the_record_is_flagged_and_
     cert = lapsed_cert()
     earlier = NOW - dt.timedelta(days=5)
     if paused_by == PausedBy.STAFF:
-        mentor_pause(mentor=cert.mentor, now=earlier, reason="On leave")
+        mentor_pause(by=TEST_ACTOR, mentor=cert.mentor, now=earlier, reason="On leave")
     else:
         type(cert.mentor).objects.filter(pk=cert.mentor_id).update(
             status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO, paused_at=earlier, pause_reason="On leave"
@@ -135,7 +136,7 @@ def test_a_revoked_record_pauses_with_its_revocation_date(engine, run):
 def test_a_record_renewed_after_the_listing_is_skipped_under_the_locks(engine, run):
     renewed, other = lapsed_cert(), lapsed_cert()
     listed = due_ids()
-    certification_renew(certification=renewed, now=NOW, expires_at=dt.datetime(2029, 3, 1, tzinfo=UTC))
+    certification_renew(by=TEST_ACTOR, certification=renewed, now=NOW, expires_at=dt.datetime(2029, 3, 1, tzinfo=UTC))
 
     assert apply(engine, listed, run) == BatchResult(flagged=1, paused=1, logged=1)
 
@@ -173,7 +174,7 @@ def test_a_mentor_with_several_due_records_is_paused_once_with_the_lowest_record
 def test_a_second_apply_of_the_same_batch_changes_nothing(engine, run):
     lapsed_cert()
     staff = lapsed_cert()
-    mentor_pause(mentor=staff.mentor, now=NOW - dt.timedelta(days=1), reason="Staff")
+    mentor_pause(by=TEST_ACTOR, mentor=staff.mentor, now=NOW - dt.timedelta(days=1), reason="Staff")
     listed = due_ids()
     assert apply(engine, listed, run) == BatchResult(flagged=2, paused=1, logged=2)
     after_first = snapshot()

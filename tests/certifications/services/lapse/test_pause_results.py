@@ -8,7 +8,7 @@ import pytest
 
 from certifications.models import AutoPauseLog, MentorStatus, PausedBy
 from certifications.services import MentorWriteResult, mentor_auto_resume, mentor_pause, mentor_resume
-from tests.factories import CertificationFactory, MentorFactory
+from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=dt.UTC)
 def test_staff_pause_says_whether_it_paused_and_is_repeat_safe():
     mentor = MentorFactory()
 
-    first = mentor_pause(mentor=mentor, now=NOW, reason="  On leave ")
-    again = mentor_pause(mentor=mentor, now=NOW + dt.timedelta(hours=1), reason="Still on leave")
+    first = mentor_pause(by=TEST_ACTOR, mentor=mentor, now=NOW, reason="  On leave ")
+    again = mentor_pause(by=TEST_ACTOR, mentor=mentor, now=NOW + dt.timedelta(hours=1), reason="Still on leave")
 
     assert isinstance(first, MentorWriteResult)
     assert (first.changed, again.changed) == (True, False)
@@ -34,10 +34,10 @@ def test_staff_pause_says_whether_it_paused_and_is_repeat_safe():
 
 def test_staff_resume_says_whether_it_resumed():
     mentor = MentorFactory()
-    mentor_pause(mentor=mentor, now=NOW, reason="On leave")
+    mentor_pause(by=TEST_ACTOR, mentor=mentor, now=NOW, reason="On leave")
 
-    first = mentor_resume(mentor=mentor, now=NOW)
-    again = mentor_resume(mentor=mentor, now=NOW)
+    first = mentor_resume(by=TEST_ACTOR, mentor=mentor, now=NOW)
+    again = mentor_resume(by=TEST_ACTOR, mentor=mentor, now=NOW)
 
     assert (first.changed, again.changed) == (True, False)
     assert first.mentor.status == MentorStatus.ACTIVE and first.mentor.paused_by == ""
@@ -45,9 +45,9 @@ def test_staff_resume_says_whether_it_resumed():
 
 def test_auto_resume_leaves_a_staff_pause_and_says_so():
     cert = CertificationFactory()
-    mentor_pause(mentor=cert.mentor, now=NOW, reason="Conduct review")
+    mentor_pause(by=TEST_ACTOR, mentor=cert.mentor, now=NOW, reason="Conduct review")
 
-    result = mentor_auto_resume(mentor=cert.mentor, now=NOW, cause=cert)
+    result = mentor_auto_resume(by=TEST_ACTOR, mentor=cert.mentor, now=NOW, cause=cert)
 
     assert (result.changed, result.logs) == (False, ())
     assert result.mentor.paused_by == PausedBy.STAFF

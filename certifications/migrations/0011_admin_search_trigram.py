@@ -32,5 +32,5 @@ def drop_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("certifications", "0009_type_policy")]
+    dependencies = [("certifications", "0010_history")]
     operations = [migrations.RunPython(create_indexes, drop_indexes)]

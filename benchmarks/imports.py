@@ -1,0 +1,162 @@
+"""The import against a floor: a generated CSV applied by the product, and loaded with ``COPY`` and set-based SQL.
+
+- ``write_file`` writes ``rows`` new certifications (one per mentor, each
+  with a name and an email) as the import's CSV.
+- ``import_run`` is the product: ``read_csv`` then ``services.certification_import``
+  (every row through the write services, with its history rows), as the API runs it.
+- ``floor_run`` loads the same file with ``COPY`` into a temporary table and
+  writes the same rows set-based: the mentors, the certifications (ids drawn
+  in SQL, the expiry from the type's validity) and the history rows of both.
+- Each runs in a process of its own (``benchmarks.run_import``) on an emptied
+  database, so the time and peak memory are the contender's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from benchmarks.expiry import postgres_url
+from certhub.ids import CROCKFORD_ALPHABET
+from certifications.demo.loader import flush
+from certifications.history.models import HistoryEntry
+from certifications.models import Certification, CertificationType, Mentor
+
+HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email"
+TYPES = ("peer_mentor_basic", "peer_mentor_advanced")
+CERT, MENTOR, CTYPE = Certification._meta.db_table, Mentor._meta.db_table, CertificationType._meta.db_table
+HISTORY = HistoryEntry._meta.db_table
+UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # as the API renders a timestamp
+
+
+def _mentor_id(number: int) -> str:
+    digits = "".join(CROCKFORD_ALPHABET[(number >> (5 * i)) & 31] for i in range(10))
+    return "mntr_" + digits[::-1]
+
+
+def write_file(path: Path, *, rows: int) -> None:
+    """``rows`` new certifications as the import's CSV: one per mentor, issued on one of 1,000 days."""
+    start = dt.date(2024, 1, 1)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER + "\n")
+        for number in range(rows):
+            issued = start + dt.timedelta(days=number % 1000)
+            out.write(
+                f"{_mentor_id(number)},{TYPES[number % 2]},{issued.isoformat()},,"
+                f"Mentor {number},mentor{number}@example.org\n"
+            )
+
+
+def import_run(path: Path, *, now: dt.datetime) -> dict:
+    """The product's import of ``path``; its counts."""
+    from certifications.bulk.rows import read_csv
+    from certifications.history import Actor, Source
+    from certifications.services import certification_import
+
+    rows = read_csv(path.read_bytes(), max_rows=10**9)
+    result = certification_import(rows=rows, now=now, by=Actor(source=Source.IMPORT))
+    if not result.applied:
+        raise RuntimeError(f"the import applied nothing: {result.totals}")
+    return result.totals
+
+
+FLOOR_SQL = f"""
+WITH mentors AS (
+    INSERT INTO {MENTOR} (mentor_id, name, email, status, paused_by, pause_reason, created_at, updated_at)
+    SELECT DISTINCT ON (mentor_id) mentor_id, mentor_name, mentor_email, 'active', '', '', %(now)s, %(now)s
+    FROM bench_import ORDER BY mentor_id
+    RETURNING id, mentor_id, name, email
+),
+mentor_history AS (
+    INSERT INTO {HISTORY} (object_pk, subject, at, actor, source, change, reason, changes)
+    SELECT id, 'mentor', %(now)s, 'system:import', 'import', 'created', '',
+           jsonb_build_object('name', jsonb_build_array(NULL, name), 'email', jsonb_build_array(NULL, email),
+                              'status', jsonb_build_array(NULL, 'active'))
+    FROM mentors
+),
+certs AS (
+    INSERT INTO {CERT} (certification_id, mentor_id, certification_type_id, issued_at, expires_at, status,
+                        revocation_reason, auto_pause_applied, created_at, updated_at)
+    SELECT 'cert_' || upper(substr(md5(random()::text || i.mentor_id), 1, 8)), m.id, t.id, i.issued_at::timestamptz,
+           i.issued_at::timestamptz + t.validity_months * INTERVAL '1 month',
+           CASE WHEN i.issued_at::timestamptz + t.validity_months * INTERVAL '1 month' > %(now)s
+                THEN 'valid' ELSE 'expired' END,
+           '', false, %(now)s, %(now)s
+    FROM bench_import i JOIN mentors m ON m.mentor_id = i.mentor_id  -- the rows just inserted
+    JOIN {CTYPE} t ON t.code = i.certification_type
+    RETURNING id, certification_type_id, issued_at, expires_at, status
+)
+INSERT INTO {HISTORY} (object_pk, subject, at, actor, source, change, reason, changes)
+SELECT c.id, 'certification', %(now)s, 'system:import', 'import', 'created', '',
+       jsonb_build_object(
+           'certification_type', jsonb_build_array(NULL, t.code),
+           'issued_at', jsonb_build_array(NULL, to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
+           'expires_at', jsonb_build_array(NULL, to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
+           'status', jsonb_build_array(NULL, c.status),
+           'auto_pause_applied', jsonb_build_array(NULL, false))
+FROM certs c JOIN {CTYPE} t ON t.id = c.certification_type_id
+"""
+
+
+def floor_run(path: Path, *, now: dt.datetime) -> dict:
+    """``COPY`` the file into a temporary table, then write mentors, records and history rows set-based."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_import (mentor_id text, certification_type text, issued_at text, "
+            "expires_at text, mentor_name text, mentor_email text) ON COMMIT DROP"
+        )
+        with path.open("rb") as source, cursor.copy("COPY bench_import FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+        cursor.execute(FLOOR_SQL, {"now": now})
+    return {"new": Certification.objects.count()}
+
+
+def counts() -> dict[str, int]:
+    return {
+        "certifications": Certification.objects.count(),
+        "mentors": Mentor.objects.count(),
+        "history": HistoryEntry.objects.count(),
+    }
+
+
+def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
+    """Empty the domain tables, then run ``contender`` on ``path`` in a fresh process; its figures."""
+    flush()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
+    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run_import",
+            "--file",
+            str(path),
+            "--now",
+            now.isoformat(),
+            "--contender",
+            contender,
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {contender} process failed:\n{done.stderr[-4000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process_s"] = time.perf_counter() - started
+    return figures | {"left": counts()}

@@ -1,0 +1,252 @@
+"""``POST /api/v1/certifications/import`` and ``GET /api/v1/certifications/export.csv``.
+
+The import takes a ``text/csv`` body or a multipart ``file``; a body larger
+than ``IMPORT_MAX_BYTES`` is refused from its ``Content-Length`` before it is
+read (and, without one, as soon as the limit is passed), more than
+``IMPORT_MAX_ROWS`` rows is a 413. Rows are applied by
+``services.certification_import``. The export streams the list's filtered rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from certhub.api.permissions import ModelPermissionsOrPublicRead, check_method
+from certhub.api.schema import error_responses
+from certhub.errors import RuleViolation, TooLarge
+from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from certifications import services
+from certifications.api.filters import CertificationFilter
+from certifications.bulk.export import export_rows, export_stream
+from certifications.bulk.rows import read_csv
+from certifications.history import Actor
+from certifications.selectors import certification_list
+
+TAG = ["certifications"]
+CHUNK = 64 * 1024
+UPLOAD_ATTRIBUTE = "_certhub_import_upload"
+
+
+class CSVParser(BaseParser):
+    """Declares ``text/csv`` as accepted; the view reads the body itself, within its byte limit."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+class ImportPermission(BasePermission):
+    """``add_certification`` and ``change_certification``: an import creates and updates records."""
+
+    def has_permission(self, request, view) -> bool:
+        check_method(request, view)
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.has_perms(["certifications.add_certification", "certifications.change_certification"])
+        )
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"The upload is larger than {limit} bytes (IMPORT_MAX_BYTES).", max_bytes=limit)
+
+
+def _read_body(django_request, limit: int) -> bytes:
+    """The raw body in chunks, refused as soon as it passes ``limit`` bytes."""
+    chunks, size = [], 0
+    while chunk := django_request.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_upload(request: Request) -> bytes:
+    """The uploaded CSV's bytes (a ``text/csv`` body or the multipart ``file``), read once per request."""
+    cached = getattr(request, UPLOAD_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    limit = settings.IMPORT_MAX_BYTES
+    django_request = request._request
+    try:
+        declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise _too_large(limit)  # nothing of the body read
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        data = _read_body(django_request, limit)
+    elif media_type == "multipart/form-data":
+        upload = django_request.FILES.get("file")
+        if upload is None:
+            raise RuleViolation("Send the CSV as the multipart field 'file'.", fields={"file": ["Required."]})
+        if upload.size > limit:
+            raise _too_large(limit)
+        data = upload.read()
+    else:
+        raise UnsupportedMediaType(media_type or "(none)", detail="Send the CSV as text/csv or multipart/form-data.")
+    setattr(request, UPLOAD_ATTRIBUTE, data)
+    return data
+
+
+def _flag(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "").strip().lower() or "false"  # empty means the default, as in a filter
+    if raw not in ("true", "false"):
+        raise ValidationError({name: ["Must be true or false."]})
+    return raw == "true"
+
+
+def _fingerprint(request: Request) -> dict:
+    """An import is the same request when its file and its ``dry_run`` / ``partial`` are."""
+    return {
+        "sha256": hashlib.sha256(read_upload(request)).hexdigest(),
+        "dry_run": _flag(request, "dry_run"),
+        "partial": _flag(request, "partial"),
+    }
+
+
+class ImportRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The row's line in the file; the header is line 1.")
+    action = serializers.ChoiceField(choices=["new", "updated", "skipped", "invalid"])
+    certification_id = serializers.CharField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ImportTotalsSerializer(serializers.Serializer):
+    new = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    applied = serializers.BooleanField()
+    totals = ImportTotalsSerializer()
+    rows = ImportRowSerializer(many=True)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The CSV file (UTF-8, BOM allowed).")
+
+
+IMPORT_CSV_EXAMPLE = OpenApiExample(
+    "Two rows",
+    request_only=True,
+    media_type="text/csv",
+    value=(
+        "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email,action,revocation_reason\n"
+        "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,Ada Lovelace,ada@example.org,,\n"
+        "mntr_01HX4V2K8Q,peer_mentor_advanced,2025-06-01T00:00:00Z,2027-06-01T00:00:00Z,,,revoke,Audit\n"
+    ),
+)
+IMPORT_RESULT_EXAMPLE = OpenApiExample(
+    "One new row, one invalid",
+    response_only=True,
+    value={
+        "dry_run": False,
+        "applied": False,
+        "totals": {"new": 1, "updated": 0, "skipped": 0, "invalid": 1},
+        "rows": [
+            {"line": 2, "action": "new", "certification_id": None, "errors": {}},
+            {"line": 3, "action": "invalid", "certification_id": None, "errors": {"issued_at": ["Required."]}},
+        ],
+    },
+)
+FLAGS = [
+    OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Validate and report; apply nothing."),
+    OpenApiParameter(
+        "partial", OpenApiTypes.BOOL, description="Apply the valid rows even when some are invalid (default: none)."
+    ),
+]
+
+
+class CertificationImportViewSet(viewsets.ViewSet):
+    """``POST /api/v1/certifications/import``: a CSV of certifications, applied row by row through the services."""
+
+    permission_classes = [ImportPermission]
+    parser_classes = [CSVParser, MultiPartParser]
+
+    @extend_schema(
+        summary="Import certifications from a CSV file",
+        description=(
+            "Columns: `mentor_id, certification_type, issued_at, expires_at?, mentor_name?, mentor_email?, "
+            "action?` (`upsert` or `revoke`), `revocation_reason?`. A live record with the same mentor, type and "
+            "`issued_at` is updated if the row differs, skipped if identical; otherwise a record is created. "
+            "One invalid row applies nothing unless `partial=true`. Line numbers count the header as line 1. "
+            "Needs `add_certification` and `change_certification`."
+        ),
+        tags=TAG,
+        parameters=[*FLAGS, IDEMPOTENCY_KEY_PARAMETER],
+        request={"text/csv": OpenApiTypes.STR, "multipart/form-data": ImportUploadSerializer},
+        responses={200: ImportResultSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422)},
+        examples=[IMPORT_CSV_EXAMPLE, IMPORT_RESULT_EXAMPLE],
+    )
+    @idempotent("certification-import", fingerprint_data=_fingerprint)
+    def create(self, request: Request) -> Response:
+        dry_run, partial = _flag(request, "dry_run"), _flag(request, "partial")
+        rows = read_csv(read_upload(request), max_rows=settings.IMPORT_MAX_ROWS)
+        result = services.certification_import(
+            rows=rows, now=timezone.now(), by=Actor.importer(request), dry_run=dry_run, partial=partial
+        )
+        return Response(
+            {
+                "dry_run": result.dry_run,
+                "applied": result.applied,
+                "totals": result.totals,
+                "rows": [
+                    {
+                        "line": row.line,
+                        "action": row.action,
+                        "certification_id": row.certification_id,
+                        "errors": row.errors,
+                    }
+                    for row in result.rows
+                ],
+            }
+        )
+
+
+class CertificationExportViewSet(viewsets.GenericViewSet):
+    """``GET /api/v1/certifications/export.csv``: every row the list's filters match, streamed as CSV."""
+
+    permission_classes = [ModelPermissionsOrPublicRead]
+    filterset_class = CertificationFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        return certification_list().order_by("-issued_at", "-certification_id")
+
+    @extend_schema(
+        summary="Export certifications as CSV",
+        description=(
+            "The list's filters; every matching row, streamed: the import's columns plus `certification_id` and "
+            "`status`. A cell a spreadsheet would run as a formula is prefixed with `'`."
+        ),
+        tags=TAG,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def list(self, request: Request) -> StreamingHttpResponse:
+        queryset = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(export_stream(export_rows(queryset)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="certifications.csv"'
+        return response

@@ -1,0 +1,117 @@
+"""History's share of each write's consequences: ``certifications.services.effects`` calls these.
+
+Single writes get one row per changed object; the job's step 1, its batches and
+auto-resume's un-flagging get theirs set-based (``record.rows_changed``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from certhub.api.fields import format_utc
+from certhub.sql import pk_in
+from certifications.history import record
+from certifications.history.actor import Actor
+from certifications.history.models import Change
+from certifications.models import (
+    AutoPauseLog,
+    Certification,
+    CertificationStatus,
+    CertificationType,
+    ExpiryJobRun,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
+
+# A write's kind (``effects.CertificationChange``) as a history ``change``; the rest are ``changed``.
+CHANGES = {"created": Change.CREATED, "deleted": Change.DELETED, "restored": Change.RESTORED}
+# Kinds whose name is the reason when the actor gave none.
+NAMED_KINDS = ("renewed", "revoked")
+
+
+def certification_written(
+    *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
+) -> None:
+    """A row for a certification's create, update, renewal, revocation, deletion or restore."""
+    reason = by.reason or (change if change in NAMED_KINDS else "")
+    if change == "revoked" and after.revocation_reason and not by.reason:
+        reason = f"revoked: {after.revocation_reason}"
+    record.object_written(
+        obj=after, before=before, change=CHANGES.get(change, Change.CHANGED), now=now, by=by, reason=reason
+    )
+
+
+def mentor_written(
+    *,
+    change: str,
+    before: dict[str, Any] | None,
+    after: Mentor,
+    now: dt.datetime,
+    by: Actor,
+    log: AutoPauseLog | None = None,
+) -> None:
+    """A row for a mentor's creation, edit, staff pause, or resume (an automatic one gives its log reason)."""
+    if log is not None:
+        reason = log.reason
+    elif change == "paused":
+        reason = after.pause_reason
+    else:
+        reason = by.reason
+    record.object_written(
+        obj=after, before=before, change=CHANGES.get(change, Change.CHANGED), now=now, by=by, reason=reason
+    )
+
+
+def certification_type_written(
+    *, before: dict[str, Any] | None, after: CertificationType, now: dt.datetime, by: Actor
+) -> None:
+    """A row for a certification type's creation or edit (its policy included)."""
+    record.object_written(
+        obj=after, before=before, change=Change.CREATED if before is None else Change.CHANGED, now=now, by=by
+    )
+
+
+def records_unflagged(*, pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
+    """Auto-resume cleared ``auto_pause_applied`` on ``pks``: one row each, in one statement."""
+    record.rows_changed(
+        queryset=Certification.objects.filter(pk_in(Certification, pks)),
+        changes={"auto_pause_applied": [True, False]},
+        now=now,
+        by=by,
+    )
+
+
+def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
+    """The job's step 1 marked ``pks`` expired: one row each, in one statement."""
+    record.rows_changed(
+        queryset=Certification.objects.filter(pk_in(Certification, pks)),
+        changes={"status": [CertificationStatus.VALID, CertificationStatus.EXPIRED]},
+        now=now,
+        by=Actor.job(run.job_run_id),
+    )
+
+
+def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
+    """A job batch: a row per flagged record, a row per paused mentor (with its reason); two statements."""
+    by = Actor.job(run.job_run_id)
+    record.rows_changed(
+        queryset=Certification.objects.filter(pk_in(Certification, flagged)),
+        changes={"auto_pause_applied": [False, True]},
+        now=now,
+        by=by,
+    )
+    if paused:
+        record.rows_changed(
+            queryset=Mentor.objects.filter(pk_in(Mentor, paused)),
+            changes={
+                "status": [MentorStatus.ACTIVE, MentorStatus.PAUSED],
+                "paused_by": [None, PausedBy.AUTO],
+                "paused_at": [None, format_utc(now)],
+            },
+            per_row=("pause_reason",),
+            now=now,
+            by=by,
+        )

@@ -1,0 +1,160 @@
+"""Writing history rows: one per changed object of a single write, and set-based for bulk updates.
+
+``object_written`` compares a write's ``before`` snapshot with the object as
+written and keeps the fields that differ, rendered as the API renders them.
+``rows_changed`` writes one row per object of a queryset in one
+``INSERT ... SELECT`` statement, whatever the number of rows: the job's batches,
+its step 1 and auto-resume's un-flagging use it, since a bulk ``.update()``
+calls no ``save()`` for a library to notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.db import connection
+from django.db.models import DateTimeField, IntegerField, Model, QuerySet
+
+from certhub.api.fields import format_utc
+from certifications.history.actor import Actor
+from certifications.history.models import Change, HistoryEntry, Subject
+from certifications.models import Certification, CertificationType, Mentor
+
+SUBJECTS: dict[type[Model], str] = {
+    Certification: Subject.CERTIFICATION,
+    Mentor: Subject.MENTOR,
+    CertificationType: Subject.CERTIFICATION_TYPE,
+}
+# The fields of each kind of object that a history row records (the attribute names).
+TRACKED: dict[str, tuple[str, ...]] = {
+    Subject.CERTIFICATION: (
+        "certification_type_id",
+        "issued_at",
+        "expires_at",
+        "status",
+        "revoked_at",
+        "revocation_reason",
+        "deleted_at",
+        "auto_pause_applied",
+    ),
+    Subject.MENTOR: ("name", "email", "status", "paused_by", "paused_at", "pause_reason"),
+    Subject.CERTIFICATION_TYPE: (
+        "code",
+        "name",
+        "validity_months",
+        "is_active",
+        "renewal_window_days",
+        "grace_days",
+        "reminder_days",
+    ),
+}
+# Fields the API renders as null when empty.
+EMPTY_IS_NULL = {"revocation_reason", "paused_by", "pause_reason"}
+
+
+def snapshot(obj: Model) -> dict[str, Any]:
+    """The tracked fields of ``obj`` as they are now (a write's ``before``)."""
+    return {name: getattr(obj, name) for name in TRACKED[SUBJECTS[type(obj)]]}
+
+
+def _type_code(pk: int, obj: Model) -> str:
+    field = Certification._meta.get_field("certification_type")
+    if isinstance(obj, Certification) and field.is_cached(obj) and obj.certification_type.pk == pk:
+        return obj.certification_type.code
+    return CertificationType.objects.values_list("code", flat=True).get(pk=pk)
+
+
+def render(name: str, value: Any, obj: Model) -> tuple[str, Any]:
+    """``(field name, value)`` as the API shows it: timestamps ``...Z``, a type as its code, empty text as null."""
+    if name == "certification_type_id":
+        return "certification_type", None if value is None else _type_code(value, obj)
+    if isinstance(value, dt.datetime):
+        return name, format_utc(value)
+    if name in EMPTY_IS_NULL and value == "":
+        return name, None
+    return name, value
+
+
+def diff(obj: Model, before: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for each tracked field that differs (all of them, from null, for a creation)."""
+    after = snapshot(obj)
+    changes: dict[str, list[Any]] = {}
+    for name, new in after.items():
+        old = None if before is None else before.get(name)
+        if before is not None and old == new:
+            continue
+        key, rendered_new = render(name, new, obj)
+        _, rendered_old = render(name, old, obj)
+        if rendered_old != rendered_new:
+            changes[key] = [rendered_old, rendered_new]
+    return changes
+
+
+def object_written(
+    *, obj: Model, before: dict[str, Any] | None, change: str, now: dt.datetime, by: Actor, reason: str = ""
+) -> HistoryEntry | None:
+    """One history row for a write of ``obj`` (``before`` None: created); none when no tracked field changed."""
+    changes = diff(obj, before)
+    if not changes and change == Change.CHANGED:
+        return None
+    return HistoryEntry.objects.create(
+        subject=SUBJECTS[type(obj)],
+        object_pk=obj.pk,
+        at=now,
+        actor=by.name,
+        user=by.user,
+        source=by.source,
+        change=change,
+        changes=changes,
+        reason=(reason or by.reason)[:500],
+    )
+
+
+def _json_sql(constant: dict[str, list[Any]], per_row: dict[str, str]) -> tuple[str, list[Any]]:
+    """SQL for the ``changes`` value: ``constant`` merged with ``{field: [null, <column>]}`` for each of ``per_row``.
+
+    ``per_row`` maps a field to a column of the queried table, already quoted.
+    """
+    if connection.vendor == "postgresql":
+        pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())
+        sql = "%s::jsonb" + (f" || jsonb_build_object({pairs})" if per_row else "")
+    else:
+        pairs = ", ".join(f"'{name}', json_array(NULL, {column})" for name, column in per_row.items())
+        sql = f"json_patch(%s, json_object({pairs}))" if per_row else "%s"
+    return sql, [json.dumps(constant)]
+
+
+def rows_changed(
+    *,
+    queryset: QuerySet,
+    changes: dict[str, list[Any]],
+    now: dt.datetime,
+    by: Actor,
+    per_row: tuple[str, ...] = (),
+) -> None:
+    """One history row (``changed``, ``changes``) for each object of ``queryset``, in one statement.
+
+    ``per_row`` names text fields whose new value differs per object: each is
+    recorded as ``[null, <its value now>]`` (the write set them, from empty).
+    """
+    model = queryset.model
+    table = model._meta.db_table
+    columns = {name: f'"{table}"."{model._meta.get_field(name).column}"' for name in per_row}
+    json_sql, json_params = _json_sql(changes, columns)
+    select = queryset.order_by().values_list("pk")
+    select_sql, select_params = select.query.sql_with_params()
+    # ``select_sql`` is ``SELECT <pk> FROM ... WHERE ...``; the constant columns go after the primary key.
+    head, rest = select_sql.split(" FROM ", 1)
+    user_pk = by.user.pk if by.user is not None else None
+    sql = (
+        f'INSERT INTO "{HistoryEntry._meta.db_table}" '
+        "(object_pk, subject, at, actor, user_id, source, change, reason, changes) "
+        f"{head}, %s, %s, %s, CAST(%s AS integer), %s, %s, %s, {json_sql} FROM {rest}"
+    )
+    now_param = DateTimeField().get_db_prep_value(now, connection)
+    user_param = IntegerField().get_db_prep_value(user_pk, connection)
+    constants = [SUBJECTS[model], now_param, by.name, user_param, by.source, Change.CHANGED, by.reason[:500]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*constants, *json_params, *select_params])
