@@ -17,6 +17,7 @@ from typing import Any
 from django.db import models
 
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
+from events import outbox
 
 # The fields of a certification whose change is a change of the record.
 CERTIFICATION_FIELDS = (
@@ -64,12 +65,14 @@ def certification_written(
     *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime
 ) -> None:
     """A certification was created (``before`` is None) or changed from ``before`` to ``after``."""
+    outbox.certification_written(change=change, before=before, after=after, now=now)
 
 
 def mentor_written(
     *, change: str, before: dict[str, Any], after: Mentor, now: dt.datetime, log: AutoPauseLog | None = None
 ) -> None:
     """A mentor was paused or resumed; ``log`` is the ``auto_resume`` log row of an automatic resume."""
+    outbox.mentor_written(change=change, before=before, after=after, now=now, log=log)
 
 
 def records_unflagged(*, pks: Sequence[int], now: dt.datetime) -> None:
@@ -78,6 +81,7 @@ def records_unflagged(*, pks: Sequence[int], now: dt.datetime) -> None:
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
     """The job's step 1 moved the certifications ``pks`` from ``valid`` to ``expired`` (one chunk of them)."""
+    outbox.job_records_expired(pks=pks, now=now, run=run)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
@@ -87,7 +91,9 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
     """
+    outbox.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:
     """A non-dry run ended (succeeded or failed) and its record is saved."""
+    outbox.job_run_finished(run=run)

@@ -1,0 +1,11 @@
+"""Routes of the events and webhooks API (not part of the contract: no alias paths)."""
+
+from django.urls import include, path
+
+from certhub.api.routers import OptionalSlashRouter
+from events.api import feed
+
+router = OptionalSlashRouter()
+router.register("events", feed.EventViewSet, basename="event")
+
+urlpatterns = [path("api/v1/", include(router.urls))]
