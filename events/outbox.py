@@ -89,13 +89,18 @@ def deliveries_create(*, pairs: Sequence[tuple[Event, int, str]], now: dt.dateti
             for event, endpoint_pk, endpoint_id in pairs
         ]
     )
-    if settings.WEBHOOK_DISPATCH_ON_COMMIT:
-        transaction.on_commit(_dispatch_soon, robust=True)
+    dispatch_after_commit()
     return len(pairs)
 
 
 def _new_event_id(prefix: str) -> str:
     return new_id(prefix, EVENT_ID_LENGTH)
+
+
+def dispatch_after_commit() -> None:
+    """Once the current transaction commits, ask a worker to send what is due (unless turned off)."""
+    if settings.WEBHOOK_DISPATCH_ON_COMMIT:
+        transaction.on_commit(_dispatch_soon, robust=True)
 
 
 def _dispatch_soon() -> None:
