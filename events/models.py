@@ -77,7 +77,6 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["created_at", "endpoint_id"]
-        permissions = [("rotate_secret_webhookendpoint", "Can rotate a webhook endpoint's secret")]
 
     def __str__(self) -> str:
         return f"{self.endpoint_id} {self.url}"

@@ -3,9 +3,11 @@
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from events.api import feed
+from events.api import feed, webhooks
 
 router = OptionalSlashRouter()
 router.register("events", feed.EventViewSet, basename="event")
+router.register("webhooks/endpoints", webhooks.EndpointViewSet, basename="webhook-endpoint")
+router.register("webhooks/deliveries", webhooks.DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [path("api/v1/", include(router.urls))]
