@@ -8,22 +8,10 @@ from django.utils import timezone
 
 from events.delivery import deliveries_claim, delivery_attempt
 from events.models import DeliveryState, Event, WebhookDelivery, WebhookEndpoint
-from tests.events.receiver import Reply, running_receiver
+from tests.events.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 BASE = "/admin/events/"
-
-
-@pytest.fixture(autouse=True)
-def _webhook_settings(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
-    settings.WEBHOOK_DISPATCH_ON_COMMIT = False
-
-
-@pytest.fixture
-def receiver():
-    with running_receiver() as running:
-        yield running
 
 
 def messages_of(response) -> list[str]:

@@ -9,7 +9,7 @@ from events.delivery import deliveries_claim, delivery_attempt
 from events.models import WebhookDelivery, WebhookEndpoint
 from events.outbox import events_write
 from tests.certifications.api_helpers import assert_error, client_with
-from tests.events.receiver import Reply, running_receiver
+from tests.events.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 ENDPOINTS = "/api/v1/webhooks/endpoints"
@@ -17,21 +17,9 @@ DELIVERIES = "/api/v1/webhooks/deliveries"
 PERMS = ("view_webhookendpoint", "add_webhookendpoint", "change_webhookendpoint", "delete_webhookendpoint")
 
 
-@pytest.fixture(autouse=True)
-def _webhook_settings(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
-    settings.WEBHOOK_DISPATCH_ON_COMMIT = False
-
-
 @pytest.fixture
 def admin_client():
     return client_with(*PERMS, "view_webhookdelivery")
-
-
-@pytest.fixture
-def receiver():
-    with running_receiver() as running:
-        yield running
 
 
 def test_create_shows_the_secret_once_then_never(admin_client, receiver):

@@ -16,24 +16,16 @@ from events.endpoints import endpoint_create, endpoint_rotate_secret
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.netguard import UnsafeUrl, address_is_public
 from events.outbox import events_write
-from tests.events.receiver import Reply, running_receiver
+from tests.events.receiver import Reply
 from tests.factories import MentorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _webhook_settings(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # the receiver is on loopback
-    settings.WEBHOOK_DISPATCH_ON_COMMIT = False  # these tests claim and send themselves
+def _short_schedule(settings):
     settings.WEBHOOK_RETRY_SCHEDULE = [1.0, 2.0]
     settings.WEBHOOK_TIMEOUT_SECONDS = 10
-
-
-@pytest.fixture
-def receiver():
-    with running_receiver() as running:
-        yield running
 
 
 def send_due(now: dt.datetime) -> list[str | None]:

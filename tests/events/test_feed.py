@@ -72,7 +72,7 @@ def test_a_forged_cursor_is_refused_and_a_replayed_one_reads_the_same_events():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_event_whose_transaction_commits_late_is_not_skipped():
     """Two transactions: the earlier event id commits after the later one, which a reader has already seen."""
     inserted, release = threading.Event(), threading.Event()
@@ -117,7 +117,7 @@ def test_a_consumer_reading_between_writes_sees_every_event_once_in_order():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_consumer_reading_while_writes_happen_sees_every_event_once_in_order():
     total = 60
     done = threading.Event()

@@ -70,6 +70,7 @@ def celery_worker(log_path: Path) -> Iterator[subprocess.Popen]:
 def test_a_worker_killed_mid_delivery_leaves_it_to_be_sent_once_after_a_restart(tmp_path, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     settings.WEBHOOK_QUEUE_LEASE_SECONDS = LEASE_SECONDS
+    settings.WEBHOOK_DISPATCH_ON_COMMIT = True  # the write itself asks the worker to send
     log_path = tmp_path / "worker.log"
     celery_app.control.purge()
     with running_receiver() as receiver:
