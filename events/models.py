@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from events.sealing import SealedField
+
 
 class EventType(models.TextChoices):
     CERTIFICATION_CREATED = "certification.created"
@@ -66,8 +68,9 @@ class WebhookEndpoint(models.Model):
     endpoint_id = models.CharField(max_length=12, unique=True)
     url = models.URLField(max_length=2000)
     event_types = models.JSONField(default=list, blank=True)
-    secret = models.CharField(max_length=80)
-    previous_secret = models.CharField(max_length=80, blank=True, default="")
+    # Encrypted at rest (events.sealing): a database dump alone cannot sign a delivery.
+    secret = SealedField(max_length=255)
+    previous_secret = SealedField(max_length=255, blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=255, blank=True, default="")
