@@ -303,8 +303,6 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_SEND_LEASE_SECONDS = float(os.environ.get("WEBHOOK_SEND_LEASE_SECONDS", "60"))
 # A dispatcher's claim on a delivery it enqueued; a lost message is sent again after it.
 WEBHOOK_QUEUE_LEASE_SECONDS = float(os.environ.get("WEBHOOK_QUEUE_LEASE_SECONDS", "300"))
-# Beat sweeps for due deliveries this often (retries, lost messages, dead workers).
-WEBHOOK_SWEEP_SECONDS = int(os.environ.get("WEBHOOK_SWEEP_SECONDS", "10"))
 # Receivers on loopback, private, link-local or reserved addresses are refused unless
 # this is on (by default only with DEBUG); production also requires https:// URLs.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)

@@ -2,7 +2,7 @@
 
 Retry state lives in the database, never in the broker:
 
-1. ``deliveries_claim`` (the sweep, every ``WEBHOOK_SWEEP_SECONDS``, and right
+1. ``deliveries_claim`` (the sweep: beat every 10 s, a periodic task in the database, and right
    after a write commits) claims the pending deliveries whose
    ``next_attempt_at`` has come and whose claim is free or ran out (PostgreSQL:
    ``FOR UPDATE SKIP LOCKED``, so two sweeps share the work), for
