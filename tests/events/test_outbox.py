@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from certifications import services
 from certifications.models import Certification, Mentor, MentorStatus
@@ -133,13 +134,25 @@ def test_one_delivery_per_event_and_matching_active_endpoint():
         assert delivery.delivery_id == "whd_" + delivery.event.event_id[4:] + delivery.endpoint.endpoint_id[4:]
 
 
-def test_the_job_pausing_many_mentors_with_two_endpoints_writes_events_and_deliveries_set_based(
-    django_assert_max_num_queries,
-):
+def _job_queries(batch_size: int) -> int:
+    """Statements of one job run over the seeded due records, rolled back after."""
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            run = services.expiry_job_run(now=NOW, batch_size=batch_size)
+        assert run.auto_paused == 40
+        transaction.set_rollback(True)
+    return len(queries)
+
+
+def test_the_job_pausing_many_mentors_with_two_endpoints_writes_events_and_deliveries_set_based():
     first, second = endpoint(), endpoint(event_types=["mentor.paused"])
     mentors = MentorFactory.create_batch(40)
     for mentor in mentors:
         CertificationFactory(mentor=mentor, expires_at=dt.datetime(2026, 3, 1, tzinfo=UTC))
+    # A fixed number of statements per batch, whatever its size: 2 batches cost one batch more than 1.
+    one, two, four = _job_queries(40), _job_queries(20), _job_queries(10)
+    assert four - two == 2 * (two - one) and two > one
+
     with transaction.atomic():
         run = services.expiry_job_run(now=NOW, batch_size=20)
     assert run.auto_paused == 40
