@@ -62,7 +62,7 @@ def url_addresses(url: str) -> list[str]:
     _, host, port = url_parts(url)
     try:
         addresses = resolver(host, port)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise UnsafeUrl(
             f"The host {host} does not resolve: {exc}", fields={"url": ["The host does not resolve."]}
         ) from None

@@ -241,7 +241,13 @@ def test_production_requires_https(settings):
         endpoint_create(url="http://hooks.example.org/x", now=timezone.now())
 
 
-@pytest.mark.parametrize("url", ["ftp://hooks.example.org/", "http://user:pw@hooks.example.org/", "https://", "x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *("ftp://hooks.example.org/", "http://user:pw@hooks.example.org/", "https://", "x"),
+        *("http://a\x00b/", "http://" + "x" * 300 + "/", "http://hooks.example.org:99999/"),
+    ],
+)
 def test_malformed_urls_are_refused(url):
     with pytest.raises(UnsafeUrl):
         endpoint_create(url=url, now=timezone.now())
