@@ -29,10 +29,14 @@ from standardwebhooks.webhooks import Webhook
 
 from certhub.api.fields import format_utc
 from certhub.ids import new_id
+from certifications.models import Certification, CertificationType, Mentor
 from events.delivery import delivery_request
 from events.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.outbox import events_write, job_run_finished
 
+CERT = Certification._meta.db_table
+MENTOR = Mentor._meta.db_table
+CTYPE = CertificationType._meta.db_table
 EVENT = Event._meta.db_table
 DELIVERY = WebhookDelivery._meta.db_table
 ENDPOINT = WebhookEndpoint._meta.db_table
@@ -203,8 +207,6 @@ def floor_events(cursor, *, now, run, expired: list[int]) -> int:
     as the product draws them). Its ``expiry_job.completed`` event is
     ``floor_completed`` (one row).
     """
-    from benchmarks.expiry import CERT, CTYPE, MENTOR
-
     cursor.execute(
         f"SELECT count(*) FROM {MENTOR} WHERE status = 'paused' AND paused_by = 'auto' AND paused_at = %s", [now]
     )
