@@ -8,7 +8,8 @@
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
   one statement of data-modifying CTEs that pauses mentors, flags records and
-  appends log rows from it; the run record gets the same counters. Log ids are
+  appends log rows from it; the run record gets the same counters, and the
+  same events and webhook deliveries are written (``benchmarks.webhooks``). Log ids are
   drawn as the product draws them: in Python, sent as one array, inserted with
   ``ON CONFLICT (log_id) DO NOTHING``, and the rows whose id was taken are
   inserted again with new ids.
@@ -34,6 +35,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from benchmarks import history as bench_history
+from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
 from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes
 from certifications.models import (
@@ -93,6 +95,7 @@ def restore() -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 )
+    webhooks.events_clear()
     vacuum()
 
 
@@ -260,7 +263,8 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
-            marked = bench_history.floor_mark_expired(cursor, now=now, run=run)
+            expired = bench_history.floor_mark_expired(cursor, now=now, run=run)
+            marked = len(expired)
             cursor.execute(FLOOR_DUE_SQL, {"now": now})
             cursor.execute("ANALYZE bench_due")
             cursor.execute("SELECT count(*) FROM bench_due")
@@ -284,6 +288,7 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
                 f"SELECT count(*) FROM (SELECT DISTINCT mentor_id FROM {CERT} WHERE deleted_at IS NULL) AS scanned"
             )
             (scanned,) = cursor.fetchone()
+            webhooks.floor_events(cursor, now=now, run=run, expired=expired)
         if logged != flagged:
             raise RuntimeError("the floor wrote a different number of log rows than records it flagged")
         ExpiryJobRun.objects.filter(pk=run.pk).update(
@@ -295,6 +300,7 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
             auto_paused=paused,
             mentors_scanned=scanned,
         )
+        webhooks.floor_completed(run=run)
     return FloorResult(time.perf_counter() - started, marked, flagged, paused, scanned, redrawn)
 
 
@@ -368,6 +374,7 @@ RESULT_QUERIES = {
     "run": f"""SELECT job_run_id, trigger, dry_run, state, mentors_scanned, expired_found, auto_paused,
                       marked_expired, failures::text FROM {RUN}""",
     "history": bench_history.RESULT_QUERY,
+    **webhooks.RESULT_QUERIES,  # the events and their deliveries
 }
 
 

@@ -30,7 +30,7 @@ history AS (
     INSERT INTO {HISTORY} {COLUMNS}
     SELECT id, 'certification', %(now)s, 'system:job', 'job', 'changed', %(run)s, %(status)s::jsonb FROM marked
 )
-SELECT count(*) FROM marked
+SELECT id FROM marked
 """
 
 BATCH_HISTORY_SQL = f"""
@@ -46,12 +46,11 @@ WHERE m.id IN (SELECT mentor_id FROM bench_due) AND m.paused_by = 'auto' AND m.p
 """
 
 
-def floor_mark_expired(cursor, *, now: dt.datetime, run: ExpiryJobRun) -> int:
-    """The job's step 1 with its history rows, in one statement; how many records it marked."""
+def floor_mark_expired(cursor, *, now: dt.datetime, run: ExpiryJobRun) -> list[int]:
+    """The job's step 1 with its history rows, in one statement; the ids of the records it marked."""
     status = json.dumps({"status": ["valid", "expired"]})
     cursor.execute(MARK_EXPIRED_SQL, {"now": now, "run": run.job_run_id, "status": status})
-    (marked,) = cursor.fetchone()
-    return marked
+    return [pk for (pk,) in cursor.fetchall()]
 
 
 def floor_batch_history(cursor, *, now: dt.datetime, run: ExpiryJobRun) -> None:

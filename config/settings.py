@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "certhub",
     "certifications",
     "totals",
+    "events",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -208,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "events.models.FEED_TYPES"},
     "PREPROCESSING_HOOKS": ["certhub.api.schema.exclude_contract_aliases"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -300,6 +302,27 @@ EXPIRY_JOB_LOCK_TTL_SECONDS = int(os.environ.get("EXPIRY_JOB_LOCK_TTL_SECONDS", 
 # worker timeout): past it the answer is a 202 with the run in state "running", and
 # the remaining batches go on in a background thread of the web process.
 EXPIRY_JOB_SYNC_WAIT_SECONDS = float(os.environ.get("EXPIRY_JOB_SYNC_WAIT_SECONDS", "20"))
+
+# --- Webhooks -----------------------------------------------------------------
+# A delivery that fails is tried again after each of these delays (seconds), then it
+# is failed: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (DESIGN). Tests shorten it.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(delay) for delay in env_list("WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
+]
+# One attempt, connection to the last byte read, is cut off after this long.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# A worker's claim on the delivery it sends; a worker that dies leaves it for this long.
+WEBHOOK_SEND_LEASE_SECONDS = float(os.environ.get("WEBHOOK_SEND_LEASE_SECONDS", "60"))
+# A dispatcher's claim on a delivery it enqueued; a lost message is sent again after it.
+WEBHOOK_QUEUE_LEASE_SECONDS = float(os.environ.get("WEBHOOK_QUEUE_LEASE_SECONDS", "300"))
+# Receivers on loopback, private, link-local or reserved addresses are refused unless
+# this is on (by default only with DEBUG); production also requires https:// URLs.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", IS_PRODUCTION)
+# After a rotation the previous secret still signs deliveries for this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
+# Deliveries are enqueued when their transaction commits (the sweep finds them otherwise).
+WEBHOOK_DISPATCH_ON_COMMIT = env_bool("WEBHOOK_DISPATCH_ON_COMMIT", True)
 
 # --- Security -----------------------------------------------------------------
 # Production (CERTHUB_ENV=production) refuses to start with DEBUG on or without a

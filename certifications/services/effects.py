@@ -22,6 +22,7 @@ from certifications.history.models import Subject
 from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
+from events import outbox
 from totals import tallies
 
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
@@ -70,6 +71,7 @@ def certification_written(
     """A certification was created (``before`` is None) or changed from ``before`` to ``after`` by ``by``."""
     history.certification_written(change=change, before=before, after=after, now=now, by=by)
     tallies.tally_certification_written(before=before, after=certification_snapshot(after))
+    outbox.certification_written(change=change, before=before, after=after, now=now)
 
 
 def mentor_written(
@@ -86,6 +88,7 @@ def mentor_written(
     ``log`` is the ``auto_resume`` log row of an automatic resume.
     """
     history.mentor_written(change=change, before=before, after=after, now=now, by=by, log=log)
+    outbox.mentor_written(change=change, before=before, after=after, now=now, log=log)
 
 
 def certification_type_written(
@@ -104,6 +107,7 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
     """The job's step 1 moved the certifications ``pks`` from ``valid`` to ``expired`` (one chunk of them)."""
     tallies.tally_records_expired(pks=pks)
     history.job_records_expired(pks=pks, now=now, run=run)
+    outbox.job_records_expired(pks=pks, now=now, run=run)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
@@ -114,7 +118,9 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     set-based from those, a fixed number of statements whatever the batch size.
     """
     history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
+    outbox.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:
     """A non-dry run ended (succeeded or failed) and its record is saved."""
+    outbox.job_run_finished(run=run)

@@ -55,7 +55,15 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
     assert figures["job_s"] == min(each["job_s"] for each in figures["rounds"])
     assert "round 2:" in out.getvalue()
     assert figures["identical"] is True
-    assert figures["differences"] == {"cert": 0, "mentor": 0, "log": 0, "run": 0, "history": 0}
+    assert figures["differences"] == {
+        "cert": 0,
+        "mentor": 0,
+        "log": 0,
+        "run": 0,
+        "history": 0,
+        "event": 0,
+        "delivery": 0,
+    }
     assert figures["expired_found"] == 500
     assert figures["counters_as_seeded"] is True
     for key in ("job_s", "floor_s", "naive_s", "ratio_vs_floor", "speedup_vs_naive", "peak_rss_mb"):
@@ -104,12 +112,28 @@ def test_result_comparison_catches_a_single_different_row():
     seed(SeedSpec(certs=300, due=5, seed=9, now=NOW))
     try:
         bench.keep_result()
-        assert bench.compare_results() == {"cert": 0, "mentor": 0, "log": 0, "run": 0, "history": 0}
+        assert bench.compare_results() == {
+            "cert": 0,
+            "mentor": 0,
+            "log": 0,
+            "run": 0,
+            "history": 0,
+            "event": 0,
+            "delivery": 0,
+        }
 
         mentor = Mentor.objects.filter(status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).first()
         Mentor.objects.filter(pk=mentor.pk).update(pause_reason="something else")
 
-        assert bench.compare_results() == {"cert": 0, "mentor": 2, "log": 0, "run": 0, "history": 0}
+        assert bench.compare_results() == {
+            "cert": 0,
+            "mentor": 2,
+            "log": 0,
+            "run": 0,
+            "history": 0,
+            "event": 0,
+            "delivery": 0,
+        }
     finally:
         bench.drop_work_tables()
 

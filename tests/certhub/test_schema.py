@@ -41,6 +41,13 @@ CANONICAL_PATHS = {
     "/api/v1/mentors/{mentor_id}/history": {"get"},
     "/api/v1/mentors/{mentor_id}/pause": {"post"},
     "/api/v1/mentors/{mentor_id}/resume": {"post"},
+    "/api/v1/events": {"get"},
+    "/api/v1/webhooks/endpoints": {"get", "post"},
+    "/api/v1/webhooks/endpoints/{endpoint_id}": {"get", "put", "patch", "delete"},
+    "/api/v1/webhooks/endpoints/{endpoint_id}/rotate-secret": {"post"},
+    "/api/v1/webhooks/endpoints/{endpoint_id}/test": {"post"},
+    "/api/v1/webhooks/deliveries": {"get"},
+    "/api/v1/webhooks/deliveries/{delivery_id}": {"get"},
 }
 BODY = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-01-01"}
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
 
@@ -90,3 +92,12 @@ RUN_RESULT_KEYS = (
     "dry_run",
     "marked_expired",
 )
+
+
+def client_with(*codenames: str) -> APIClient:
+    """A token-authenticated client of a new user holding the permissions ``codenames``."""
+    user = User.objects.create_user(f"user-{uuid.uuid4().hex}")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

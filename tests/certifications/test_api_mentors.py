@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from certifications.models import Certification, Mentor, MentorStatus
 from certifications.services import certification_delete, expiry_job_run
+from tests.certifications.api_helpers import client_with
 from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +25,6 @@ DAY = dt.timedelta(days=1)
 def clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def client_with(*codenames: str) -> APIClient:
-    user = User.objects.create_user(f"user-{uuid.uuid4().hex}")
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

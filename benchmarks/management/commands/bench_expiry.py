@@ -16,11 +16,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from benchmarks import expiry as bench
+from benchmarks import webhooks
 from benchmarks.run_job import peak_rss_mb
 from certifications.demo.layout import SeedError, SeedSpec
 from certifications.demo.loader import seed
 from certifications.management.commands.seed_demo import parse_now
 from certifications.models import Certification, CertificationType
+from events.models import WebhookEndpoint
 
 DEFAULT_NOW = "2026-03-26T01:00:00Z"
 # The type whose grace --grace-days sets (the other keeps the seeded policy).
@@ -61,6 +63,13 @@ class Command(BaseCommand):
             default=0,
             help="Grace of peer_mentor_basic during the rounds (default 0, the seeded policy; restored after).",
         )
+        parser.add_argument(
+            "--endpoints",
+            type=int,
+            default=0,
+            help="Active webhook endpoints during the rounds (default 0; the job and the floor write the same "
+            "events either way, and one delivery per event and endpoint; removed after).",
+        )
         parser.add_argument("--flush", action="store_true", help="Replace existing mentors and certifications.")
         parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
 
@@ -96,6 +105,7 @@ class Command(BaseCommand):
         if grace_days:
             due = Certification.objects.due(now=now).count()  # fewer than seeded: some are still in grace
             say(f"with grace_days={grace_days} on {GRACED_TYPE}: {due:,} due")
+        endpoints = webhooks.endpoints_create(options["endpoints"])
         try:
             bench.snapshot()
             for number in range(1, repeat + 1):
@@ -120,6 +130,8 @@ class Command(BaseCommand):
         finally:
             bench.drop_work_tables()
             graced.update(grace_days=seeded_grace)
+            webhooks.events_clear()
+            WebhookEndpoint.objects.filter(pk__in=[endpoint.pk for endpoint in endpoints]).delete()
 
         # The median round of each contender (the figures of the only round when --repeat is 1).
         job = _median_by(rounds, lambda r: r["job"]["seconds"])["job"]
@@ -145,6 +157,7 @@ class Command(BaseCommand):
         result = {
             "vendor": connection.vendor,
             "grace_days": grace_days,
+            "endpoints": len(endpoints),
             "certs": certs,
             "due": due,
             "mentors": data.mentor_count,
@@ -211,7 +224,8 @@ class Command(BaseCommand):
         lines = [
             "",
             f"expiry job benchmark: {r['certs']:,} certifications, {r['mentors']:,} mentors, {r['due']:,} due "
-            f"(seed {r['seed']}, now {r['now']}, batch {r['batch_size']}, {r['vendor']})",
+            f"(seed {r['seed']}, now {r['now']}, batch {r['batch_size']}, {r['vendor']}, "
+            f"{r['endpoints']} webhook endpoints)",
             f"  counters          expired_found={r['expired_found']:,} auto_paused={r['auto_paused']:,} "
             f"marked_expired={r['marked_expired']:,} mentors_scanned={r['mentors_scanned']:,}",
             f"  (a) job           {r['job_s']:8.3f}s   peak RSS {r['peak_rss_mb']:.1f} MB "

@@ -1,0 +1,121 @@
+"""``GET /api/v1/events``: the event feed, in feed order after a cursor (``view_event``)."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from certhub.api.fields import UTCDateTimeField
+from certhub.api.schema import error_responses
+from events.api.permissions import ModelPermissions
+from events.feed import DEFAULT_LIMIT, MAX_LIMIT, feed_read
+from events.models import FEED_TYPES, Event
+
+EVENT_ID_RE = re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{12}$")
+
+
+class EventSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    sequence = serializers.IntegerField(help_text="The feed position: increasing in feed order.")
+    type = serializers.ChoiceField(choices=FEED_TYPES)
+    occurred_at = UTCDateTimeField()
+    data = serializers.DictField(help_text="Ids, states and dates of what changed (see the README per type).")
+
+
+class FeedSerializer(serializers.Serializer):
+    data = EventSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True, help_text="Send as `after` next time.")
+    has_more = serializers.BooleanField(help_text="More events are available right now.")
+
+
+class FeedQuerySerializer(serializers.Serializer):
+    """The feed's query: a cursor, types and a limit, each checked (other parameters are ignored)."""
+
+    after = serializers.RegexField(EVENT_ID_RE, required=False, error_messages={"invalid": "Not an event id."})
+    type = serializers.CharField(required=False, allow_blank=True)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+
+    def validate_type(self, value: str) -> list[str]:
+        types = [each for each in value.split(",") if each]
+        unknown = sorted(set(types) - set(FEED_TYPES))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown event type: {', '.join(unknown)}.")
+        return types
+
+
+EXAMPLE = OpenApiExample(
+    "A page of the feed",
+    value={
+        "data": [
+            {
+                "event_id": "evt_01J8ZK4M2Q7R",
+                "sequence": 1041,
+                "type": "mentor.paused",
+                "occurred_at": "2026-03-26T01:00:00Z",
+                "data": {
+                    "mentor_id": "mntr_02BY7M3RL",
+                    "status": "paused",
+                    "paused_by": "auto",
+                    "paused_at": "2026-03-26T01:00:00Z",
+                    "job_run_id": "job_26MAR2026_01",
+                },
+            }
+        ],
+        "next_cursor": "evt_01J8ZK4M2Q7R",
+        "has_more": False,
+    },
+    response_only=True,
+)
+
+
+class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """``/api/v1/events``: every change, in feed order, after a cursor."""
+
+    permission_classes = [ModelPermissions]
+    pagination_class = None
+    filter_backends: list = []
+    queryset = Event.objects.none()  # for the model permissions
+
+    @extend_schema(
+        summary="Read the event feed",
+        description=(
+            "Events in feed order after the event `after` (from the first without it). Read until "
+            "`has_more` is false, keep `next_cursor`, and send it as `after` next time: every event is "
+            "served once, in order, including those whose transaction committed late. An `after` that "
+            "names no event of the feed is a 400. Needs `events.view_event`."
+        ),
+        tags=["events"],
+        parameters=[
+            OpenApiParameter(
+                "after", OpenApiTypes.STR, description="The last event id you read.", pattern=EVENT_ID_RE.pattern
+            ),
+            OpenApiParameter(
+                "type", OpenApiTypes.STR, description="Comma-separated event types: " + ", ".join(FEED_TYPES) + "."
+            ),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+            ),
+        ],
+        responses={200: FeedSerializer, **error_responses(400, 401, 403)},
+        examples=[EXAMPLE],
+    )
+    def list(self, request: Request) -> Response:
+        query = FeedQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        page = feed_read(
+            after=query.validated_data.get("after"),
+            types=query.validated_data.get("type") or (),
+            limit=query.validated_data["limit"],
+        )
+        return Response(
+            {
+                "data": EventSerializer(page.events, many=True).data,
+                "next_cursor": page.next_cursor,
+                "has_more": page.has_more,
+            }
+        )

@@ -1,0 +1,8 @@
+"""The events app: the outbox, the feed and webhook deliveries."""
+
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+    verbose_name = "Events and webhooks"

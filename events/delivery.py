@@ -1,0 +1,249 @@
+"""Sending deliveries: claim what is due, sign and POST it, keep the attempt, decide what comes next.
+
+Retry state lives in the database, never in the broker:
+
+1. ``deliveries_claim`` (the sweep: beat every 10 s, a periodic task in the database, and right
+   after a write commits) claims the pending deliveries whose
+   ``next_attempt_at`` has come and whose claim is free or ran out (PostgreSQL:
+   ``FOR UPDATE SKIP LOCKED``, so two sweeps share the work), for
+   ``WEBHOOK_QUEUE_LEASE_SECONDS``, with a token; one message per
+   ``SEND_BATCH`` deliveries carries their ids and the token.
+2. ``deliveries_send`` takes the claims over with a guarded update (same
+   token, still pending) and a new token for ``WEBHOOK_SEND_LEASE_SECONDS``:
+   a second copy of the message finds the token changed and does nothing.
+3. It signs and POSTs each, side by side (a thread per POST, each bounded by
+   the timeout, so a slow receiver holds up no other one's POST), then records
+   every attempt and outcome under its own token in one transaction: delivered
+   (2xx), failed (410, which also disables the endpoint; or the schedule is
+   spent) or pending again at ``now`` + the schedule's next delay (at least the
+   receiver's ``Retry-After``).
+
+A lost message or a dead worker leaves a claim that runs out; the next sweep
+sends the delivery again, with the same ``webhook-id`` (the event id), so a
+receiver that got the first copy recognizes the second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from standardwebhooks.webhooks import Webhook
+
+from certhub.api.fields import format_utc
+from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from events.transport import Answer, post
+
+logger = logging.getLogger("certhub.webhooks")
+
+CLAIM_CHUNK = 500
+# Deliveries per message, and the POSTs of one message sent side by side.
+SEND_BATCH = 100
+SEND_THREADS = 50
+# A Retry-After longer than this is read as this (a receiver cannot park a delivery for a month).
+MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Deliveries claimed for the queue, and the token their messages carry."""
+
+    pks: list[int]
+    token: str
+
+
+def deliveries_claim(*, now: dt.datetime, limit: int = CLAIM_CHUNK) -> Claim:
+    """Claim up to ``limit`` due deliveries for the queue (step 1); return them with the claim's token."""
+    token = uuid.uuid4().hex
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    due = WebhookDelivery.objects.filter(free, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+    with transaction.atomic():
+        listed = due.order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            listed = listed.select_for_update(skip_locked=True)
+        pks = list(listed.values_list("pk", flat=True)[:limit])
+        if not pks:
+            return Claim(pks=[], token=token)
+        due.filter(pk__in=pks).update(
+            claim_token=token, claimed_until=now + dt.timedelta(seconds=settings.WEBHOOK_QUEUE_LEASE_SECONDS)
+        )
+        claimed = list(WebhookDelivery.objects.filter(pk__in=pks, claim_token=token).values_list("pk", flat=True))
+    return Claim(pks=claimed, token=token)
+
+
+def signature_header(endpoint: WebhookEndpoint, *, msg_id: str, timestamp: dt.datetime, body: str) -> str:
+    """``webhook-signature``: one ``v1,`` signature per valid secret (both during a rotation's overlap)."""
+    secrets = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > timestamp:
+        secrets.append(endpoint.previous_secret)
+    return " ".join(Webhook(secret).sign(msg_id=msg_id, timestamp=timestamp, data=body) for secret in secrets)
+
+
+def delivery_request(delivery: WebhookDelivery, *, now: dt.datetime) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one attempt (Standard Webhooks), signed at ``now``."""
+    event = delivery.event
+    body = json.dumps(
+        {"type": event.type, "timestamp": format_utc(event.occurred_at), "data": event.data}, separators=(",", ":")
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "CertHub-Webhooks/1",
+        "webhook-id": event.event_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature_header(delivery.endpoint, msg_id=event.event_id, timestamp=now, body=body),
+    }
+    return body.encode(), headers
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime) -> float:
+    """A ``Retry-After`` header (seconds or an HTTP date) in seconds from ``now``; 0 if absent or unreadable."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def deliveries_send(*, pks: Sequence[int], token: str, now: dt.datetime) -> dict[int, str]:
+    """Send claimed deliveries once each (steps 2 and 3); return the state of each one sent.
+
+    The POSTs of one call go out side by side (a thread each, up to
+    ``SEND_THREADS``), so a receiver that takes its full timeout holds up no
+    other receiver's POST; the outcomes are then recorded together, in a fixed
+    number of statements. Deliveries whose claim is no longer ``token``'s are skipped.
+    """
+    mine = uuid.uuid4().hex
+    taken = WebhookDelivery.objects.filter(pk__in=list(pks), state=DeliveryState.PENDING, claim_token=token).update(
+        claim_token=mine, claimed_until=now + dt.timedelta(seconds=settings.WEBHOOK_SEND_LEASE_SECONDS)
+    )
+    if not taken:
+        return {}
+    deliveries = list(
+        WebhookDelivery.objects.select_related("event", "endpoint").filter(claim_token=mine).order_by("pk")
+    )
+    outcomes: dict[int, tuple[Answer, bool]] = {}
+    to_send = []
+    for delivery in deliveries:
+        if delivery.endpoint.is_active:
+            to_send.append(delivery)
+        else:
+            reason = delivery.endpoint.disabled_reason or "by staff"
+            outcomes[delivery.pk] = (Answer(error=f"not sent: the endpoint is disabled ({reason})"), True)
+    if len(to_send) == 1:
+        outcomes[to_send[0].pk] = (_send(to_send[0], now=now), False)
+    elif to_send:
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(to_send))) as pool:
+            answers = pool.map(lambda delivery: _send(delivery, now=now), to_send)
+            outcomes |= {delivery.pk: (answer, False) for delivery, answer in zip(to_send, answers, strict=True)}
+    return _record(deliveries, outcomes=outcomes, now=now, token=mine)
+
+
+def delivery_attempt(*, pk: int, token: str, now: dt.datetime) -> str | None:
+    """Send one claimed delivery once; its state after, or None if its claim is not ``token``'s."""
+    return deliveries_send(pks=[pk], token=token, now=now).get(pk)
+
+
+def _send(delivery: WebhookDelivery, *, now: dt.datetime) -> Answer:
+    body, headers = delivery_request(delivery, now=now)
+    return post(delivery.endpoint.url, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+
+
+def _outcome(delivery: WebhookDelivery, *, answer: Answer, final: bool, now: dt.datetime) -> None:
+    """Move ``delivery`` (in memory) to what ``answer`` means: delivered, failed, or pending until its next attempt."""
+    delivery.attempts += 1
+    delivery.last_status_code = answer.status
+    delivery.claim_token, delivery.claimed_until = "", None
+    status = answer.status
+    if status is not None and 200 <= status < 300 and not final:
+        delivery.state, delivery.completed_at, delivery.next_attempt_at = DeliveryState.DELIVERED, now, None
+    elif status == 410 or final or delivery.attempts > len(settings.WEBHOOK_RETRY_SCHEDULE):
+        delivery.state, delivery.completed_at, delivery.next_attempt_at = DeliveryState.FAILED, now, None
+    else:
+        delay = max(
+            settings.WEBHOOK_RETRY_SCHEDULE[delivery.attempts - 1],
+            retry_after_seconds(answer.headers.get("retry-after"), now=now),
+        )
+        delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+
+
+def _record(
+    deliveries: list[WebhookDelivery], *, outcomes: dict[int, tuple[Answer, bool]], now: dt.datetime, token: str
+) -> dict[int, str]:
+    """Keep every attempt and move each delivery on, in one transaction, where the claim is still ``token``'s."""
+    with transaction.atomic():
+        still = set(
+            WebhookDelivery.objects.select_for_update()
+            .filter(pk__in=[delivery.pk for delivery in deliveries], claim_token=token)
+            .values_list("pk", flat=True)
+        )
+        mine = [delivery for delivery in deliveries if delivery.pk in still]
+        for lost in set(outcomes) - still:
+            logger.warning("webhook delivery %s: claim lost while sending; attempt not recorded", lost)
+        numbers = dict(
+            WebhookAttempt.objects.filter(delivery__in=mine)
+            .values("delivery_id")
+            .annotate(last=Max("number"))
+            .values_list("delivery_id", "last")
+        )
+        attempts, gone = [], set()
+        for delivery in mine:
+            answer, final = outcomes[delivery.pk]
+            _outcome(delivery, answer=answer, final=final, now=now)
+            error = answer.error
+            if answer.status is not None and 300 <= answer.status < 400:
+                error = error or f"redirect not followed (Location: {answer.headers.get('location', '')[:200]})"
+            if answer.status == 410 and not final:
+                gone.add(delivery.endpoint_id)
+            attempts.append(
+                WebhookAttempt(
+                    delivery=delivery,
+                    number=numbers.get(delivery.pk, 0) + 1,
+                    attempted_at=now,
+                    url=delivery.endpoint.url,
+                    status_code=answer.status,
+                    latency_ms=answer.latency_ms,
+                    response_body=answer.body.decode("utf-8", "replace"),
+                    error=error,
+                )
+            )
+        # One UPDATE per distinct outcome (delivered, failed, retry at one time...): a handful per batch.
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for delivery in mine:
+            groups[tuple(getattr(delivery, name) for name in RECORDED_FIELDS)].append(delivery.pk)
+        for values, pks in groups.items():
+            WebhookDelivery.objects.filter(pk__in=pks).update(**dict(zip(RECORDED_FIELDS, values, strict=True)))
+        WebhookAttempt.objects.bulk_create(attempts)
+        if gone:
+            WebhookEndpoint.objects.filter(pk__in=gone, is_active=True).update(
+                is_active=False, disabled_reason=f"The receiver answered 410 Gone on {format_utc(now)}.", updated_at=now
+            )
+    return {delivery.pk: delivery.state for delivery in mine}
+
+
+RECORDED_FIELDS = [
+    "state",
+    "attempts",
+    "last_status_code",
+    "claim_token",
+    "claimed_until",
+    "next_attempt_at",
+    "completed_at",
+]

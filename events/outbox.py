@@ -1,0 +1,227 @@
+"""Writing the outbox: events and their deliveries, in the transaction of the change they describe.
+
+``certifications.services.effects`` calls the functions named after its hooks;
+each writes its events set-based (one insert whatever their number) and one
+delivery per event and matching active endpoint (one more insert), then asks,
+once the transaction commits, for the due deliveries to be sent. Statements
+per call, whatever the number of events: a check that the drawn event ids are
+free, the events' insert, the active endpoints' read, the deliveries' insert
+(only when an endpoint matches); plus one read of the rows' ids in the job's hooks.
+
+Event ``data`` is thin: ids, states and dates, never names, emails or free text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from certhub.api.fields import format_utc
+from certhub.ids import fresh_ids, new_id
+from certifications.models import Certification, Mentor
+from events.models import Event, EventType, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger("certhub.webhooks")
+
+EVENT_PREFIX = "evt_"
+EVENT_ID_LENGTH = 12
+DELIVERY_PREFIX = "whd_"
+
+
+def delivery_id_for(event_id: str, endpoint_id: str) -> str:
+    """A delivery's id: its event's and endpoint's random parts (unique as the pair is, drawn from nothing)."""
+    return DELIVERY_PREFIX + event_id[len(EVENT_PREFIX) :] + endpoint_id[len("whe_") :]
+
+
+def endpoint_wants(event_types: Sequence[str], type_: str) -> bool:
+    """Whether an endpoint subscribed to ``event_types`` (empty: every type) receives events of ``type_``."""
+    if type_ == EventType.WEBHOOK_TEST:
+        return False  # a test event goes to the one endpoint it was asked for
+    return not event_types or type_ in event_types
+
+
+def events_write(*, items: Sequence[tuple[str, dict[str, Any]]], occurred_at: dt.datetime) -> list[Event]:
+    """Insert one event per ``(type, data)`` of ``items`` and its deliveries; return the events.
+
+    Call inside the transaction of the change: the events and deliveries commit
+    or roll back with it, and the deliveries are sent only after the commit.
+    """
+    if not items:
+        return []
+    ids = fresh_ids(Event, field="event_id", prefix=EVENT_PREFIX, count=len(items), generate=_new_event_id)
+    events = Event.objects.bulk_create(
+        [
+            Event(event_id=event_id, type=type_, occurred_at=occurred_at, data=data)
+            for event_id, (type_, data) in zip(ids, items, strict=True)
+        ]
+    )
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).values_list("pk", "endpoint_id", "event_types"))
+    deliveries_create(
+        pairs=[
+            (event, endpoint_pk, endpoint_id)
+            for endpoint_pk, endpoint_id, event_types in endpoints
+            for event in events
+            if endpoint_wants(event_types, event.type)
+        ],
+        now=occurred_at,
+    )
+    return events
+
+
+def deliveries_create(*, pairs: Sequence[tuple[Event, int, str]], now: dt.datetime) -> int:
+    """Insert a pending delivery, due at ``now``, per ``(event, endpoint pk, endpoint id)``; send them after commit."""
+    if not pairs:
+        return 0
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                delivery_id=delivery_id_for(event.event_id, endpoint_id),
+                event_id=event.pk,
+                endpoint_id=endpoint_pk,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for event, endpoint_pk, endpoint_id in pairs
+        ]
+    )
+    dispatch_after_commit()
+    return len(pairs)
+
+
+def _new_event_id(prefix: str) -> str:
+    return new_id(prefix, EVENT_ID_LENGTH)
+
+
+def dispatch_after_commit() -> None:
+    """Once the current transaction commits, ask a worker to send what is due (unless turned off)."""
+    if settings.WEBHOOK_DISPATCH_ON_COMMIT:
+        transaction.on_commit(_dispatch_soon, robust=True)
+
+
+def _dispatch_soon() -> None:
+    """Ask a worker to send what is due now (the periodic sweep sends it anyway if this message is lost)."""
+    from events.tasks import dispatch_deliveries
+
+    try:
+        dispatch_deliveries.apply_async(retry=False)
+    except Exception:  # the broker is down: the sweep finds these deliveries once it is back
+        logger.warning("webhook deliveries not enqueued now (broker unreachable); the periodic sweep will send them")
+
+
+# --- The hooks' events ------------------------------------------------------------------
+
+
+def certification_data(cert) -> dict[str, Any]:
+    """A certification's thin event data."""
+    return {
+        "certification_id": cert.certification_id,
+        "mentor_id": cert.mentor.mentor_id,
+        "certification_type": cert.certification_type.code,
+        "status": cert.status,
+        "issued_at": format_utc(cert.issued_at),
+        "expires_at": format_utc(cert.expires_at),
+        "revoked_at": format_utc(cert.revoked_at),
+        "deleted_at": format_utc(cert.deleted_at),
+    }
+
+
+def certification_written(*, change: str, before: dict[str, Any] | None, after, now: dt.datetime) -> None:
+    """``certification.<change>`` for one record write (``renewed`` also says the previous expiry)."""
+    data = certification_data(after)
+    if change == "renewed" and before is not None:
+        data["previous_expires_at"] = format_utc(before["expires_at"])
+    events_write(items=[(f"certification.{change}", data)], occurred_at=now)
+
+
+def mentor_written(*, change: str, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
+    """``mentor.paused`` (by staff) or ``mentor.resumed`` (by staff, or automatically after a write); nothing else."""
+    if change == "paused":
+        data = {
+            "mentor_id": after.mentor_id,
+            "status": after.status,
+            "paused_by": after.paused_by,
+            "paused_at": format_utc(after.paused_at),
+        }
+        events_write(items=[(EventType.MENTOR_PAUSED, data)], occurred_at=now)
+        return
+    if change != "resumed":
+        return  # a mentor created or edited (name, email) is no event of the feed's list
+    data = {
+        "mentor_id": after.mentor_id,
+        "status": after.status,
+        "resumed_at": format_utc(now),
+        "resumed_by": "auto" if log is not None else "staff",
+        "was_paused_by": before.get("paused_by") or None,
+        "certification_id": log.certification.certification_id if log is not None else None,
+    }
+    events_write(items=[(EventType.MENTOR_RESUMED, data)], occurred_at=now)
+
+
+def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:
+    """``certification.expired`` for each record of one chunk of the job's step 1 (one read of their ids)."""
+    rows = Certification.objects.filter(pk__in=pks).values(
+        "certification_id", "mentor__mentor_id", "certification_type__code", "issued_at", "expires_at"
+    )
+    events_write(
+        items=[
+            (
+                EventType.CERTIFICATION_EXPIRED,
+                {
+                    "certification_id": row["certification_id"],
+                    "mentor_id": row["mentor__mentor_id"],
+                    "certification_type": row["certification_type__code"],
+                    "status": "expired",
+                    "issued_at": format_utc(row["issued_at"]),
+                    "expires_at": format_utc(row["expires_at"]),
+                    "job_run_id": run.job_run_id,
+                },
+            )
+            for row in rows.order_by("pk")
+        ],
+        occurred_at=now,
+    )
+
+
+def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run) -> None:
+    """``mentor.paused`` (by ``auto``) for each mentor one job batch paused (one read of their ids)."""
+    if not paused:
+        return
+    paused_at = format_utc(now)
+    mentor_ids = Mentor.objects.filter(pk__in=paused).order_by("pk").values_list("mentor_id", flat=True)
+    events_write(
+        items=[
+            (
+                EventType.MENTOR_PAUSED,
+                {
+                    "mentor_id": mentor_id,
+                    "status": "paused",
+                    "paused_by": "auto",
+                    "paused_at": paused_at,
+                    "job_run_id": run.job_run_id,
+                },
+            )
+            for mentor_id in mentor_ids
+        ],
+        occurred_at=now,
+    )
+
+
+def job_run_finished(*, run) -> None:
+    """``expiry_job.completed`` when a non-dry run ended, succeeded or failed."""
+    data = {
+        "job_run_id": run.job_run_id,
+        "state": run.state,
+        "started_at": format_utc(run.started_at),
+        "completed_at": format_utc(run.completed_at),
+        "mentors_scanned": run.mentors_scanned,
+        "expired_found": run.expired_found,
+        "auto_paused": run.auto_paused,
+        "marked_expired": run.marked_expired,
+        "failures": len(run.failures),
+    }
+    events_write(items=[(EventType.EXPIRY_JOB_COMPLETED, data)], occurred_at=run.completed_at or run.started_at)

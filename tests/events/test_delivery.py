@@ -1,0 +1,253 @@
+"""Delivery to a real receiver on loopback: signatures, retries on schedule, 410, Retry-After, rotation, safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from certifications import services
+from events import netguard
+from events.delivery import deliveries_claim, delivery_attempt
+from events.endpoints import endpoint_create, endpoint_rotate_secret
+from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from events.netguard import UnsafeUrl, address_is_public
+from events.outbox import events_write
+from tests.events.receiver import Reply
+from tests.factories import TEST_ACTOR, MentorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _short_schedule(settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [1.0, 2.0]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+def send_due(now: dt.datetime) -> list[str | None]:
+    """What the sweep and the workers do, in this process: claim what is due at ``now`` and send each."""
+    claim = deliveries_claim(now=now)
+    return [delivery_attempt(pk=pk, token=claim.token, now=now) for pk in claim.pks]
+
+
+def paused_event(now: dt.datetime) -> None:
+    events_write(items=[("mentor.paused", {"mentor_id": "mntr_01HX4V2K8P", "status": "paused"})], occurred_at=now)
+
+
+def test_a_delivery_is_signed_and_verifies_with_the_package(receiver):
+    now = timezone.now()
+    endpoint = endpoint_create(url=receiver.url + "/hooks", now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.DELIVERED]
+    [request] = receiver.received
+    assert request.path == "/hooks"
+    payload = Webhook(endpoint.secret).verify(request.body, request.headers)
+    assert payload["type"] == "mentor.paused" and payload["data"]["mentor_id"] == "mntr_01HX4V2K8P"
+    delivery = WebhookDelivery.objects.get()
+    assert request.headers["webhook-id"] == delivery.event.event_id
+    assert request.headers["webhook-timestamp"] == str(int(now.timestamp()))
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 43 + "=").verify(request.body, request.headers)
+    [attempt] = WebhookAttempt.objects.all()
+    assert (attempt.number, attempt.status_code, attempt.response_body, attempt.error) == (1, 200, "ok", "")
+    assert delivery.completed_at == now and delivery.attempts == 1
+
+
+def test_an_endpoint_receives_only_the_types_it_subscribed_to(receiver):
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now, event_types=["mentor.resumed"])
+    mentor = MentorFactory()
+    services.mentor_pause(by=TEST_ACTOR, mentor=mentor, now=now, reason="")
+    services.mentor_resume(by=TEST_ACTOR, mentor=mentor, now=now)
+    send_due(now)
+    assert [json.loads(r.body)["type"] for r in receiver.received] == ["mentor.resumed"]
+
+
+def test_a_failing_receiver_is_retried_on_schedule_then_the_delivery_fails(receiver):
+    now = timezone.now()
+    receiver.default = Reply(status=500, body=b"x" * 5000)
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.next_attempt_at == now + dt.timedelta(seconds=1)
+    assert send_due(now + dt.timedelta(seconds=0.5)) == []  # not due yet
+    assert send_due(now + dt.timedelta(seconds=1)) == [DeliveryState.PENDING]
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at == now + dt.timedelta(seconds=3)
+    assert send_due(now + dt.timedelta(seconds=3)) == [DeliveryState.FAILED]
+    assert send_due(now + dt.timedelta(days=1)) == []
+    attempts = list(WebhookAttempt.objects.order_by("number"))
+    assert [a.number for a in attempts] == [1, 2, 3] and len(receiver.received) == 3
+    assert all(a.status_code == 500 and a.response_body == "x" * 1024 for a in attempts)
+
+
+def test_410_fails_the_delivery_and_disables_the_endpoint(receiver):
+    now = timezone.now()
+    receiver.reply(Reply(status=410, body=b"gone"))
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    paused_event(now)
+    assert sorted(send_due(now)) == [DeliveryState.FAILED, DeliveryState.FAILED]
+    endpoint = WebhookEndpoint.objects.get()
+    assert not endpoint.is_active and "410" in endpoint.disabled_reason
+    assert len(receiver.received) == 1  # the second was not sent to a disabled endpoint
+    assert WebhookAttempt.objects.filter(error__startswith="not sent: the endpoint is disabled").count() == 1
+    paused_event(now)
+    assert WebhookDelivery.objects.count() == 2  # a disabled endpoint gets no new deliveries
+
+
+@pytest.mark.parametrize("header", ["120", "HTTP-DATE"])
+def test_retry_after_is_honoured(receiver, header):
+    now = timezone.now().replace(microsecond=0)
+    value = header if header != "HTTP-DATE" else (now + dt.timedelta(seconds=120)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    receiver.reply(Reply(status=503, headers={"Retry-After": value}))
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    send_due(now)
+    assert WebhookDelivery.objects.get().next_attempt_at == now + dt.timedelta(seconds=120)
+    assert send_due(now + dt.timedelta(seconds=60)) == []
+    assert send_due(now + dt.timedelta(seconds=120)) == [DeliveryState.DELIVERED]
+
+
+def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(receiver):
+    now = timezone.now()
+    endpoint = endpoint_create(url=receiver.url, now=now)
+    old = endpoint.secret
+    endpoint = endpoint_rotate_secret(endpoint=endpoint, now=now)
+    assert endpoint.secret != old and endpoint.previous_secret_expires_at == now + dt.timedelta(hours=24)
+    paused_event(now)
+    send_due(now)
+    request = receiver.received[-1]
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    Webhook(old).verify(request.body, request.headers)
+    Webhook(endpoint.secret).verify(request.body, request.headers)
+    # Past the overlap only the new secret signs.
+    later = now + dt.timedelta(hours=25)
+    paused_event(later)
+    send_due(later)
+    assert len(receiver.received[-1].headers["webhook-signature"].split(" ")) == 1
+
+
+def test_a_redirect_is_not_followed(receiver):
+    now = timezone.now()
+    receiver.reply(Reply(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}))
+    endpoint_create(url=receiver.url + "/first", now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert [r.path for r in receiver.received] == ["/first"]
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code == 302 and attempt.error.startswith("redirect not followed")
+
+
+def test_a_receiver_that_never_answers_is_cut_off_at_the_timeout(receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    now = timezone.now()
+    receiver.reply(Reply(delay=3))
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert not receiver.answered.is_set()  # the attempt ended before the receiver answered
+    assert WebhookAttempt.objects.get().error == "timed out after 0.5 s"
+
+
+def test_a_receiver_answering_10_mb_slowly_holds_the_sender_no_longer_than_the_timeout(receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    now = timezone.now()
+    receiver.reply(Reply(status=200, body=b"y" * 10_000_000, trickle=0.05))
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.DELIVERED]  # the 2xx head arrived in time
+    assert not receiver.answered.is_set()
+    assert WebhookAttempt.objects.get().response_body == "y" * 1024
+
+
+def test_a_claimed_delivery_is_sent_by_one_message_only(receiver):
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    first = deliveries_claim(now=now)
+    assert deliveries_claim(now=now).pks == []  # a second sweep finds it claimed
+    [pk] = first.pks
+    assert delivery_attempt(pk=pk, token=first.token, now=now) == DeliveryState.DELIVERED
+    assert delivery_attempt(pk=pk, token=first.token, now=now) is None  # a redelivered message
+    assert len(receiver.received) == 1
+
+
+def test_a_claim_that_ran_out_is_sent_by_the_next_sweep(receiver, settings):
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    lost = deliveries_claim(now=now)  # its message is lost
+    later = now + dt.timedelta(seconds=settings.WEBHOOK_QUEUE_LEASE_SECONDS)
+    again = deliveries_claim(now=later)
+    assert again.pks == lost.pks
+    assert delivery_attempt(pk=lost.pks[0], token=lost.token, now=later) is None
+    assert delivery_attempt(pk=again.pks[0], token=again.token, now=later) == DeliveryState.DELIVERED
+
+
+# --- Private networks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        *("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0"),
+        *("::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "224.0.0.1", "240.0.0.1"),
+    ],
+)
+def test_non_public_addresses_are_refused(address):
+    assert not address_is_public(address)
+
+
+def test_public_addresses_are_allowed():
+    assert address_is_public("93.184.215.14") and address_is_public("2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+
+
+def test_a_private_url_is_refused_at_save(settings, receiver):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(UnsafeUrl, match="non-public"):
+        endpoint_create(url=receiver.url, now=timezone.now())
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_host_with_one_private_address_among_public_ones_is_refused(settings, monkeypatch):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: ["93.184.215.14", "10.0.0.7"])
+    with pytest.raises(UnsafeUrl, match=r"10\.0\.0\.7"):
+        endpoint_create(url="https://hooks.example.org/x", now=timezone.now())
+
+
+def test_a_dns_answer_that_turns_private_after_the_save_is_refused_at_send(settings, monkeypatch, receiver):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    answers = {"hooks.example.org": ["93.184.215.14"]}
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: answers[host])
+    now = timezone.now()
+    endpoint_create(url="http://hooks.example.org/x", now=now)
+    answers["hooks.example.org"] = ["127.0.0.1"]  # rebinding: now it points at the receiver on loopback
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert receiver.received == []
+    assert WebhookAttempt.objects.get().error.startswith("refused: The host hooks.example.org resolves to a non-public")
+
+
+def test_production_requires_https(settings):
+    settings.WEBHOOK_REQUIRE_HTTPS = True
+    with pytest.raises(UnsafeUrl, match="https"):
+        endpoint_create(url="http://hooks.example.org/x", now=timezone.now())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        *("ftp://hooks.example.org/", "http://user:pw@hooks.example.org/", "https://", "x"),
+        *("http://a\x00b/", "http://" + "x" * 300 + "/", "http://hooks.example.org:99999/"),
+    ],
+)
+def test_malformed_urls_are_refused(url):
+    with pytest.raises(UnsafeUrl):
+        endpoint_create(url=url, now=timezone.now())
