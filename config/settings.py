@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "certhub",
     "certifications",
+    "notifications",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -288,6 +289,28 @@ EXPIRY_JOB_LOCK_TTL_SECONDS = int(os.environ.get("EXPIRY_JOB_LOCK_TTL_SECONDS", 
 # worker timeout): past it the answer is a 202 with the run in state "running", and
 # the remaining batches go on in a background thread of the web process.
 EXPIRY_JOB_SYNC_WAIT_SECONDS = float(os.environ.get("EXPIRY_JOB_SYNC_WAIT_SECONDS", "20"))
+
+# --- Mail ---------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP with Django's own settings; without it
+# (the embedded default) each message is written as a file under var/mail/ (bin/run
+# says where). EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "certhub@localhost")
+# Where mentors write to renew (named in every message); DEFAULT_FROM_EMAIL when unset.
+PROGRAM_CONTACT_EMAIL = os.environ.get("PROGRAM_CONTACT_EMAIL", "")
+# Seconds before each retry of a message that could not be sent; after the last, it is failed.
+NOTIFICATION_RETRY_DELAYS = [int(delay) for delay in env_list("NOTIFICATION_RETRY_DELAYS", "60,600,3600")]
 
 # --- Security -----------------------------------------------------------------
 # Production (CERTHUB_ENV=production) refuses to start with DEBUG on or without a

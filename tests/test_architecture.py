@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("certhub", "certifications", "config")
+PRODUCT = ("certhub", "certifications", "notifications", "config")
 PACKAGES = (*PRODUCT, "benchmarks")
 MAX_LINES = 500
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import models
 
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
+from notifications import effects as notifications
 
 # The fields of a certification whose change is a change of the record.
 CERTIFICATION_FIELDS = (
@@ -70,6 +71,7 @@ def mentor_written(
     *, change: str, before: dict[str, Any], after: Mentor, now: dt.datetime, log: AutoPauseLog | None = None
 ) -> None:
     """A mentor was paused or resumed; ``log`` is the ``auto_resume`` log row of an automatic resume."""
+    notifications.mentor_written(change=change, after=after, now=now, log=log)
 
 
 def records_unflagged(*, pks: Sequence[int], now: dt.datetime) -> None:
@@ -87,6 +89,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
     """
+    notifications.job_batch_applied(paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:
