@@ -39,7 +39,7 @@ def notification_context(notification: Notification, *, now: dt.datetime) -> dic
     if cert is not None:
         context["certification_type"] = cert.certification_type
         left = math.ceil((cert.expires_at - now) / dt.timedelta(days=1))
-        context["days_left"] = max(left, 0)
+        context["days_left"] = left
     if notification.kind == NotificationKind.COORDINATOR_DIGEST:
         since = previous_digest_at(recipient=notification.recipient, before=notification.created_at)
         news = digest_news(since=since, until=notification.created_at)
