@@ -9,6 +9,7 @@ from certhub.views import healthz
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("certifications.api.urls")),
+    path("", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", healthz, name="healthz"),

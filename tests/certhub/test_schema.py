@@ -37,6 +37,7 @@ CANONICAL_PATHS = {
     "/api/v1/mentors/{mentor_id}/eligibility": {"get"},
     "/api/v1/mentors/{mentor_id}/pause": {"post"},
     "/api/v1/mentors/{mentor_id}/resume": {"post"},
+    "/api/v1/notifications": {"get"},
 }
 BODY = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-01-01"}
 
