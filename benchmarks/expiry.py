@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
-from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes
+from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes, referencing_models
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -75,7 +75,8 @@ def snapshot() -> None:
 
 def restore() -> None:
     """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
-    tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
+    # The tables that point at the domain's (notifications, ...) are emptied with them.
+    tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
     with transaction.atomic():
         _execute(f"TRUNCATE {tables}")
         with deferred_indexes(LOAD_ORDER):
