@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from notifications.models import Notification, NotificationState
-from notifications.services import notification_resend, reminders_scan
+from notifications.services import notification_resend, notifications_requeue_stale, reminders_scan
 from notifications.tasks import send_notification
 from tests.factories import CertificationFactory, MentorFactory
 from tests.notifications.conftest import parts
@@ -115,3 +115,11 @@ def test_the_embedded_default_writes_messages_under_the_mail_directory(settings,
     assert send(reminder) == "sent"
     [written] = list((tmp_path / "mail").iterdir())
     assert reminder.subject in written.read_text()
+
+
+def test_a_message_still_queued_hours_later_is_nudged_again_by_the_scan(reminder, django_capture_on_commit_callbacks):
+    later = NOW + dt.timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert notifications_requeue_stale(now=later) == 0  # its task may still be on its way
+        assert notifications_requeue_stale(now=NOW + dt.timedelta(hours=4)) == 1  # lost: nudged again
+    assert len(callbacks) == 1
