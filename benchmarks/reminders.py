@@ -24,6 +24,7 @@ from certhub.ids import CROCKFORD_ALPHABET
 from certifications.models import Certification, CertificationType, Mentor
 from notifications.models import Notification
 from notifications.services import reminders_scan
+from notifications.services.reminders import superseded
 
 CERT = Certification._meta.db_table
 MENTOR = Mentor._meta.db_table
@@ -97,9 +98,14 @@ def in_window(*, now: dt.datetime) -> int:
 
 
 def offsets_for(*, now: dt.datetime, target: int) -> list[int]:
-    """Reminder days whose widest window holds about ``target`` current records at ``now`` (widest, 1/2, 1/4)."""
+    """Reminder days whose widest window holds about ``target`` records owed a reminder at ``now`` (widest, 1/2, 1/4).
+
+    Counts the current records no newer one supersedes, as the scan does (the
+    demo data renews many records before they expire).
+    """
     nth = (
         Certification.objects.current(now=now)
+        .filter(~superseded(now=now))
         .order_by("expires_at")
         .values_list("expires_at", flat=True)[max(target - 1, 0) : target]
     )

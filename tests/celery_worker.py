@@ -17,7 +17,8 @@ from config.celery import app as celery_app
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _database_url() -> str:
+def database_url() -> str:
+    """This test run's database as a URL, for a process of its own."""
     settings = connection.settings_dict
     host = settings["HOST"] or "127.0.0.1"
     port = settings["PORT"] or "5432"
@@ -30,7 +31,7 @@ def celery_worker(log_path: Path, **extra_env: str) -> Iterator[Path]:
     """Run a worker (its output in ``log_path``) until the block ends; ``extra_env`` adds to its environment."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CERTHUB_VAR_DIR": str(log_path.parent),
         "PYTHONUNBUFFERED": "1",
         **extra_env,
