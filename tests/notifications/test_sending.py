@@ -123,3 +123,16 @@ def test_a_message_still_queued_hours_later_is_nudged_again_by_the_scan(reminder
         assert notifications_requeue_stale(now=later) == 0  # its task may still be on its way
         assert notifications_requeue_stale(now=NOW + dt.timedelta(hours=4)) == 1  # lost: nudged again
     assert len(callbacks) == 1
+
+
+def test_the_retry_schedule_is_1_min_10_min_1_h_by_default(monkeypatch):
+    import importlib
+
+    import config.settings
+
+    monkeypatch.delenv("NOTIFICATION_RETRY_DELAYS", raising=False)
+    assert importlib.reload(config.settings).NOTIFICATION_RETRY_DELAYS == [60, 600, 3600]
+    monkeypatch.setenv("NOTIFICATION_RETRY_DELAYS", "5,30")
+    assert importlib.reload(config.settings).NOTIFICATION_RETRY_DELAYS == [5, 30]
+    monkeypatch.delenv("NOTIFICATION_RETRY_DELAYS")
+    importlib.reload(config.settings)
