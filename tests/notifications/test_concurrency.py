@@ -17,7 +17,7 @@ NOW = dt.datetime(2026, 3, 26, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_scans_at_once_create_each_reminder_once():
     for days in (3, 10, 20, 45, 80):
         CertificationFactory(issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=days))

@@ -15,7 +15,7 @@ from tests.factories import CertificationFactory
 NOW = dt.datetime(2026, 3, 26, 8, 0, tzinfo=dt.UTC)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_flush_empties_the_notifications_with_the_records_they_name():
     CertificationFactory(issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=5))
     reminders_scan(now=NOW)
