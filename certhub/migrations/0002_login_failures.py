@@ -4,18 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("certhub", "0001_initial"),
+        ('certhub', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="LoginFailure",
+            name='LoginFailure',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("key", models.CharField(max_length=64, unique=True)),
-                ("count", models.PositiveIntegerField(default=0)),
-                ("window_ends_at", models.DateTimeField(db_index=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=64, unique=True)),
+                ('count', models.PositiveIntegerField(default=0)),
+                ('window_ends_at', models.DateTimeField(db_index=True)),
             ],
         ),
     ]
