@@ -13,9 +13,9 @@ from certifications.models import AutoPauseLog, ExpiryJobRun, LogEvent, Mentor
 from notifications.services import pause_notices_create, resume_notice_create
 
 
-def job_batch_applied(*, paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
-    """A job batch paused the mentors ``paused``: one ``mentor_paused`` notice each."""
-    pause_notices_create(paused=paused, now=now, run=run)
+def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
+    """A job batch flagged ``flagged`` and paused the mentors ``paused``: one ``mentor_paused`` notice each."""
+    pause_notices_create(flagged=flagged, paused=paused, now=now)
 
 
 def mentor_written(*, change: str, after: Mentor, now: dt.datetime, log: AutoPauseLog | None) -> None:

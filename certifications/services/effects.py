@@ -89,7 +89,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
     """
-    notifications.job_batch_applied(paused=paused, now=now, run=run)
+    notifications.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:

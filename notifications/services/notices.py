@@ -14,7 +14,7 @@ from django.db.models import CharField, DateTimeField, F, IntegerField, OuterRef
 from django.db.models.functions import Concat
 
 from certhub.ids import create_with_unique_id
-from certifications.models import AutoPauseLog, ExpiryJobRun, LogEvent, Mentor
+from certifications.models import AutoPauseLog, Certification, Mentor
 from notifications.models import NO_EMAIL, Notification, NotificationKind, NotificationState
 from notifications.services.bulk import notifications_insert
 from notifications.services.common import addressed
@@ -24,23 +24,23 @@ PAUSED_SUBJECT = "You are paused from mentoring: "
 RESUMED_SUBJECT = "You can mentor again: "
 
 
-def pause_notices_create(*, paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> int:
+def pause_notices_create(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime) -> int:
     """One ``mentor_paused`` notice per mentor the batch paused (``paused``: primary keys); return how many.
 
-    Each names the record of the mentor's lowest logged ``auto_pause`` row of
-    this run at ``now`` (the record whose reason became the pause reason). One
-    ``INSERT ... SELECT`` on PostgreSQL, three statements elsewhere.
+    Each names the mentor's lowest record among those the batch flagged
+    (``flagged``), the record whose reason became the pause reason. One
+    ``INSERT ... SELECT`` on PostgreSQL, three statements elsewhere; the
+    record is found among the batch's own records (a mentor has a handful), not
+    in the log, whose rows of the run grow with every batch.
     """
     if not paused:
         return 0
-    first_logged = (
-        AutoPauseLog.objects.filter(job_run=run, mentor_id=OuterRef("pk"), event=LogEvent.AUTO_PAUSE, applied_at=now)
-        .order_by("certification_id")
-        .values("certification_id")[:1]
+    first_flagged = (
+        Certification.objects.filter(pk__in=list(flagged), mentor_id=OuterRef("pk")).order_by("pk").values("pk")[:1]
     )
     candidates = Mentor.objects.filter(pk__in=list(paused)).annotate(
         ntf_mentor=F("pk"),
-        ntf_certification=Subquery(first_logged, output_field=IntegerField()),
+        ntf_certification=Subquery(first_flagged, output_field=IntegerField()),
         ntf_cycle=Value(None, output_field=DateTimeField()),
         ntf_offset=Value(None, output_field=IntegerField()),
         ntf_subject=Concat(Value(PAUSED_SUBJECT), F("pause_reason"), output_field=CharField()),
