@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifications.services import (
+    FAN_OUT_TASK_NAME,
     SEND_TASK_NAME,
     SendOutcome,
     digests_create,
@@ -34,6 +35,14 @@ def send_notification(self, notification_id: str) -> str:
     if outcome == SendOutcome.RETRY:
         raise self.retry(countdown=delays[retries], max_retries=len(delays))
     return outcome.value
+
+
+@shared_task(name=FAN_OUT_TASK_NAME)
+def send_notifications(notification_ids: list[str]) -> int:
+    """Queue one ``send_notification`` per id (the rows of one commit, sent as one message); return how many."""
+    for notification_id in notification_ids:
+        send_notification.apply_async(args=[notification_id])
+    return len(notification_ids)
 
 
 @shared_task(name="notifications.tasks.scan_reminders", expires=DAILY_EXPIRES_SECONDS)

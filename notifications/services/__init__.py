@@ -16,6 +16,7 @@ from notifications.services.reminders import (
     reminders_upcoming,
 )
 from notifications.services.sending import (
+    FAN_OUT_TASK_NAME,
     SEND_TASK_NAME,
     SendOutcome,
     notification_resend,
@@ -24,6 +25,7 @@ from notifications.services.sending import (
 )
 
 __all__ = [
+    "FAN_OUT_TASK_NAME",
     "SEND_TASK_NAME",
     "DigestResult",
     "ReminderScanResult",

@@ -23,6 +23,9 @@ from notifications.models import Notification, NotificationState
 logger = logging.getLogger("certhub.notifications")
 
 SEND_TASK_NAME = "notifications.tasks.send_notification"
+# Many rows committed together (a scan, a job batch) go out as one message that the worker fans out:
+# publishing a message per row would keep the committing process (the job) busy for seconds.
+FAN_OUT_TASK_NAME = "notifications.tasks.send_notifications"
 # A queued message older than this whose task was lost is sent again by the daily scan
 # (longer than the whole retry schedule, so a message waiting for a retry is not nudged twice).
 STALE_AFTER = dt.timedelta(hours=3)
@@ -44,12 +47,13 @@ def notifications_enqueue(notification_ids: Sequence[str]) -> None:
 
 
 def _publish(notification_ids: list[str]) -> None:
-    """Publish one send task per notification; a broker that refuses leaves them queued for the next scan."""
+    """Publish the send task (one message: the worker fans a list out); a refusal leaves the rows for the next scan."""
     try:
-        for notification_id in notification_ids:
-            current_app.send_task(
-                SEND_TASK_NAME, args=[notification_id], ignore_result=current_app.conf.task_ignore_result
-            )
+        if len(notification_ids) == 1:
+            name, args = SEND_TASK_NAME, [notification_ids[0]]
+        else:
+            name, args = FAN_OUT_TASK_NAME, [notification_ids]
+        current_app.send_task(name, args=args, ignore_result=current_app.conf.task_ignore_result)
     except Exception:  # the rows are committed and queued: the daily scan sends them again
         logger.exception("could not queue %d notification(s); the next scan retries them", len(notification_ids))
 

@@ -20,20 +20,23 @@ from tests.factories import CertificationFactory, MentorFactory
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_sends_a_committed_reminder_once_even_when_its_task_comes_twice(smtp, settings, tmp_path):
     now = timezone.now()
-    mentor = MentorFactory(email="ada@example.org")
-    CertificationFactory(mentor=mentor, issued_at=now - dt.timedelta(days=700), expires_at=now + dt.timedelta(days=6))
+    for email in ("ada@example.org", "bo@example.org"):  # two rows of one commit: one message, fanned out
+        mentor = MentorFactory(email=email)
+        CertificationFactory(
+            mentor=mentor, issued_at=now - dt.timedelta(days=700), expires_at=now + dt.timedelta(days=6)
+        )
     env = {
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(settings.EMAIL_PORT),  # the smtp fixture's server
         "DEFAULT_FROM_EMAIL": "certhub@program.example",
     }
     with celery_worker(tmp_path / "worker.log", **env) as log:
-        assert reminders_scan(now=now).queued == 1  # committed: the task goes out after commit
-        reminder = Notification.objects.get()
-        wait_for(lambda: len(smtp.messages) == 1, what="the reminder", log=log)
+        assert reminders_scan(now=now).queued == 2  # committed: the task goes out after commit
+        wait_for(lambda: len(smtp.messages) == 2, what="the reminders", log=log)
+        reminder = Notification.objects.get(recipient="ada@example.org")
         current_app.send_task(SEND_TASK_NAME, args=[reminder.notification_id])  # delivered again
-        wait_for(lambda: log.read_text().count("succeeded") >= 2, what="the second delivery", log=log)
-    assert len(smtp.messages) == 1
-    assert smtp.messages[0]["To"] == "ada@example.org"
-    reminder.refresh_from_db()
-    assert (reminder.state, reminder.attempts) == (NotificationState.SENT, 1)
+        wait_for(lambda: log.read_text().count("'nothing'") >= 1, what="the second delivery", log=log)
+    assert sorted(message["To"] for message in smtp.messages) == ["ada@example.org", "bo@example.org"]
+    assert "Task notifications.tasks.send_notifications[" in log.read_text()  # the fan-out
+    for row in Notification.objects.all():
+        assert (row.state, row.attempts) == (NotificationState.SENT, 1)
