@@ -37,7 +37,7 @@ from django.db import DatabaseError, connection, transaction
 from benchmarks import history as bench_history
 from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
-from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes
+from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes, referencing_models
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -81,7 +81,8 @@ def snapshot() -> None:
 
 def restore() -> None:
     """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
-    tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
+    # The tables that point at the domain's (notifications, ...) are emptied with them.
+    tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
     with transaction.atomic():
         _execute(f"TRUNCATE {tables}")
         with deferred_indexes(LOAD_ORDER):

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "certifications",
     "totals",
     "events",
+    "notifications",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -323,6 +324,28 @@ WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", IS_PRODUCTION)
 WEBHOOK_SECRET_OVERLAP_HOURS = float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
 # Deliveries are enqueued when their transaction commits (the sweep finds them otherwise).
 WEBHOOK_DISPATCH_ON_COMMIT = env_bool("WEBHOOK_DISPATCH_ON_COMMIT", True)
+
+# --- Mail ---------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP with Django's own settings; without it
+# (the embedded default) each message is written as a file under var/mail/ (bin/run
+# says where). EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "certhub@localhost")
+# Where mentors write to renew (named in every message); DEFAULT_FROM_EMAIL when unset.
+PROGRAM_CONTACT_EMAIL = os.environ.get("PROGRAM_CONTACT_EMAIL", "")
+# Seconds before each retry of a message that could not be sent; after the last, it is failed.
+NOTIFICATION_RETRY_DELAYS = [int(delay) for delay in env_list("NOTIFICATION_RETRY_DELAYS", "60,600,3600")]
 
 # --- Security -----------------------------------------------------------------
 # Production (CERTHUB_ENV=production) refuses to start with DEBUG on or without a

@@ -135,6 +135,8 @@ class CertificationChangeForm(_ServiceForm):
 
 
 class CertificationAdmin(BulkAdminMixin, HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
+    # Named, so that django-import-export's list template extends it (its drill-down reads the tallies).
+    change_list_template = "admin/certifications/certification/change_list.html"
     list_display = [
         "certification_id",
         "mentor_link",

@@ -45,15 +45,31 @@ def is_empty() -> bool:
     return not (Mentor.objects.exists() or Certification.objects.exists() or ExpiryJobRun.objects.exists())
 
 
+def referencing_models() -> list[type]:
+    """Models outside the domain tables whose rows point at them (notifications, ...): flushed with them."""
+    found: list[type] = []
+    for model in DOMAIN_MODELS:
+        # Reverse relations, hidden ones (related_name="+") included.
+        for relation in model._meta.get_fields(include_hidden=True):
+            if not (relation.is_relation and relation.auto_created and not relation.concrete):
+                continue
+            if relation.related_model not in (*DOMAIN_MODELS, *found):
+                found.append(relation.related_model)
+    return found
+
+
 def flush() -> None:
-    """Delete every mentor, certification, log row, run and lock (the domain data, not types or users)."""
+    """Delete every mentor, certification, log row, run and lock (the domain data, not types or users).
+
+    Rows of other tables that point at them (``referencing_models``) go too.
+    """
     if connection.vendor == "postgresql":
-        tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
+        tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
         return
     with transaction.atomic():
-        for model in DOMAIN_MODELS:
+        for model in (*referencing_models(), *DOMAIN_MODELS):
             model.objects.all()._raw_delete(using=connection.alias)
 
 

@@ -23,6 +23,7 @@ from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
 from events import outbox
+from notifications import effects as notifications
 from totals import tallies
 
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
@@ -89,6 +90,7 @@ def mentor_written(
     """
     history.mentor_written(change=change, before=before, after=after, now=now, by=by, log=log)
     outbox.mentor_written(change=change, before=before, after=after, now=now, log=log)
+    notifications.mentor_written(change=change, after=after, now=now, log=log)
 
 
 def certification_type_written(
@@ -119,6 +121,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     """
     history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
     outbox.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
+    notifications.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:

@@ -48,6 +48,7 @@ CANONICAL_PATHS = {
     "/api/v1/webhooks/endpoints/{endpoint_id}/test": {"post"},
     "/api/v1/webhooks/deliveries": {"get"},
     "/api/v1/webhooks/deliveries/{delivery_id}": {"get"},
+    "/api/v1/notifications": {"get"},
 }
 BODY = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-01-01"}
 

@@ -12,6 +12,7 @@ from certhub.api.routers import OptionalSlashRouter
 from certifications.api import urls as api_urls
 from certifications.api import views
 from events.api import urls as events_urls
+from notifications.api import urls as notification_urls
 from tests.certifications.api_helpers import ALIAS, BASE
 from tests.factories import CertificationFactory
 
@@ -45,12 +46,12 @@ def _api_patterns(patterns=None, prefix: str = ""):
 def test_every_api_pattern_is_a_viewset_action_of_the_router():
     patterns = list(_api_patterns())
     router_patterns = api_urls.router.urls
-    mentor_patterns = api_urls.mentor_router.urls + events_urls.router.urls
+    mentor_patterns = api_urls.mentor_router.urls + events_urls.router.urls + notification_urls.router.urls
 
     assert isinstance(api_urls.router, OptionalSlashRouter)
     assert isinstance(api_urls.mentor_router, OptionalSlashRouter)
-    # The contract's routes under the canonical base and the alias base; the mentors, events and
-    # webhooks (not in the contract) under the canonical base only; nothing else.
+    # The contract's routes under the canonical base and the alias base; the mentors, events,
+    # webhooks and notifications (not in the contract) under the canonical base only; nothing else.
     assert len(patterns) == 2 * len(router_patterns) + len(mentor_patterns)
     for route, pattern in patterns:
         assert pattern in router_patterns or pattern in mentor_patterns, route

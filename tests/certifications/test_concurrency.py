@@ -36,6 +36,7 @@ from certifications.models import (
 )
 from certifications.services import expiry_job_run
 from certifications.services.lapse import LOCK_NAME
+from tests.celery_worker import database_url
 from tests.factories import TEST_ACTOR, CertificationFactory, cert_type
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -155,21 +156,13 @@ def test_concurrent_api_triggers_get_one_200_and_409s(api_client):
     assert_one_pause_log_per_record()
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    host = settings["HOST"] or "127.0.0.1"
-    port = settings["PORT"] or "5432"
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
-
-
 def test_a_run_killed_in_its_kth_batch_leaves_earlier_batches_applied_and_the_next_run_finishes(tmp_path):
     batch_size, lease_seconds, k = 2, 4, 2
     certs = make_lapsed(6)  # three batches of two
     applied_before_k = certs[: (k - 1) * batch_size]
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CERTHUB_VAR_DIR": str(tmp_path),
         "EXPIRY_JOB_BATCH_SIZE": str(batch_size),
         "EXPIRY_JOB_LOCK_TTL_SECONDS": str(lease_seconds),

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
@@ -35,6 +30,7 @@ from certifications.models import (
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from certifications.tasks import run_expiry_job
 from config.celery import app as celery_app
+from tests.celery_worker import celery_worker, wait_for
 from tests.factories import CertificationFactory, cert_type
 
 UTC = dt.UTC
@@ -132,55 +128,11 @@ def test_the_task_expires_so_a_stale_daily_message_is_dropped():
 # --- A real worker on Redis ------------------------------------------------------------
 
 
-def _database_url() -> str:
-    settings = connection.settings_dict
-    host = settings["HOST"] or "127.0.0.1"
-    port = settings["PORT"] or "5432"
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """``celery -A config worker`` on Redis, using this test run's database."""
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CERTHUB_VAR_DIR": str(log_path.parent),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("CELERY_BROKER_URL", None)
-    celery_app.control.purge()  # messages left by an earlier, interrupted test run
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log_path.read_bytes():
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "the worker did not start:\n" + log_path.read_text()
-            time.sleep(0.2)
+    with celery_worker(tmp_path_factory.mktemp("worker") / "worker.log") as log_path:
         yield log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for(condition, *, timeout: float = 60, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{log.read_text()}"
-        time.sleep(0.2)
 
 
 @pytest.mark.worker

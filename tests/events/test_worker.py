@@ -20,7 +20,7 @@ from events.endpoints import endpoint_create
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery
 from events.outbox import events_write
 from events.tasks import dispatch_deliveries
-from tests.certifications.test_tasks import _database_url, wait_for
+from tests.celery_worker import database_url, wait_for
 from tests.events.receiver import Reply, running_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def celery_worker(log_path: Path) -> Iterator[subprocess.Popen]:
     """``celery -A config worker`` (one process) in its own process group, using this test's database."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CERTHUB_VAR_DIR": str(log_path.parent),
         "PYTHONUNBUFFERED": "1",
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",

@@ -48,6 +48,8 @@ def test_coordinators_group_has_exactly_the_permissions_a_coordinator_needs():
         ("django_celery_beat", "view_periodictask"),
         ("django_celery_beat", "change_periodictask"),
         ("django_celery_beat", "view_crontabschedule"),
+        ("notifications", "view_notification"),
+        ("notifications", "change_notification"),  # resend a failed one
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from certhub import ids
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
 from tests.factories import CertificationFactory, cert_type
 
@@ -69,6 +70,12 @@ def due_records_whose_first_drawn_log_ids_are_taken(monkeypatch) -> tuple[Certif
     Certification.objects.filter(pk=kept.pk).update(auto_pause_applied=True, auto_pause_applied_at=NOW)
     due = [lapsed_cert() for _ in range(3)]
     drawn = iter([TAKEN_LOG_ID, TAKEN_LOG_ID, "log_FRESH001", "log_FRESH002", "log_FRESH003", "log_FRESH004"])
-    monkeypatch.setattr("certhub.ids.new_id", lambda prefix: next(drawn))
-    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", lambda prefix: next(drawn))
+    real = ids.new_id
+
+    def draw(prefix: str, length: int = 8) -> str:
+        # Only log ids are forced; the other ids a batch draws (its notices') stay random.
+        return next(drawn) if prefix == "log_" else real(prefix, length)
+
+    monkeypatch.setattr("certhub.ids.new_id", draw)
+    monkeypatch.setattr("certifications.services.lapse.engines.postgresql.new_id", draw)
     return kept, due

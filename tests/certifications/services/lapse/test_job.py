@@ -310,13 +310,16 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 # shows what it applied), plus the batch's savepoint and its release (the test runs
 # inside a transaction; in production they are BEGIN and COMMIT). Every record here
 # also reaches its expiry in step 1, which marks them in chunks of the batch size: one
-# UPDATE per chunk and one INSERT ... SELECT of the chunk's tally deltas (the maintained
-# totals), counted with its batch. History adds three INSERT ... SELECT statements: the
-# chunk's status rows, the batch's flagged records, its paused mentors. The outbox adds 4
-# per batch (a read of the paused mentors' ids, a check that the drawn event ids are free,
-# the events' insert, the active endpoints' read; no endpoint here, so no deliveries'
-# insert) and 4 per step 1 chunk (the same, reading the expired records' ids).
-QUERIES_PER_BATCH = 20 if connection.vendor == "postgresql" else 24
+# UPDATE per chunk, counted with its batch. The effects add, per batch and its chunk:
+# totals, one INSERT ... SELECT of the chunk's tally deltas; history, three INSERT ...
+# SELECT (the chunk's status rows, the batch's flagged records, its paused mentors); the
+# outbox, 4 per batch (a read of the paused mentors' ids, a check that the drawn event ids
+# are free, the events' insert, the active endpoints' read; no endpoint here, so no
+# deliveries' insert) and 4 per chunk (the same, reading the expired records' ids);
+# notifications, the paused mentors' notices: on PostgreSQL one INSERT ... SELECT,
+# elsewhere a read of the paused mentors with their logged record, a check of the drawn
+# notification ids and the insert.
+QUERIES_PER_BATCH = 21 if connection.vendor == "postgresql" else 27
 # Outside the batches: allocate the run id and create the run (4), create the lock row
 # on first use (4) and take it (4), mark the run running, step 1's savepoint, locking
 # list and release, renew the lease, list the due records, count the mentors, record

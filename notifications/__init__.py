@@ -1,0 +1,1 @@
+"""Reminders before expiry, pause and resume notices, and the coordinators' digest."""

@@ -1,0 +1,11 @@
+"""The notifications' routes (not part of the contract: no alias paths)."""
+
+from django.urls import include, path
+
+from certhub.api.routers import OptionalSlashRouter
+from notifications.api import views
+
+router = OptionalSlashRouter()
+router.register("notifications", views.NotificationViewSet, basename="notification")
+
+urlpatterns = [path("api/v1/", include(router.urls))]

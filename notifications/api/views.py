@@ -1,0 +1,137 @@
+"""``GET /api/v1/notifications``: every message CertHub sent or decided not to send, newest first.
+
+Notifications name mentors and addresses: the list needs an authenticated user
+holding ``notifications.view_notification``, whatever ``API_PUBLIC_READS`` says.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.permissions import DjangoModelPermissions
+
+from certhub.api.fields import UTCDateTimeField, format_utc
+from certhub.api.filters import ChoiceInFilter, FilterSet, TimestampFilter
+from certhub.api.permissions import check_method
+from certhub.api.schema import error_responses
+from certifications.models import mentor_id_validator
+from notifications.models import Notification, NotificationKind, NotificationState
+
+TAG = ["notifications"]
+TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
+
+
+class NotificationPermissions(DjangoModelPermissions):
+    """``view_notification`` to read; credentials always."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view) -> bool:
+        check_method(request, view)
+        return super().has_permission(request, view)
+
+
+class NotificationSerializer(serializers.Serializer):
+    notification_id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=NotificationKind.choices)
+    mentor_id = serializers.CharField(allow_null=True)
+    certification_id = serializers.CharField(allow_null=True)
+    cycle_expires_at = UTCDateTimeField(allow_null=True)
+    offset_days = serializers.IntegerField(allow_null=True)
+    recipient = serializers.CharField()
+    subject = serializers.CharField()
+    state = serializers.ChoiceField(choices=NotificationState.choices)
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField(allow_null=True)
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(allow_null=True)
+
+    def to_representation(self, row: Notification) -> dict:
+        return {
+            "notification_id": row.notification_id,
+            "kind": row.kind,
+            "mentor_id": row.mentor.mentor_id if row.mentor_id else None,
+            "certification_id": row.certification.certification_id if row.certification_id else None,
+            "cycle_expires_at": format_utc(row.cycle_expires_at),
+            "offset_days": row.offset_days,
+            "recipient": row.recipient,
+            "subject": row.subject,
+            "state": row.state,
+            "attempts": row.attempts,
+            "last_error": row.last_error or None,
+            "created_at": format_utc(row.created_at),
+            "sent_at": format_utc(row.sent_at),
+        }
+
+
+class NotificationFilter(FilterSet):
+    """Filters of ``GET /api/v1/notifications``. ``created_after`` is inclusive, ``created_before`` exclusive."""
+
+    mentor_id = django_filters.CharFilter(
+        field_name="mentor__mentor_id", validators=[mentor_id_validator], help_text="One mentor, e.g. mntr_01HX4V2K8P."
+    )
+    certification_id = django_filters.CharFilter(
+        field_name="certification__certification_id", help_text="One record, e.g. cert_PJRXH884."
+    )
+    kind = ChoiceInFilter(choices=NotificationKind.choices, help_text="Comma-separated, e.g. expiry_reminder.")
+    state = ChoiceInFilter(choices=NotificationState.choices, help_text="Comma-separated, e.g. failed,skipped.")
+    created_after = TimestampFilter(
+        field_name="created_at", lookup_expr="gte", help_text="created at or after this (inclusive); " + TIMESTAMP_HELP
+    )
+    created_before = TimestampFilter(
+        field_name="created_at", lookup_expr="lt", help_text="created earlier than this (exclusive); " + TIMESTAMP_HELP
+    )
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+
+EXAMPLE = OpenApiExample(
+    "One page",
+    value={
+        "notification_id": "ntf_7QK2M9XD",
+        "kind": "expiry_reminder",
+        "mentor_id": "mntr_01HX4V2K8P",
+        "certification_id": "cert_PJRXH884",
+        "cycle_expires_at": "2026-04-05T00:00:00Z",
+        "offset_days": 30,
+        "recipient": "ada@example.org",
+        "subject": "Reminder: your Peer mentor (basic) certification expires on 2026-04-05",
+        "state": "sent",
+        "attempts": 1,
+        "last_error": None,
+        "created_at": "2026-03-26T08:00:02Z",
+        "sent_at": "2026-03-26T08:00:03Z",
+    },
+    response_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List notifications, newest first",
+        description="Reminders, pause and resume notices and digests, with their delivery state. "
+        "Needs `notifications.view_notification`.",
+        tags=TAG,
+        examples=[EXAMPLE],
+        responses={200: NotificationSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """``GET /api/v1/notifications``."""
+
+    permission_classes = [NotificationPermissions]
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    queryset = Notification.objects.none()  # for the model permissions; get_queryset is the real one
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return Notification.objects.select_related("mentor", "certification").order_by("-created_at", "-id")

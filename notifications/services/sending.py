@@ -1,0 +1,111 @@
+"""Sending: queued notifications go to the worker after commit; ``queued -> sent`` is a guarded update.
+
+The database holds the truth about every message. A task is only a nudge:
+one that comes twice, or for a message already sent, sends nothing; a message
+whose nudge was lost (the broker was down at commit) is found again by
+``notifications_requeue_stale`` on the daily scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from enum import StrEnum
+
+from celery import current_app
+from django.db import transaction
+from django.db.models import F
+
+from notifications.messages import notification_message
+from notifications.models import Notification, NotificationState
+
+logger = logging.getLogger("certhub.notifications")
+
+SEND_TASK_NAME = "notifications.tasks.send_notification"
+# Many rows committed together (a scan, a job batch) go out as one message that the worker fans out:
+# publishing a message per row would keep the committing process (the job) busy for seconds.
+FAN_OUT_TASK_NAME = "notifications.tasks.send_notifications"
+# A queued message older than this whose task was lost is sent again by the daily scan
+# (longer than the whole retry schedule, so a message waiting for a retry is not nudged twice).
+STALE_AFTER = dt.timedelta(hours=3)
+REQUEUE_LIMIT = 10_000  # per scan; the next scan takes the rest
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # the attempt failed; the task tries again later
+    FAILED = "failed"  # the last attempt failed; the error is kept
+    NOTHING = "nothing"  # not queued (already sent, skipped, failed, or unknown): nothing sent
+
+
+def notifications_enqueue(notification_ids: Sequence[str]) -> None:
+    """Send a task per notification once the current transaction commits (at once outside one)."""
+    if notification_ids:
+        ids = list(notification_ids)
+        transaction.on_commit(lambda: _publish(ids))
+
+
+def _publish(notification_ids: list[str]) -> None:
+    """Publish the send task (one message: the worker fans a list out); a refusal leaves the rows for the next scan."""
+    try:
+        if len(notification_ids) == 1:
+            name, args = SEND_TASK_NAME, [notification_ids[0]]
+        else:
+            name, args = FAN_OUT_TASK_NAME, [notification_ids]
+        current_app.send_task(name, args=args, ignore_result=current_app.conf.task_ignore_result)
+    except Exception:  # the rows are committed and queued: the daily scan sends them again
+        logger.exception("could not queue %d notification(s); the next scan retries them", len(notification_ids))
+
+
+def notification_send(*, notification_id: str, now: dt.datetime, last_attempt: bool) -> SendOutcome:
+    """Send one queued notification; record ``sent``, or the error (``failed`` after the last attempt).
+
+    The row is locked while the message goes out, so a second delivery of the
+    same task waits, then finds it ``sent`` and sends nothing.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("mentor", "certification__certification_type")
+            .filter(notification_id=notification_id)
+            .first()
+        )
+        if notification is None or notification.state != NotificationState.QUEUED:
+            return SendOutcome.NOTHING
+        try:
+            notification_message(notification, now=now).send()
+        except Exception as exc:  # any failure of the mail transport is this attempt's failure
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            state = NotificationState.FAILED if last_attempt else NotificationState.QUEUED
+            Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+                state=state, attempts=F("attempts") + 1, last_error=error
+            )
+            logger.warning("notification %s not sent (%s): %s", notification_id, state, error)
+            return SendOutcome.FAILED if last_attempt else SendOutcome.RETRY
+        Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+            state=NotificationState.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
+        )
+    return SendOutcome.SENT
+
+
+def notification_resend(*, notification: Notification) -> bool:
+    """Queue a failed notification again and send it after commit; False if it was not ``failed``."""
+    with transaction.atomic():
+        changed = Notification.objects.filter(pk=notification.pk, state=NotificationState.FAILED).update(
+            state=NotificationState.QUEUED
+        )
+        if changed:
+            notifications_enqueue([notification.notification_id])
+    return bool(changed)
+
+
+def notifications_requeue_stale(*, now: dt.datetime) -> int:
+    """Nudge again the notifications still queued long after creation (their task was lost); return how many."""
+    ids = list(
+        Notification.objects.filter(state=NotificationState.QUEUED, created_at__lt=now - STALE_AFTER).values_list(
+            "notification_id", flat=True
+        )[:REQUEUE_LIMIT]
+    )
+    notifications_enqueue(ids)
+    return len(ids)

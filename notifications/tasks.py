@@ -1,0 +1,68 @@
+"""Celery entry points: send one notification (with its retry schedule), the daily scan, the daily digest."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from notifications.services import (
+    FAN_OUT_TASK_NAME,
+    SEND_TASK_NAME,
+    SendOutcome,
+    digests_create,
+    notification_send,
+    notifications_requeue_stale,
+    reminders_scan,
+)
+
+logger = logging.getLogger("certhub.notifications")
+
+# A daily message that waited this long for a worker is dropped (the next day's does the work).
+DAILY_EXPIRES_SECONDS = 12 * 60 * 60
+
+
+@shared_task(bind=True, name=SEND_TASK_NAME)
+def send_notification(self, notification_id: str) -> str:
+    """Send one queued notification; on failure retry after ``NOTIFICATION_RETRY_DELAYS``, then ``failed``."""
+    delays = settings.NOTIFICATION_RETRY_DELAYS
+    retries = self.request.retries
+    outcome = notification_send(
+        notification_id=notification_id, now=timezone.now(), last_attempt=retries >= len(delays)
+    )
+    if outcome == SendOutcome.RETRY:
+        raise self.retry(countdown=delays[retries], max_retries=len(delays))
+    return outcome.value
+
+
+@shared_task(name=FAN_OUT_TASK_NAME)
+def send_notifications(notification_ids: list[str]) -> int:
+    """Queue one ``send_notification`` per id (the rows of one commit, sent as one message); return how many."""
+    for notification_id in notification_ids:
+        send_notification.apply_async(args=[notification_id])
+    return len(notification_ids)
+
+
+@shared_task(name="notifications.tasks.scan_reminders", expires=DAILY_EXPIRES_SECONDS)
+def scan_reminders() -> dict:
+    """The daily reminder scan (beat, 08:00 UTC); also nudges messages whose task was lost."""
+    now = timezone.now()
+    result = reminders_scan(now=now)
+    requeued = notifications_requeue_stale(now=now)
+    logger.info(
+        "reminder scan: %d created (%d queued, %d skipped), %d requeued",
+        result.created,
+        result.queued,
+        result.skipped,
+        requeued,
+    )
+    return {"created": result.created, "queued": result.queued, "skipped": result.skipped, "requeued": requeued}
+
+
+@shared_task(name="notifications.tasks.send_digests", expires=DAILY_EXPIRES_SECONDS)
+def send_digests() -> dict:
+    """The coordinators' daily digest (beat, 08:30 UTC)."""
+    result = digests_create(now=timezone.now())
+    return {"sent": result.sent, "no_news": result.no_news, "already": result.already}

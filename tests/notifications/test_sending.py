@@ -1,0 +1,138 @@
+"""Sending through a real SMTP server on loopback: once, with retries, failed with its error, resent by staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from notifications.models import Notification, NotificationState
+from notifications.services import notification_resend, notifications_requeue_stale, reminders_scan
+from notifications.tasks import send_notification
+from tests.factories import CertificationFactory, MentorFactory
+from tests.notifications.conftest import parts
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 3, 26, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def reminder() -> Notification:
+    """A queued reminder for a record expiring in 10 days (the 30-day window)."""
+    mentor = MentorFactory(name="Ada Okafor", email="ada@example.org")
+    CertificationFactory(mentor=mentor, issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=10))
+    reminders_scan(now=NOW)
+    return Notification.objects.get()
+
+
+def send(notification: Notification) -> str:
+    """The task as a worker runs it, an hour after the scan (the task reads the clock)."""
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        return send_notification.apply(args=[notification.notification_id]).get()
+
+
+def test_a_queued_reminder_is_sent_once_with_a_text_and_an_html_part(smtp, reminder):
+    assert send(reminder) == "sent"
+    [message] = smtp.messages
+    assert (message["To"], message["From"], message["Subject"]) == (
+        "ada@example.org",
+        "certhub@program.example",
+        reminder.subject,
+    )
+    text, html = parts(message)
+    for body in (text, html):
+        assert reminder.certification.certification_type.name in body  # what expires
+        assert "2026-04-05" in body  # when
+        assert "10 days left" in body  # how many days are left
+        assert "renewals@program.example" in body  # how to renew: the program's contact
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts, reminder.last_error) == (NotificationState.SENT, 1, "")
+    assert reminder.sent_at is not None
+
+
+def test_a_redelivered_task_sends_nothing_twice(smtp, reminder):
+    assert send(reminder) == "sent"
+    assert send(reminder) == "nothing"  # the same message delivered again
+    assert len(smtp.messages) == 1
+    reminder.refresh_from_db()
+    assert reminder.attempts == 1
+
+
+def test_a_failure_is_retried_and_a_later_success_recorded(smtp, reminder):
+    smtp.refuse = 2
+    assert send(reminder) == "sent"  # eager retries run at once
+    assert len(smtp.messages) == 1
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts, reminder.last_error) == (NotificationState.SENT, 3, "")
+
+
+def test_after_the_last_retry_the_message_is_failed_with_its_error_and_staff_can_resend_it(
+    smtp, reminder, django_capture_on_commit_callbacks
+):
+    smtp.refuse = 4  # the first attempt and the three retries (1 min, 10 min, 1 h)
+    assert send(reminder) == "failed"
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts) == (NotificationState.FAILED, 4)
+    assert "451" in reminder.last_error and "Try again later" in reminder.last_error
+    assert smtp.messages == []
+    assert send(reminder) == "nothing"  # a failed message is not sent by a stray task
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert notification_resend(notification=reminder) is True
+    assert len(callbacks) == 1  # sent again after commit
+    assert send(reminder) == "sent"
+    assert len(smtp.messages) == 1
+    assert notification_resend(notification=reminder) is False  # only a failed message is resent
+
+
+def test_an_unreachable_server_is_a_failure_too(settings, reminder):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # discard: nothing listens
+    settings.NOTIFICATION_RETRY_DELAYS = [0]
+    assert send(reminder) == "failed"
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts) == (NotificationState.FAILED, 2)
+    assert "ConnectionRefusedError" in reminder.last_error
+
+
+def test_html_in_names_reaching_an_email_is_escaped(smtp):
+    mentor = MentorFactory(name='<script>alert("x")</script> & <b>Co</b>', email="eve@example.org")
+    CertificationFactory(mentor=mentor, issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=3))
+    reminders_scan(now=NOW)
+    send(Notification.objects.get())
+    text, html = parts(smtp.messages[0])
+    assert "<script>" not in html and "<b>Co</b>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in html
+    assert '<script>alert("x")</script> & <b>Co</b>' in text  # the text part shows the name as it is
+
+
+def test_the_embedded_default_writes_messages_under_the_mail_directory(settings, tmp_path, reminder):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    assert send(reminder) == "sent"
+    [written] = list((tmp_path / "mail").iterdir())
+    assert reminder.subject in written.read_text()
+
+
+def test_a_message_still_queued_hours_later_is_nudged_again_by_the_scan(reminder, django_capture_on_commit_callbacks):
+    later = NOW + dt.timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert notifications_requeue_stale(now=later) == 0  # its task may still be on its way
+        assert notifications_requeue_stale(now=NOW + dt.timedelta(hours=4)) == 1  # lost: nudged again
+    assert len(callbacks) == 1
+
+
+def test_the_retry_schedule_is_1_min_10_min_1_h_by_default(monkeypatch):
+    import importlib
+
+    import config.settings
+
+    monkeypatch.delenv("NOTIFICATION_RETRY_DELAYS", raising=False)
+    assert importlib.reload(config.settings).NOTIFICATION_RETRY_DELAYS == [60, 600, 3600]
+    monkeypatch.setenv("NOTIFICATION_RETRY_DELAYS", "5,30")
+    assert importlib.reload(config.settings).NOTIFICATION_RETRY_DELAYS == [5, 30]
+    monkeypatch.delenv("NOTIFICATION_RETRY_DELAYS")
+    importlib.reload(config.settings)
