@@ -6,11 +6,14 @@
 ``--clients`` threads share ``--requests`` requests, drawn from a mix of reads
 (list with filters, detail, logs, runs), creates (some with an
 ``Idempotency-Key`` and a retry of the same request), renewals, deletes,
-synchronous expiry job triggers, and mentor traffic (the mentor list, one
+synchronous expiry job triggers, mentor traffic (the mentor list, one
 mentor, one mentor's eligibility, eligibility batches mixing known and unknown
-ids, staff pauses and resumes). The token needs every API permission
-(``view_mentor`` and ``change_mentor`` included); the user's throttle rate
-must allow the traffic (``API_THROTTLE_USER``).
+ids, staff pauses and resumes) and the wave-2 reads and checks (the event
+feed, the notifications, a record's and a mentor's history, the export, a dry
+run import, the webhook deliveries). The token needs every API permission
+(``view_mentor``, ``change_mentor``, ``view_event``, ``view_notification``,
+``view_webhookdelivery`` included); the user's throttle rate must allow the
+traffic (``API_THROTTLE_USER``).
 
 Two mentor pools keep the expected outcome exact:
 
@@ -23,8 +26,10 @@ After the traffic the script runs the job once more and checks through the API:
 every 201 is readable (404 only if the load deleted it), no certification has
 more than one ``auto_pause`` log row, no expired certification is left
 unpaused, and every paused one has exactly one row. During the load, every
-eligibility batch must answer each id it asked about, in order, and every
-mentor named by a 201 must be readable. It prints the figures and
+eligibility batch must answer each id it asked about, in order, every
+mentor named by a 201 must be readable, and a dry run import must apply
+nothing. Afterwards the event feed, read to its end, must hold each event
+once and one ``certification.created`` for exactly the records the load created. It prints the figures and
 exits non-zero when a check fails or any answer was a 5xx.
 """
 
@@ -44,7 +49,7 @@ from dataclasses import dataclass, field
 CERTS = "/api/v1/certifications"
 MENTORS = "/api/v1/mentors"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-MIX = (("read", 40), ("create", 25), ("renew", 13), ("delete", 7), ("job", 5), ("mentor", 10))
+MIX = (("read", 35), ("create", 25), ("renew", 13), ("delete", 7), ("job", 5), ("mentor", 10), ("wave2", 5))
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Result:
     paused_certifications: int = 0
     duplicate_pauses: int = 0
     left_unpaused: int = 0
+    events: int = 0  # events read from the feed after the load
     elapsed: float = 0.0
 
     @property
@@ -90,6 +96,7 @@ class Result:
             f"{len(self.unreadable)}",
             f"auto-paused certifications={self.paused_certifications}, duplicate auto-pause rows="
             f"{self.duplicate_pauses}, expired left unpaused={self.left_unpaused}",
+            f"events read from the feed after the load={self.events}",
         ]
 
 
@@ -102,11 +109,11 @@ class Client:
         self.timeout = timeout
 
     def call(self, method: str, path: str, body: object = None, headers: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
+        data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base_url + path, data=data, method=method)  # loopback target
         request.add_header("Authorization", f"Token {self.token}")
         request.add_header("Accept", "application/json")
-        if data is not None:
+        if data is not None and "Content-Type" not in (headers or {}):
             request.add_header("Content-Type", "application/json")
         for key, value in (headers or {}).items():
             request.add_header(key, value)
@@ -276,6 +283,41 @@ class Load:
             if status == 200:
                 self._call("mentor", "POST", f"{MENTORS}/{mentor_id}/resume", {})
 
+    def wave2(self, rng: random.Random) -> None:
+        choice = rng.random()
+        if choice < 0.2:
+            self._call("wave2", "GET", f"/api/v1/events?limit={rng.randrange(1, 100)}")
+        elif choice < 0.35:
+            self._call(
+                "wave2", "GET", "/api/v1/notifications" + rng.choice(["", "?kind=mentor_paused", "?state=queued"])
+            )
+        elif choice < 0.5:
+            cert_id = self._pick(rng, self.current + self.lapsed)
+            if cert_id is not None:
+                self._call("wave2", "GET", f"{CERTS}/{cert_id}/history")
+        elif choice < 0.6:
+            mentor_id = self._pick(rng, self.known_mentors)
+            if mentor_id is not None:
+                self._call("wave2", "GET", f"{MENTORS}/{mentor_id}/history")
+        elif choice < 0.7:
+            self._call("wave2", "GET", f"{CERTS}/export.csv?status=expired&auto_pause_applied=true")
+        elif choice < 0.85:
+            rows = "mentor_id,certification_type,issued_at\n" + "".join(
+                f"{_mentor_id(rng)},peer_mentor_basic,2026-0{rng.randrange(1, 10)}-01T00:00:00Z\n" for _ in range(3)
+            )
+            status, payload = self._call(
+                "wave2",
+                "POST",
+                f"{CERTS}/import?dry_run=true",
+                rows.encode(),
+                {"Content-Type": "text/csv"},
+            )
+            if status != 200 or payload.get("applied") or payload.get("dry_run") is not True:
+                with self.lock:
+                    self.result.problems.append(f"dry run import answered {status}: {str(payload)[:160]}")
+        else:
+            self._call("wave2", "GET", "/api/v1/webhooks/deliveries")
+
     def job(self, rng: random.Random) -> None:
         body = {"dry_run": True} if rng.random() < 0.2 else {}
         self._call("job", "POST", f"{CERTS}/expiry-job/run", body)
@@ -325,6 +367,33 @@ class Load:
         for row in paused:
             if pauses[row["certification_id"]] != 1:
                 result.problems.append(f"{row['certification_id']} paused with {pauses[row['certification_id']]} rows")
+        self._verify_feed()
+
+    def _verify_feed(self) -> None:
+        """The event feed read to its end: each event once, one ``certification.created`` per record created."""
+        seen: collections.Counter = collections.Counter()
+        created: collections.Counter = collections.Counter()
+        cursor = ""
+        while True:
+            status, payload = self.client.call("GET", f"/api/v1/events?limit=500{'&after=' + cursor if cursor else ''}")
+            if status != 200:
+                raise RuntimeError(f"GET /api/v1/events answered {status}: {payload}")
+            for event in payload["data"]:
+                seen[event["event_id"]] += 1
+                if event["type"] == "certification.created":
+                    created[event["data"]["certification_id"]] += 1
+            cursor = payload["next_cursor"] or cursor
+            if not payload["has_more"]:
+                break
+        self.result.events = sum(seen.values())
+        self.result.problems += [f"event {event_id} read {n} times" for event_id, n in seen.items() if n > 1]
+        missing = self.created - set(created)
+        extra = set(created) - self.created
+        if missing or extra or any(n > 1 for n in created.values()):
+            self.result.problems.append(
+                f"certification.created events: {len(missing)} missing, {len(extra)} unexpected, "
+                f"{sum(n > 1 for n in created.values())} repeated"
+            )
 
 
 def run_load(base_url: str, token: str, *, requests: int = 2000, clients: int = 16, seed: int = 1) -> Result:

@@ -69,7 +69,8 @@ def create_token(env: dict[str, str], username: str = "loadtester") -> str:
         "from rest_framework.authtoken.models import Token\n"
         f"user, _ = User.objects.get_or_create(username={username!r})\n"
         "user.user_permissions.add(*Permission.objects.filter(codename__in=['add_certification', "
-        "'change_certification', 'delete_certification', 'run_expiry_job', 'view_mentor', 'change_mentor']))\n"
+        "'change_certification', 'delete_certification', 'run_expiry_job', 'view_mentor', 'change_mentor', "
+        "'view_certification', 'view_event', 'view_notification', 'view_webhookdelivery']))\n"
         "print(Token.objects.get_or_create(user=user)[0].key)\n"
     )
     done = manage("shell", "-c", script, env=env)

@@ -53,7 +53,7 @@ def test_mixed_load_on_gunicorn_and_postgresql(tmp_path):
     assert not result.problems, result.problems[:5]
     assert result.duplicate_pauses == 0 and result.left_unpaused == 0
     assert result.by_kind["create"] and result.by_kind["renew"] and result.by_kind["delete"] and result.by_kind["job"]
-    assert result.by_kind["mentor"]
+    assert result.by_kind["mentor"] and result.by_kind["wave2"] and result.events
 
     # The same guarantees, read straight from the database.
     assert not Certification.objects.due(now=timezone.now()).exists()
