@@ -68,7 +68,7 @@ def tour_reads(readme: str) -> list[tuple[str, bool]]:
     """The GET URLs of the README's ``sh`` blocks (the curl lines with no method and no -w),
     each with whether it sends the token."""
     urls = []
-    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
+    for block in re.findall(r"```(?:sh|bash)\n(.*?)```", readme, flags=re.S):
         for line in block.splitlines():
             line = line.strip()
             if not line.startswith("curl -s ") or " -X " in line or " -w " in line or "-d " in line:
@@ -81,6 +81,8 @@ def tour_reads(readme: str) -> list[tuple[str, bool]]:
 
 def expand(url: str, *, origin: str, cert_id: str, run_id: str, mentor_id: str) -> str:
     api = f"{origin}/api/v1/certifications"
+    # The README names the default address; the smoke's server listens on a free port.
+    url = url.replace("http://127.0.0.1:8000", origin).replace("http://localhost:8000", origin)
     url = url.replace("$API", api).replace("$BASE", f"{api}/expiry-job").replace("$CERT", cert_id)
     url = url.replace("$MENTORS", f"{origin}/api/v1/mentors")
     url = re.sub(r"job_\d{2}[A-Z]{3}\d{4}_\d{2,}", run_id, url)
