@@ -66,6 +66,9 @@ def flush() -> None:
     if connection.vendor == "postgresql":
         tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
         with connection.cursor() as cursor:
+            # Rows written earlier in this transaction leave deferred foreign-key checks
+            # pending, and TRUNCATE refuses a table with pending checks: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
         return
     with transaction.atomic():
