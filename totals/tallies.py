@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
+from certhub.sql import pk_in
 from certifications.models import Certification, CertificationStatus
 from totals.models import CertificationTally
 
@@ -59,21 +59,12 @@ def tally_certification_written(*, before: Mapping[str, Any] | None, after: Mapp
     )
 
 
-def _pk_in(pks: Sequence[int]) -> Q | RawSQL:
-    """``pk IN pks``; on PostgreSQL one array parameter (cheaper to send than thousands of placeholders)."""
-    if connection.vendor == "postgresql":
-        array = "{" + ",".join(str(int(pk)) for pk in pks) + "}"
-        column = f'"{Certification._meta.db_table}"."id"'
-        return RawSQL(f"{column} = ANY(%s::bigint[])", [array], output_field=BooleanField())
-    return Q(pk__in=pks)
-
-
 def tally_records_expired(*, pks: Sequence[int]) -> None:
     """The job's step 1 moved live records ``pks`` from valid to expired: one ``INSERT … SELECT``, grouped by key."""
     if not pks:
         return
     groups = (
-        Certification.objects.filter(_pk_in(pks))
+        Certification.objects.filter(pk_in(Certification, pks))
         .order_by()
         .annotate(day=TruncDate("expires_at", tzinfo=dt.UTC))
         .values("certification_type_id", "day")
