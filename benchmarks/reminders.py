@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from certhub.ids import CROCKFORD_ALPHABET
-from certifications.models import Certification, CertificationType, Mentor
+from certifications.models import Certification, CertificationType, Mentor, newer_current_exists
 from notifications.models import Notification
 from notifications.services import reminders_scan
-from notifications.services.reminders import superseded
 
 CERT = Certification._meta.db_table
 MENTOR = Mentor._meta.db_table
@@ -105,7 +104,7 @@ def offsets_for(*, now: dt.datetime, target: int) -> list[int]:
     """
     nth = (
         Certification.objects.current(now=now)
-        .filter(~superseded(now=now))
+        .filter(~newer_current_exists(now=now))
         .order_by("expires_at")
         .values_list("expires_at", flat=True)[max(target - 1, 0) : target]
     )

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from certifications.models import Certification, CertificationType
+from certifications.models import Certification, CertificationType, newer_current_exists
 from notifications.models import Notification, NotificationKind
 from notifications.services.bulk import notifications_insert
 from notifications.services.common import addressed, utc_day
@@ -53,17 +53,6 @@ def reminder_policies() -> dict[int, list[int]]:
     }
 
 
-def superseded(*, now: dt.datetime) -> Exists:
-    """True for a record of which a newer live record of the same type is current."""
-    return Exists(
-        Certification.objects.current(now=now).filter(
-            mentor_id=OuterRef("mentor_id"),
-            certification_type_id=OuterRef("certification_type_id"),
-            issued_at__gt=OuterRef("issued_at"),
-        )
-    )
-
-
 def reminder_candidates(*, now: dt.datetime, policies: dict[int, list[int]] | None = None) -> QuerySet[Certification]:
     """The records owed a reminder at ``now``, annotated with their window ``ntf_offset`` (no reminder written)."""
     policies = reminder_policies() if policies is None else policies
@@ -88,7 +77,7 @@ def reminder_candidates(*, now: dt.datetime, policies: dict[int, list[int]] | No
         Certification.objects.current(now=now)
         .filter(in_some_window)
         .annotate(ntf_offset=Case(*windows, output_field=IntegerField()))
-        .filter(~superseded(now=now))
+        .filter(~newer_current_exists(now=now))
         .filter(~Exists(reminded))
     )
 
@@ -166,7 +155,7 @@ def reminders_upcoming(*, now: dt.datetime, days: int = 30, limit: int = 200) ->
     horizon = Q()
     for type_pk, offsets in policies.items():
         horizon |= Q(certification_type_id=type_pk, expires_at__lte=now + (max(offsets) + days) * DAY)
-    records = Certification.objects.current(now=now).filter(horizon).filter(~superseded(now=now))
+    records = Certification.objects.current(now=now).filter(horizon).filter(~newer_current_exists(now=now))
     total = records.count()
     listed = list(records.select_related("mentor", "certification_type").order_by("expires_at", "pk")[:limit])
     sent = {
