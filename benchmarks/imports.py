@@ -3,10 +3,12 @@
 - ``write_file`` writes ``rows`` new certifications (one per mentor, each
   with a name and an email) as the import's CSV.
 - ``import_run`` is the product: ``read_csv`` then ``services.certification_import``
-  (every row through the write services, with its history rows), as the API runs it.
+  (new records take its bulk road: set-based writes with their history rows,
+  events and tallies), as the API runs it.
 - ``floor_run`` loads the same file with ``COPY`` into a temporary table and
   writes the same rows set-based: the mentors, the certifications (ids drawn
-  in SQL, the expiry from the type's validity) and the history rows of both.
+  in SQL, the expiry from the type's validity), the history rows of both, the
+  ``certification.created`` events and the tally deltas.
 - Each runs in a process of its own (``benchmarks.run_import``) on an emptied
   database, so the time and peak memory are the contender's own.
 """
@@ -29,11 +31,14 @@ from certhub.ids import CROCKFORD_ALPHABET
 from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
+from events.models import Event, WebhookAttempt, WebhookDelivery
+from totals.models import CertificationTally
 
 HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email"
 TYPES = ("peer_mentor_basic", "peer_mentor_advanced")
 CERT, MENTOR, CTYPE = Certification._meta.db_table, Mentor._meta.db_table, CertificationType._meta.db_table
 HISTORY = HistoryEntry._meta.db_table
+EVENT, TALLY = Event._meta.db_table, CertificationTally._meta.db_table
 UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # as the API renders a timestamp
 
 
@@ -92,17 +97,34 @@ certs AS (
            '', false, %(now)s, %(now)s
     FROM bench_import i JOIN mentors m ON m.mentor_id = i.mentor_id  -- the rows just inserted
     JOIN {CTYPE} t ON t.code = i.certification_type
-    RETURNING id, certification_type_id, issued_at, expires_at, status
+    RETURNING id, certification_id, mentor_id, certification_type_id, issued_at, expires_at, status
+),
+cert_history AS (
+    INSERT INTO {HISTORY} (object_pk, subject, at, actor, source, change, reason, changes)
+    SELECT c.id, 'certification', %(now)s, 'system:import', 'import', 'created', '',
+           jsonb_build_object(
+               'certification_type', jsonb_build_array(NULL, t.code),
+               'issued_at', jsonb_build_array(NULL, to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
+               'expires_at', jsonb_build_array(NULL, to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
+               'status', jsonb_build_array(NULL, c.status),
+               'auto_pause_applied', jsonb_build_array(NULL, false))
+    FROM certs c JOIN {CTYPE} t ON t.id = c.certification_type_id
+),
+cert_events AS (
+    INSERT INTO {EVENT} (event_id, type, occurred_at, data)
+    SELECT 'evt_' || upper(substr(md5(random()::text || c.id), 1, 12)), 'certification.created', %(now)s,
+           jsonb_build_object(
+               'certification_id', c.certification_id, 'mentor_id', m.mentor_id, 'certification_type', t.code,
+               'status', c.status,
+               'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
+               'expires_at', to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
+               'revoked_at', NULL, 'deleted_at', NULL)
+    FROM certs c JOIN mentors m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
 )
-INSERT INTO {HISTORY} (object_pk, subject, at, actor, source, change, reason, changes)
-SELECT c.id, 'certification', %(now)s, 'system:import', 'import', 'created', '',
-       jsonb_build_object(
-           'certification_type', jsonb_build_array(NULL, t.code),
-           'issued_at', jsonb_build_array(NULL, to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
-           'expires_at', jsonb_build_array(NULL, to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}')),
-           'status', jsonb_build_array(NULL, c.status),
-           'auto_pause_applied', jsonb_build_array(NULL, false))
-FROM certs c JOIN {CTYPE} t ON t.id = c.certification_type_id
+INSERT INTO {TALLY} (certification_type_id, deleted, expires_on, valid, expired, revoked)
+SELECT certification_type_id, false, (expires_at AT TIME ZONE 'UTC')::date,
+       count(*) FILTER (WHERE status = 'valid'), count(*) FILTER (WHERE status = 'expired'), 0
+FROM certs GROUP BY 1, 3
 """
 
 
@@ -125,6 +147,9 @@ def counts() -> dict[str, int]:
         "certifications": Certification.objects.count(),
         "mentors": Mentor.objects.count(),
         "history": HistoryEntry.objects.count(),
+        "events": Event.objects.count(),
+        "tallied": sum(CertificationTally.objects.values_list("valid", flat=True))
+        + sum(CertificationTally.objects.values_list("expired", flat=True)),
     }
 
 
@@ -132,6 +157,7 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
     """Empty the domain tables, then run ``contender`` on ``path`` in a fresh process; its figures."""
     flush()
     with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {WebhookAttempt._meta.db_table}, {WebhookDelivery._meta.db_table}, {EVENT}, {TALLY}")
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
     env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -138,6 +138,11 @@ def certification_written(*, change: str, before: dict[str, Any] | None, after, 
     events_write(items=[(f"certification.{change}", data)], occurred_at=now)
 
 
+def certifications_created(*, certs: Sequence, now: dt.datetime) -> None:
+    """``certification.created`` for each record of a bulk create, in one insert (their mentor and type in memory)."""
+    events_write(items=[(EventType.CERTIFICATION_CREATED, certification_data(cert)) for cert in certs], occurred_at=now)
+
+
 def mentor_written(*, change: str, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
     """``mentor.paused`` (by staff) or ``mentor.resumed`` (by staff, or automatically after a write); nothing else."""
     if change == "paused":

@@ -10,7 +10,7 @@ everything (after a bulk load that bypassed the services).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -56,6 +56,21 @@ def tally_certification_written(*, before: Mapping[str, Any] | None, after: Mapp
     CertificationTally.objects.bulk_create(
         CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)
         for (type_id, deleted, day), counts in rows.items()
+    )
+
+
+def tally_certifications_created(*, afters: Iterable[Mapping[str, Any]]) -> None:
+    """New records (a bulk create): plus one each under its key and status, summed per key, in one ``INSERT``."""
+    rows: dict[Key, dict[str, int]] = {}
+    for after in afters:
+        key, status = _key(after)
+        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += 1
+    CertificationTally.objects.bulk_create(
+        [
+            CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)
+            for (type_id, deleted, day), counts in rows.items()
+        ],
+        batch_size=2_000,
     )
 
 

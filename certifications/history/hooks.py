@@ -74,6 +74,11 @@ def certification_type_written(
     )
 
 
+def objects_created(*, objs: Sequence[Certification] | Sequence[Mentor], now: dt.datetime, by: Actor) -> None:
+    """A bulk create of certifications or of mentors: the ``created`` row of each, in one statement."""
+    record.objects_created(objs=objs, now=now, by=by)
+
+
 def records_unflagged(*, pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
     """Auto-resume cleared ``auto_pause_applied`` on ``pks``: one row each, in one statement."""
     record.rows_changed(

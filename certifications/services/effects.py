@@ -75,6 +75,22 @@ def certification_written(
     outbox.certification_written(change=change, before=before, after=after, now=now)
 
 
+def certifications_created(
+    *, certs: Sequence[Certification], mentors: Sequence[Mentor], now: dt.datetime, by: Actor
+) -> None:
+    """A bulk create wrote ``certs`` and, on their first mention, ``mentors``; set-based, as many rows as one by one.
+
+    The rows are those ``mentor_written`` (created) and ``certification_written``
+    (created) write for each object: a history row each, one tally delta per
+    key, one ``certification.created`` event per record (with its deliveries).
+    A mentor's creation has no event and no notice.
+    """
+    history.objects_created(objs=mentors, now=now, by=by)
+    history.objects_created(objs=certs, now=now, by=by)
+    tallies.tally_certifications_created(afters=[certification_snapshot(cert) for cert in certs])
+    outbox.certifications_created(certs=certs, now=now)
+
+
 def mentor_written(
     *,
     change: str,

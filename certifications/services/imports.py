@@ -1,12 +1,25 @@
-"""Applying an import: each row through the same write services as the API, in one transaction.
+"""Applying an import: every row through the same write services as the API, in one transaction.
 
 A row's record is the live one with the same ``(mentor_id, certification_type,
 issued_at)``: updated if the row differs from it, skipped if identical,
 created otherwise. Mentor name and email columns create or update the mentor.
-Every row runs in its own savepoint; a row a service refuses is ``invalid``
-with the service's message. Without ``partial`` one invalid row applies
-nothing; a ``dry_run`` runs every row the same way and rolls everything back,
-so its answer is exactly what the import would do.
+
+The file is read and checked first, then the existing mentors (locked) and
+their live keys are read set-based, and each mentor's rows take one of two
+roads that end in the same rows:
+
+- **in bulk** (``services.bulk``) when every row of the mentor only creates a
+  record and implies nothing beyond it (no auto-resume to run, no name or
+  email to change): the records, the new mentors and their history rows,
+  tally deltas and events are written a chunk at a time, set-based;
+- **one by one** otherwise: each row in its own savepoint through
+  ``certification_create`` / ``certification_update`` / ``certification_revoke``
+  and ``mentor_update``, as an API write.
+
+A row a service refuses is ``invalid`` with the service's message. Without
+``partial`` one invalid row applies nothing; a ``dry_run`` applies every row
+the same way and rolls everything back, so its answer is exactly what the
+import would do.
 """
 
 from __future__ import annotations
@@ -17,22 +30,36 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from certhub.api.fields import parse_timestamp
 from certhub.errors import DomainError
 from certhub.ids import MENTOR_ID_RE
 from certifications.bulk.rows import ACTIONS, ImportRow
 from certifications.history import Actor
-from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.models import (
+    Certification,
+    CertificationStatus,
+    CertificationType,
+    Mentor,
+    MentorStatus,
+    PausedBy,
+)
+from certifications.services import bulk
+from certifications.services.bulk import NewMentor
 from certifications.services.mentors import mentor_get_or_create, mentor_update
 from certifications.services.records import (
+    NewCertification,
     certification_create,
+    certification_prepare,
     certification_revoke,
     certification_update,
 )
 
 NEW, UPDATED, SKIPPED, INVALID = "new", "updated", "skipped", "invalid"
+# Records written per bulk statement set; ids and mentors read per query.
+BULK_CHUNK = 1_000
+READ_CHUNK = 2_000
 
 
 @dataclass
@@ -190,17 +217,43 @@ def _apply(parsed: _Parsed, *, now: dt.datetime, by: Actor) -> tuple[str, Certif
 
 
 def certification_import(
-    *, rows: Sequence[ImportRow], now: dt.datetime, by: Actor, dry_run: bool = False, partial: bool = False
+    *,
+    rows: Sequence[ImportRow],
+    now: dt.datetime,
+    by: Actor,
+    dry_run: bool = False,
+    partial: bool = False,
+    bulk_road: bool = True,
 ) -> ImportResult:
-    """Apply ``rows`` (see the module); all of them or, with ``partial``, the valid ones; none on a dry run."""
+    """Apply ``rows`` (see the module); all of them or, with ``partial``, the valid ones; none on a dry run.
+
+    ``bulk_road=False`` sends every row one by one: the reference the bulk road is checked against.
+    """
     types = {cert_type.code: cert_type for cert_type in CertificationType.objects.all()}
-    results: list[RowResult] = []
+    results: list[RowResult | None] = [None] * len(rows)
+    valid: list[_Line] = []
     seen: dict[tuple, int] = {}
+    for index, row in enumerate(rows):
+        try:
+            parsed = _parse(row, types)
+            if parsed.key in seen:
+                raise _RowInvalid({"row": [f"Duplicate of line {seen[parsed.key]} (same mentor, type and issued_at)."]})
+            seen[parsed.key] = row.line
+        except _RowInvalid as exc:
+            results[index] = RowResult(line=row.line, action=INVALID, errors=exc.errors)
+        else:
+            valid.append(_Line(index, row, parsed))
     applied = False
     try:
         with transaction.atomic():
-            for row in rows:
-                results.append(_row(row, types=types, seen=seen, now=now, by=by))
+            plan = _plan(valid, now=now) if bulk_road else _Plan(mentors={}, single=list(valid))
+            for line, errors in plan.invalid:
+                results[line.index] = RowResult(line=line.row.line, action=INVALID, errors=errors)
+            for chunk in plan.bulk_chunks():
+                if not _apply_bulk(chunk, plan=plan, results=results, now=now, by=by):
+                    plan.single.extend(line for group in chunk for line in group.lines)
+            for line in sorted(plan.single, key=lambda line: line.index):
+                results[line.index] = _row(line, now=now, by=by)
             invalid = any(result.action == INVALID for result in results)
             applied = not dry_run and (partial or not invalid)
             if not applied:
@@ -212,17 +265,164 @@ def certification_import(
     return ImportResult(dry_run=dry_run, applied=applied, rows=results)
 
 
-def _row(row: ImportRow, *, types, seen: dict[tuple, int], now: dt.datetime, by: Actor) -> RowResult:
+# --- Set-based planning: which rows only create, and can be written in bulk ------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    index: int
+    row: ImportRow
+    parsed: _Parsed
+
+
+@dataclass
+class _Group:
+    """One new-records-only mentor's rows, each with what it creates; ``new`` when the mentor is first named."""
+
+    mentor_id: str
+    lines: list[_Line]
+    prepared: list[NewCertification]
+    new: NewMentor | None
+
+
+@dataclass
+class _Plan:
+    mentors: dict[str, Mentor]
+    bulk: list[_Group] = field(default_factory=list)
+    single: list[_Line] = field(default_factory=list)
+    invalid: list[tuple[_Line, dict[str, list[str]]]] = field(default_factory=list)
+
+    def bulk_chunks(self):
+        """The bulk groups in chunks of about ``BULK_CHUNK`` records, a mentor's rows never split."""
+        chunk: list[_Group] = []
+        for group in self.bulk:
+            chunk.append(group)
+            if sum(len(g.lines) for g in chunk) >= BULK_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _chunks(values: Sequence, size: int = READ_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _plan(lines: Sequence[_Line], *, now: dt.datetime) -> _Plan:
+    """Read (and lock) the file's existing mentors and their live keys set-based, then sort the rows.
+
+    A mentor's rows go in bulk when every one of them creates a record and the
+    creation implies nothing more than the rows say (``_bulk_group``); the
+    rest go through the single-write services one row at a time.
+    """
+    mentor_ids = sorted({line.parsed.mentor_id for line in lines})
+    mentors: dict[str, Mentor] = {}
+    for chunk in _chunks(mentor_ids):
+        # Locked, so the job cannot pause them or flag their records before this import commits.
+        for mentor in Mentor.objects.select_for_update().filter(mentor_id__in=chunk).order_by("pk"):
+            mentors[mentor.mentor_id] = mentor
+    live: set[tuple] = set()
+    flagged: set[int] = set()
+    pks = sorted(mentor.pk for mentor in mentors.values())
+    for chunk in _chunks(pks):
+        live.update(
+            Certification.objects.alive()
+            .filter(mentor_id__in=chunk)
+            .values_list("mentor_id", "certification_type_id", "issued_at")
+        )
+        flagged.update(
+            Certification.objects.filter(mentor_id__in=chunk, auto_pause_applied=True)
+            .values_list("mentor_id", flat=True)
+            .distinct()
+        )
+    groups: dict[str, list[_Line]] = {}
+    for line in lines:
+        groups.setdefault(line.parsed.mentor_id, []).append(line)
+    plan = _Plan(mentors=mentors)
+    for mentor_id, group in groups.items():
+        _bulk_group(plan, mentor_id, group, live=live, flagged=flagged, now=now)
+    return plan
+
+
+def _bulk_group(plan: _Plan, mentor_id: str, lines: list[_Line], *, live, flagged, now: dt.datetime) -> None:
+    """Put one mentor's rows in bulk when that gives exactly what row by row would, otherwise one by one.
+
+    In bulk: every row is an ``upsert`` whose key no live record holds; an
+    existing mentor is not paused by ``auto`` and holds no flagged record (so
+    auto-resume has nothing to do) and no row changes their name or email; a
+    new mentor's rows agree with the first on the name and email (an empty
+    cell agrees). Rows a create would refuse are invalid with the create's
+    message, as they would be one by one.
+    """
+    mentor = plan.mentors.get(mentor_id)
+    creates_only = all(line.parsed.action == "upsert" for line in lines) and not (
+        mentor is not None
+        and any((mentor.pk, line.parsed.cert_type.pk, line.parsed.issued_at) in live for line in lines)
+    )
+    quiet = mentor is None or (
+        mentor.pk not in flagged and not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO)
+    )
+    if not (creates_only and quiet):
+        plan.single.extend(lines)
+        return
+    kept: list[_Line] = []
+    prepared: list[NewCertification] = []
+    refused: list[tuple[_Line, dict[str, list[str]]]] = []
+    for line in lines:
+        parsed = line.parsed
+        try:
+            prepared.append(
+                certification_prepare(
+                    mentor_id=mentor_id,
+                    certification_type=parsed.cert_type,
+                    issued_at=parsed.issued_at,
+                    expires_at=parsed.expires_at,
+                    now=now,
+                )
+            )
+        except DomainError as exc:
+            refused.append((line, exc.fields or {"row": [exc.message]}))
+        else:
+            kept.append(line)
+    name = mentor.name if mentor is not None else (kept[0].parsed.name or "" if kept else "")
+    email = mentor.email if mentor is not None else (kept[0].parsed.email or "" if kept else "")
+    if any(
+        (line.parsed.name and line.parsed.name != name) or (line.parsed.email and line.parsed.email != email)
+        for line in kept
+    ):
+        plan.single.extend(lines)
+        return
+    plan.invalid.extend(refused)
+    if kept:
+        new = NewMentor(mentor_id=mentor_id, name=name, email=email) if mentor is None else None
+        plan.bulk.append(_Group(mentor_id=mentor_id, lines=kept, prepared=prepared, new=new))
+
+
+def _apply_bulk(chunk: list[_Group], *, plan: _Plan, results: list, now: dt.datetime, by: Actor) -> bool:
+    """Write one chunk of bulk groups in a savepoint; False (nothing written) when a concurrent write collided."""
+    try:
+        certs = bulk.certifications_create_bulk(
+            items=[item for group in chunk for item in group.prepared],
+            mentors=plan.mentors,
+            new_mentors=[group.new for group in chunk if group.new is not None],
+            now=now,
+            by=by,
+        )
+    except IntegrityError:
+        # A concurrent writer took one of these keys or mentor ids since they were read: row by row instead.
+        return False
+    lines = [line for group in chunk for line in group.lines]
+    for line, cert in zip(lines, certs, strict=True):
+        results[line.index] = RowResult(line=line.row.line, action=NEW, certification_id=cert.certification_id)
+    return True
+
+
+def _row(line: _Line, *, now: dt.datetime, by: Actor) -> RowResult:
     """One row in its own savepoint: its result, or ``invalid`` with the reasons (nothing of it written)."""
     try:
-        parsed = _parse(row, types)
-        if parsed.key in seen:
-            raise _RowInvalid({"row": [f"Duplicate of line {seen[parsed.key]} (same mentor, type and issued_at)."]})
-        seen[parsed.key] = row.line
         with transaction.atomic():
-            action, cert = _apply(parsed, now=now, by=by)
-    except _RowInvalid as exc:
-        return RowResult(line=row.line, action=INVALID, errors=exc.errors)
+            action, cert = _apply(line.parsed, now=now, by=by)
     except DomainError as exc:
-        return RowResult(line=row.line, action=INVALID, errors=exc.fields or {"row": [exc.message]})
-    return RowResult(line=row.line, action=action, certification_id=cert.certification_id)
+        return RowResult(line=line.row.line, action=INVALID, errors=exc.fields or {"row": [exc.message]})
+    return RowResult(line=line.row.line, action=action, certification_id=cert.certification_id)

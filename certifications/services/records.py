@@ -113,11 +113,30 @@ def certification_validate_create(
     ``expires_at`` defaults to ``issued_at`` plus the type's validity; the
     status is derived from ``expires_at`` and ``now``.
     """
+    new = certification_prepare(
+        mentor_id=mentor_id, certification_type=certification_type, issued_at=issued_at, expires_at=expires_at, now=now
+    )
+    _check_not_duplicate(mentor_id=mentor_id, cert_type=new.certification_type, issued_at=issued_at)
+    return new
+
+
+def certification_prepare(
+    *,
+    mentor_id: str,
+    certification_type: CertificationType | str,
+    issued_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> NewCertification:
+    """The rules of a create that need no query beyond the type: the expiry, the dates, the status.
+
+    ``certification_validate_create`` adds the duplicate check; a bulk create
+    makes that check set-based for all its rows at once.
+    """
     cert_type = resolve_type(certification_type)
     if expires_at is None:
         expires_at = _end_of_validity(issued_at, cert_type)
     _check_dates(issued_at, expires_at)
-    _check_not_duplicate(mentor_id=mentor_id, cert_type=cert_type, issued_at=issued_at)
     return NewCertification(
         mentor_id=mentor_id,
         certification_type=cert_type,

@@ -1,0 +1,82 @@
+"""Creating many certifications at once, set-based: the import's path for the rows that only create.
+
+``certifications_create_bulk`` writes what ``records.certification_create``
+writes for each of its items (the mentor on first mention, the record, and
+every consequence through ``effects``: history rows, tally deltas, the
+``certification.created`` events and their deliveries) in a fixed number of
+statements whatever the number of items.
+
+It is for items whose outcome needs no decision of their own, which the
+caller establishes set-based before calling: no live record holds an item's
+``(mentor, type, issued_at)``, and each existing mentor named is neither
+paused by ``auto`` nor holds a record flagged ``auto_pause_applied`` (locked
+for the transaction), so auto-resume, which a single create runs after the
+insert, would find nothing to do. A concurrent writer that takes a key or a
+mentor id meanwhile makes the insert fail with ``IntegrityError``: the caller
+runs its own savepoint and writes those items one by one instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from certhub.ids import fresh_ids
+from certifications.history import Actor
+from certifications.models import Certification, Mentor
+from certifications.services import effects
+from certifications.services.records import NewCertification
+
+
+@dataclass(frozen=True)
+class NewMentor:
+    """A mentor to create with the records that first name them."""
+
+    mentor_id: str
+    name: str = ""
+    email: str = ""
+
+
+def certifications_create_bulk(
+    *,
+    items: Sequence[NewCertification],
+    mentors: dict[str, Mentor],
+    new_mentors: Sequence[NewMentor],
+    now: dt.datetime,
+    by: Actor,
+) -> list[Certification]:
+    """Create ``new_mentors``, then one record per item (its mentor from ``mentors`` or the new ones); in order.
+
+    Each item's rules are already checked (``records.certification_prepare``,
+    and the set-based conditions of the module); returns the records created,
+    in the order of ``items``.
+    """
+    with transaction.atomic():
+        created = Mentor.objects.bulk_create(
+            [
+                Mentor(mentor_id=new.mentor_id, name=new.name, email=new.email, created_at=now, updated_at=now)
+                for new in new_mentors
+            ]
+        )
+        by_id = {**mentors, **{mentor.mentor_id: mentor for mentor in created}}
+        ids = fresh_ids(Certification, field="certification_id", prefix="cert_", count=len(items))
+        certs = Certification.objects.bulk_create(
+            [
+                Certification(
+                    certification_id=certification_id,
+                    mentor=by_id[item.mentor_id],
+                    certification_type=item.certification_type,
+                    issued_at=item.issued_at,
+                    expires_at=item.expires_at,
+                    status=item.status,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for certification_id, item in zip(ids, items, strict=True)
+            ]
+        )
+        effects.certifications_created(certs=certs, mentors=created, now=now, by=by)
+    return certs
