@@ -190,16 +190,17 @@ def certification_create(
 
 
 def _locked(certification: Certification) -> Certification:
-    """The record, row-locked; its mentor and type are read along but not locked.
+    """The record, row-locked, then read afresh with its mentor and type (neither of which is locked).
 
-    Locking the joined type row too would serialize every write of that type;
-    the mentor is locked afterwards by auto-resume, in the job's order (record, then mentor).
+    The lock is taken on the record alone, without the join: PostgreSQL
+    re-checks a locked row that changed while it waited against the joined rows
+    it had read before, so a concurrent change of the record's type would have
+    left no row at all. Locking the type row too would serialize every write of
+    that type; the mentor is locked afterwards by auto-resume, in the job's order
+    (record, then mentor).
     """
-    return (
-        Certification.objects.select_for_update(of=("self",))
-        .select_related("mentor", "certification_type")
-        .get(pk=certification.pk)
-    )
+    Certification.objects.select_for_update().filter(pk=certification.pk).values_list("pk").get()
+    return Certification.objects.select_related("mentor", "certification_type").get(pk=certification.pk)
 
 
 def _with_changes(cert: Certification, *, changes: dict[str, Any], now: dt.datetime) -> Certification:

@@ -34,7 +34,7 @@ from certifications.models import (
     Mentor,
     MentorStatus,
 )
-from certifications.services import expiry_job_run
+from certifications.services import certification_update, expiry_job_run
 from certifications.services.lapse import LOCK_NAME
 from tests.celery_worker import database_url
 from tests.factories import TEST_ACTOR, CertificationFactory, cert_type
@@ -282,3 +282,41 @@ def test_a_renewal_committed_while_a_batch_waits_for_its_mentor_is_honoured():
     assert old.auto_pause_applied is False
     assert Mentor.objects.get(pk=old.mentor_id).status == MentorStatus.ACTIVE
     assert not AutoPauseLog.objects.exists()
+
+
+def test_a_write_that_waits_for_a_record_whose_type_changes_meanwhile_applies_to_it_as_changed():
+    """The record's lock is taken without joining its type: the write finds the row and sees the new type."""
+    cert = CertificationFactory(certification_type=cert_type("peer_mentor_basic"))
+    outcome: dict[str, object] = {}
+
+    def renew() -> None:
+        try:
+            outcome["result"] = certification_update(
+                certification=cert, changes={"expires_at": dt.datetime(2029, 6, 15, tzinfo=UTC)}, now=NOW, by=TEST_ACTOR
+            )
+        except Exception as exc:
+            outcome["result"] = exc
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=renew)
+    with transaction.atomic():
+        # Another write changes the record's type and holds its row lock until it commits.
+        Certification.objects.filter(pk=cert.pk).update(certification_type=cert_type("peer_mentor_advanced"))
+        writer.start()
+        deadline = time.monotonic() + 30
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break  # the renewal waits for the record's row
+            assert writer.is_alive() and time.monotonic() < deadline, outcome
+            time.sleep(0.05)
+    writer.join(timeout=30)
+
+    result = outcome["result"]
+    assert not isinstance(result, Exception), repr(result)
+    cert.refresh_from_db()
+    assert cert.certification_type.code == "peer_mentor_advanced"
+    assert cert.expires_at == dt.datetime(2029, 6, 15, tzinfo=UTC)
+    assert result.certification.certification_type.code == "peer_mentor_advanced"

@@ -27,15 +27,8 @@ def random_moment(rng: random.Random, around: dt.datetime) -> dt.datetime:
     return moment.replace(hour=0, minute=0, second=0) if rng.random() < 0.3 else moment
 
 
-def random_write(
-    rng: random.Random, *, now: dt.datetime, types: list[CertificationType], type_changes: bool = True
-) -> None:
-    """One create, update, renewal, revocation, delete or restore through the services (refusals ignored).
-
-    ``type_changes=False`` leaves a record's type alone: a write that locks a record
-    whose type another transaction is changing misses it (``_locked`` joins the type
-    row it read before waiting), which is not what the concurrent test is about.
-    """
+def random_write(rng: random.Random, *, now: dt.datetime, types: list[CertificationType]) -> None:
+    """One create, update, renewal, revocation, delete or restore through the services (refusals ignored)."""
     records = list(Certification.objects.order_by("pk").values_list("pk", flat=True))
     kind = rng.choice(["create"] * 3 + ["update", "renew", "revoke", "delete", "restore"]) if records else "create"
     try:
@@ -55,7 +48,7 @@ def random_write(
             changes: dict = rng.choice(
                 [
                     {"expires_at": cert.issued_at + dt.timedelta(days=rng.randint(1, 900))},
-                    {"certification_type": rng.choice(types) if type_changes else cert.certification_type},
+                    {"certification_type": rng.choice(types)},
                     {"issued_at": cert.expires_at - dt.timedelta(days=rng.randint(1, 900))},
                 ]
             )

@@ -102,7 +102,7 @@ def test_concurrent_writers_job_and_folds_keep_every_total_exact():
         rng = random.Random(seed)
         try:
             for _ in range(60):
-                random_write(rng, now=NOW, types=types, type_changes=False)
+                random_write(rng, now=NOW, types=types)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
