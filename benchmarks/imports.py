@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from benchmarks.expiry import postgres_url
-from certhub.ids import CROCKFORD_ALPHABET
+from certhub.ids import CROCKFORD_ALPHABET, new_id
 from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
@@ -90,7 +90,7 @@ mentor_history AS (
 certs AS (
     INSERT INTO {CERT} (certification_id, mentor_id, certification_type_id, issued_at, expires_at, status,
                         revocation_reason, auto_pause_applied, created_at, updated_at)
-    SELECT 'cert_' || upper(substr(md5(random()::text || i.mentor_id), 1, 8)), m.id, t.id, i.issued_at::timestamptz,
+    SELECT (%(cert_ids)s::text[])[i.n], m.id, t.id, i.issued_at::timestamptz,
            i.issued_at::timestamptz + t.validity_months * INTERVAL '1 month',
            CASE WHEN i.issued_at::timestamptz + t.validity_months * INTERVAL '1 month' > %(now)s
                 THEN 'valid' ELSE 'expired' END,
@@ -112,7 +112,7 @@ cert_history AS (
 ),
 cert_events AS (
     INSERT INTO {EVENT} (event_id, type, occurred_at, data)
-    SELECT 'evt_' || upper(substr(md5(random()::text || c.id), 1, 12)), 'certification.created', %(now)s,
+    SELECT (%(event_ids)s::text[])[row_number() OVER ()], 'certification.created', %(now)s,
            jsonb_build_object(
                'certification_id', c.certification_id, 'mentor_id', m.mentor_id, 'certification_type', t.code,
                'status', c.status,
@@ -128,17 +128,34 @@ FROM certs GROUP BY 1, 3
 """
 
 
+def _distinct_ids(prefix: str, length: int, count: int) -> list[str]:
+    ids: set[str] = set()
+    while len(ids) < count:
+        ids.add(new_id(prefix, length))
+    return list(ids)
+
+
 def floor_run(path: Path, *, now: dt.datetime) -> dict:
     """``COPY`` the file into a temporary table, then write mentors, records and history rows set-based."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE bench_import (mentor_id text, certification_type text, issued_at text, "
-            "expires_at text, mentor_name text, mentor_email text) ON COMMIT DROP"
+            "expires_at text, mentor_name text, mentor_email text, n serial) ON COMMIT DROP"
         )
-        with path.open("rb") as source, cursor.copy("COPY bench_import FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+        with (
+            path.open("rb") as source,
+            cursor.copy(
+                "COPY bench_import (mentor_id, certification_type, issued_at, expires_at, mentor_name, mentor_email) "
+                "FROM STDIN WITH (FORMAT csv, HEADER)"
+            ) as copy,
+        ):
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
-        cursor.execute(FLOOR_SQL, {"now": now})
+        cursor.execute("SELECT count(*) FROM bench_import")
+        (rows,) = cursor.fetchone()
+        # Ids drawn as the product draws them (random Crockford characters, distinct; the tables start empty).
+        cert_ids, event_ids = _distinct_ids("cert_", 8, rows), _distinct_ids("evt_", 12, rows)
+        cursor.execute(FLOOR_SQL, {"now": now, "cert_ids": cert_ids, "event_ids": event_ids})
     return {"new": Certification.objects.count()}
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, Exists, F, Func, OuterRef, Q, Value, When
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from certhub.ids import MENTOR_ID_RE
@@ -188,25 +189,39 @@ def lifecycle_condition(value: str, *, now: dt.datetime) -> Q:
     The same partition as ``lifecycle_state`` (each state excludes the ones
     before it), spelt out so that a filter on one state neither computes the
     whole ``CASE`` for every row nor hides its selectivity from the planner.
+    Each state past *superseded* is written with the one ``NOT EXISTS`` it
+    needs, which PostgreSQL runs as an anti-join probing the current-record
+    index row by row: a record that is not current is superseded exactly when
+    some current record of its type covers it (a newer current one is such a
+    record), and a current record exactly when a newer current one exists.
     Needs the aliases ``grace_ends_at`` and ``window_opens`` (``in_lifecycle``).
     """
     current = Q(status=CertificationStatus.VALID, expires_at__gt=now)
-    newer = Q(newer_current_exists(now=now))
-    covered = ~current & Q(renewal_exists(now=now))
     if value == Lifecycle.SUPERSEDED:
-        return newer | covered
-    rest = ~newer & ~covered
+        # One EXISTS (a current record of the type, issued later or covering a record no longer current)
+        # rather than the OR of two, which PostgreSQL could only run by hashing every current record.
+        outer_current = Q(Exact(OuterRef("status"), Value(CertificationStatus.VALID))) & Q(
+            GreaterThan(OuterRef("expires_at"), Value(now))
+        )
+        return Q(
+            Exists(
+                Certification.objects.current(now=now)
+                .filter(mentor_id=OuterRef("mentor_id"), certification_type_id=OuterRef("certification_type_id"))
+                .filter(Q(issued_at__gt=OuterRef("issued_at")) | ~outer_current)
+            )
+        )
     if value == Lifecycle.REVOKED:
-        return rest & Q(status=CertificationStatus.REVOKED)
-    rest &= ~Q(status=CertificationStatus.REVOKED)
+        return Q(status=CertificationStatus.REVOKED) & ~Q(renewal_exists(now=now))
+    not_covered = ~Q(status=CertificationStatus.REVOKED) & ~Q(renewal_exists(now=now))
     if value == Lifecycle.LAPSED:
-        return rest & Q(expires_at__lte=now, grace_ends_at__lte=now)
+        return Q(expires_at__lte=now, grace_ends_at__lte=now) & not_covered
     if value == Lifecycle.GRACE:
-        return rest & Q(expires_at__lte=now, grace_ends_at__gt=now)
+        return Q(expires_at__lte=now, grace_ends_at__gt=now) & not_covered
+    not_newer = ~Q(newer_current_exists(now=now))
     if value == Lifecycle.RENEWAL_DUE:
-        return rest & Q(expires_at__gt=now, expires_at__lte=F("window_opens"))
+        return current & Q(expires_at__lte=F("window_opens")) & not_newer
     if value == Lifecycle.ACTIVE:
-        return rest & Q(expires_at__gt=now) & Q(expires_at__gt=F("window_opens"))
+        return current & Q(expires_at__gt=F("window_opens")) & not_newer
     raise ValueError(f"unknown lifecycle state {value!r}")
 
 
@@ -259,9 +274,24 @@ class CertificationQuerySet(models.QuerySet):
         return self.annotate(grace_ends_at=grace_ends_at()).annotate(lifecycle=lifecycle_state(now=now))
 
     def in_lifecycle(self, value: str, *, now: dt.datetime) -> CertificationQuerySet:
-        """Records whose ``Lifecycle`` at ``now`` is ``value`` (as ``with_lifecycle`` would annotate them)."""
+        """Records whose ``Lifecycle`` at ``now`` is ``value`` (as ``with_lifecycle`` would annotate them).
+
+        *In grace* and *renewal due* also bound ``expires_at`` by the widest
+        grace and window of any type (one small query): implied by the state,
+        it lets the expiry index serve the search instead of every record
+        being checked (with no type in grace, none is read at all).
+        """
+        bound = Q()
+        if value in (Lifecycle.GRACE, Lifecycle.RENEWAL_DUE):
+            widest = CertificationType.objects.aggregate(
+                grace=models.Max("grace_days"), window=models.Max("renewal_window_days")
+            )
+            if value == Lifecycle.GRACE:
+                bound = Q(expires_at__gt=now - dt.timedelta(days=widest["grace"] or 0))
+            else:
+                bound = Q(expires_at__lte=now + dt.timedelta(days=widest["window"] or 0))
         return self.alias(grace_ends_at=grace_ends_at(), window_opens=renewal_window_opens(now=now)).filter(
-            lifecycle_condition(value, now=now)
+            lifecycle_condition(value, now=now), bound
         )
 
     def due(self, *, now: dt.datetime) -> CertificationQuerySet:
@@ -336,6 +366,8 @@ class Certification(models.Model):
             models.Index(fields=["expires_at", "certification_id"], condition=LIVE, name="cert_expires_order_idx"),
             models.Index(fields=["created_at", "certification_id"], condition=LIVE, name="cert_created_order_idx"),
             models.Index(fields=["updated_at", "certification_id"], condition=LIVE, name="cert_updated_order_idx"),
+            # The admin's *Deleted* list, in issue order: a few per cent of the records, kept apart.
+            models.Index(fields=["issued_at", "certification_id"], condition=~LIVE, name="cert_deleted_issued_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncMonth, TruncYear
 
 from certifications.models import Certification
 from totals.models import CertificationTally
@@ -30,6 +30,10 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def _floor(moment: dt.datetime) -> dt.date:
     return moment.astimezone(dt.UTC).date()
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def _ceil(moment: dt.datetime) -> dt.date:
@@ -125,19 +129,30 @@ class CertificationCount:
                 counts[month] = counts.get(month, 0) + row["n"]
         return {month: n for month, n in counts.items() if n}
 
-    def days(self) -> list[dt.date]:
-        """The UTC days on which matching records expire, from the tallies alone (one query).
+    def periods(self, kind: str) -> list[dt.date]:
+        """The first day of each UTC year, month or day (``kind``) on which matching records expire; one query.
 
-        A day the range covers only in part is listed when the tallies hold
-        records on it at all: this drives a date drill-down, not a count.
+        Read from the tallies alone, grouped in the database: a day the range
+        covers only in part is listed when the tallies hold records on it at
+        all (this drives a date drill-down, not a count).
         """
         if self._empty():
             return []
+        trunc = {"year": TruncYear, "month": TruncMonth, "day": None}[kind]
+        rows = self._day_rows()
+        if trunc is not None:
+            rows = rows.annotate(period=trunc("expires_on")).values("period")
+        else:
+            rows = rows.annotate(period=F("expires_on")).values("period")
+        found = rows.annotate(n=Sum(self._sum())).filter(n__gt=0).order_by("period")
+        return [_as_date(row["period"]) for row in found]
+
+    def _day_rows(self) -> QuerySet[CertificationTally]:
         low, high = self.expires_from, self.expires_before
-        rows = self._tallies(first=_floor(low) if low else None, end=_ceil(high) if high else None)
-        total = sum((F(s) for s in self._statuses()), Value(0))
-        found = rows.values("expires_on").annotate(n=Sum(total)).filter(n__gt=0).order_by("expires_on")
-        return [row["expires_on"] for row in found]
+        return self._tallies(first=_floor(low) if low else None, end=_ceil(high) if high else None)
+
+    def _sum(self):
+        return sum((F(s) for s in self._statuses()), Value(0))
 
     def _statuses(self) -> list[str]:
         return [status for status in STATUSES if self.statuses is None or status in self.statuses]

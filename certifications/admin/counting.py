@@ -124,22 +124,34 @@ class TallyDates:
     """What Django's date drill-down asks of ``cl.queryset`` (first and last date, dates of a kind), from tallies.
 
     Django's own answer reads every matching record (``SELECT DISTINCT
-    date_trunc(...)``, ``MIN``/``MAX``); these are a few thousand tally rows.
+    date_trunc(...)``, ``MIN``/``MAX``). Here one query groups the tallies by
+    month in the database (the years and the first and last month come from
+    it: the drill-down compares only their year and month), and the day level
+    one more, within the month shown.
     """
 
     def __init__(self, count: CertificationCount) -> None:
-        self.days = count.days()
+        self.count = count
+        self._months: list[dt.date] | None = None
+
+    def months(self) -> list[dt.date]:
+        if self._months is None:
+            self._months = self.count.periods("month")
+        return self._months
 
     def aggregate(self, **_) -> dict[str, dt.datetime | None]:
-        if not self.days:
+        months = self.months()
+        if not months:
             return {"first": None, "last": None}
-        return {"first": _midnight(self.days[0]), "last": _midnight(self.days[-1])}
+        return {"first": _midnight(months[0]), "last": _midnight(months[-1])}
 
     def datetimes(self, field_name: str, kind: str) -> list[dt.datetime]:
-        def truncate(day: dt.date) -> dt.date:
-            return day.replace(month=1, day=1) if kind == "year" else day.replace(day=1) if kind == "month" else day
-
-        return [_midnight(day) for day in sorted({truncate(day) for day in self.days})]
+        if kind == "day":
+            return [_midnight(day) for day in self.count.periods("day")]
+        months = self.months()
+        if kind == "year":
+            months = sorted({month.replace(month=1) for month in months})
+        return [_midnight(month) for month in months]
 
     dates = datetimes
 

@@ -148,7 +148,9 @@ def _changelist_queries(client, url: str) -> int:
 
 @pytest.mark.parametrize(
     ("url", "pinned"),
-    [(CERTS, 7), (CERTS + "?expiring=90", 8), (MENTORS, 4), (LOGS, 5), (RUNS, 7)],
+    # The date drill-down reads the tallies once by month, and once more by day when every record it shows
+    # expires in one month (which depends on today's date): hence "at most" for the certification lists.
+    [(CERTS, 8), (CERTS + "?expiring=90", 9), (MENTORS, 4), (LOGS, 5), (RUNS, 7)],
 )
 def test_changelists_are_n_plus_one_free(superuser_client, url, pinned):
     def grow(count):
@@ -163,7 +165,7 @@ def test_changelists_are_n_plus_one_free(superuser_client, url, pinned):
     grow(45)
     large = _changelist_queries(superuser_client, url)
     assert AutoPauseLog.objects.count() == 50
-    assert small == large == pinned
+    assert small == large <= pinned
 
 
 # --- Certifications: add and edit through the services -------------------------------------------
