@@ -7,6 +7,10 @@ once the transaction commits, for the due deliveries to be sent. Statements
 per call, whatever the number of events: a check that the drawn event ids are
 free, the events' insert, the active endpoints' read, the deliveries' insert
 (only when an endpoint matches); plus one read of the rows' ids in the job's hooks.
+On PostgreSQL the job's hooks, which write thousands of events a batch, build
+them and their deliveries from the rows in the database instead: the id check
+and one statement (``_events_insert_select``), the same rows without a Python
+object per event.
 
 Event ``data`` is thin: ids, states and dates, never names, emails or free text.
 """
@@ -19,18 +23,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from certhub.api.fields import format_utc
 from certhub.ids import fresh_ids, new_id
-from certifications.models import Certification, Mentor
-from events.models import Event, EventType, WebhookDelivery, WebhookEndpoint
+from certhub.sql import bigint_array
+from certifications.models import Certification, CertificationType, Mentor
+from events.models import DeliveryState, Event, EventType, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("certhub.webhooks")
 
 EVENT_PREFIX = "evt_"
 EVENT_ID_LENGTH = 12
 DELIVERY_PREFIX = "whd_"
+UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # to_char's spelling of format_utc (to the second)
+CERT, MENTOR, CTYPE = Certification._meta.db_table, Mentor._meta.db_table, CertificationType._meta.db_table
+EVENT, DELIVERY, ENDPOINT = Event._meta.db_table, WebhookDelivery._meta.db_table, WebhookEndpoint._meta.db_table
 
 
 def delivery_id_for(event_id: str, endpoint_id: str) -> str:
@@ -168,52 +176,119 @@ def mentor_written(*, change: str, before: dict[str, Any] | None, after, now: dt
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:
-    """``certification.expired`` for each record of one chunk of the job's step 1 (one read of their ids)."""
+    """``certification.expired`` for each record of one chunk of the job's step 1.
+
+    On PostgreSQL the events and their deliveries are built from the records in
+    the database (``_events_insert_select``); elsewhere one read of their ids.
+    """
+    if not pks:
+        return
+    if connection.vendor == "postgresql":
+        _events_insert_select(
+            type_=EventType.CERTIFICATION_EXPIRED,
+            select_sql=f"""
+                SELECT c.id AS sort_key, jsonb_build_object(
+                    'certification_id', c.certification_id, 'mentor_id', m.mentor_id,
+                    'certification_type', t.code, 'status', 'expired',
+                    'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
+                    'expires_at', to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
+                    'job_run_id', %s::text) AS data
+                FROM {CERT} c JOIN {MENTOR} m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
+                WHERE c.id = ANY(%s::bigint[])""",
+            params=[run.job_run_id, bigint_array(pks)],
+            count=len(pks),
+            occurred_at=now,
+        )
+        return
+    events_write(items=expired_items(pks=pks, run=run), occurred_at=now)
+
+
+def expired_items(*, pks: Sequence[int], run) -> list[tuple[str, dict[str, Any]]]:
+    """The ``certification.expired`` events of records ``pks`` as ``(type, data)``, in primary-key order."""
     rows = Certification.objects.filter(pk__in=pks).values(
         "certification_id", "mentor__mentor_id", "certification_type__code", "issued_at", "expires_at"
     )
-    events_write(
-        items=[
-            (
-                EventType.CERTIFICATION_EXPIRED,
-                {
-                    "certification_id": row["certification_id"],
-                    "mentor_id": row["mentor__mentor_id"],
-                    "certification_type": row["certification_type__code"],
-                    "status": "expired",
-                    "issued_at": format_utc(row["issued_at"]),
-                    "expires_at": format_utc(row["expires_at"]),
-                    "job_run_id": run.job_run_id,
-                },
-            )
-            for row in rows.order_by("pk")
-        ],
-        occurred_at=now,
-    )
+    return [
+        (
+            EventType.CERTIFICATION_EXPIRED,
+            {
+                "certification_id": row["certification_id"],
+                "mentor_id": row["mentor__mentor_id"],
+                "certification_type": row["certification_type__code"],
+                "status": "expired",
+                "issued_at": format_utc(row["issued_at"]),
+                "expires_at": format_utc(row["expires_at"]),
+                "job_run_id": run.job_run_id,
+            },
+        )
+        for row in rows.order_by("pk")
+    ]
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run) -> None:
-    """``mentor.paused`` (by ``auto``) for each mentor one job batch paused (one read of their ids)."""
+    """``mentor.paused`` (by ``auto``) for each mentor one job batch paused (as ``job_records_expired``)."""
     if not paused:
         return
-    paused_at = format_utc(now)
+    if connection.vendor == "postgresql":
+        _events_insert_select(
+            type_=EventType.MENTOR_PAUSED,
+            select_sql=f"""
+                SELECT m.id AS sort_key, jsonb_build_object(
+                    'mentor_id', m.mentor_id, 'status', 'paused', 'paused_by', 'auto',
+                    'paused_at', %s::text, 'job_run_id', %s::text) AS data
+                FROM {MENTOR} m WHERE m.id = ANY(%s::bigint[])""",
+            params=[format_utc(now), run.job_run_id, bigint_array(paused)],
+            count=len(paused),
+            occurred_at=now,
+        )
+        return
+    events_write(items=paused_items(paused=paused, now=now, run=run), occurred_at=now)
+
+
+def paused_items(*, paused: Sequence[int], now: dt.datetime, run) -> list[tuple[str, dict[str, Any]]]:
+    """The ``mentor.paused`` events of mentors ``paused`` (by the job's ``run``) as ``(type, data)``, in key order."""
     mentor_ids = Mentor.objects.filter(pk__in=paused).order_by("pk").values_list("mentor_id", flat=True)
-    events_write(
-        items=[
-            (
-                EventType.MENTOR_PAUSED,
-                {
-                    "mentor_id": mentor_id,
-                    "status": "paused",
-                    "paused_by": "auto",
-                    "paused_at": paused_at,
-                    "job_run_id": run.job_run_id,
-                },
-            )
-            for mentor_id in mentor_ids
-        ],
-        occurred_at=now,
-    )
+    data = {"status": "paused", "paused_by": "auto", "paused_at": format_utc(now), "job_run_id": run.job_run_id}
+    return [(EventType.MENTOR_PAUSED, {"mentor_id": mentor_id, **data}) for mentor_id in mentor_ids]
+
+
+def _events_insert_select(
+    *, type_: str, select_sql: str, params: list[Any], count: int, occurred_at: dt.datetime
+) -> None:
+    """PostgreSQL: one ``type_`` event per row of ``select_sql`` and their deliveries, in one statement.
+
+    ``select_sql`` yields ``sort_key`` (the events' order) and ``data`` (jsonb),
+    at most ``count`` rows. The ids are drawn and checked free as
+    ``events_write`` draws them; the deliveries go to every active endpoint
+    that wants ``type_`` (``endpoint_wants``), due at once. The events and
+    deliveries are exactly those ``events_write`` writes for the same rows,
+    without building a Python object per row: the job writes thousands a batch.
+    """
+    ids = fresh_ids(Event, field="event_id", prefix=EVENT_PREFIX, count=count, generate=_new_event_id)
+    sql = f"""
+        WITH source AS ({select_sql}),
+        numbered AS (SELECT data, row_number() OVER (ORDER BY sort_key) AS n FROM source),
+        written AS (
+            INSERT INTO {EVENT} (event_id, type, occurred_at, data)
+            SELECT drawn.event_id, %s, %s, numbered.data
+            FROM numbered JOIN unnest(%s::text[]) WITH ORDINALITY AS drawn(event_id, n) USING (n)
+            ORDER BY numbered.n
+            RETURNING id, event_id
+        )
+        INSERT INTO {DELIVERY} (delivery_id, event_id, endpoint_id, state, attempts, next_attempt_at,
+                                claim_token, created_at)
+        SELECT '{DELIVERY_PREFIX}' || substr(w.event_id, {len(EVENT_PREFIX) + 1}) || substr(e.endpoint_id, 5),
+               w.id, e.id, %s, 0, %s, '', %s
+        FROM written w JOIN {ENDPOINT} e ON e.is_active AND (e.event_types = '[]'::jsonb OR e.event_types ? %s)
+        ORDER BY w.id, e.id"""
+    drawn = "{" + ",".join(ids) + "}"  # Crockford ids: nothing to quote
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [*params, type_, occurred_at, drawn, DeliveryState.PENDING, occurred_at, occurred_at, type_],
+        )
+        if cursor.rowcount:
+            dispatch_after_commit()
 
 
 def job_run_finished(*, run) -> None:

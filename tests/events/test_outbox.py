@@ -169,3 +169,48 @@ def test_the_job_pausing_many_mentors_with_two_endpoints_writes_events_and_deliv
     assert set(WebhookDelivery.objects.filter(endpoint=second).values_list("event__data__mentor_id", flat=True)) == {
         mentor.mentor_id for mentor in mentors
     }
+
+
+@pytest.mark.postgres
+def test_the_jobs_events_built_in_sql_are_those_built_in_python():
+    """On PostgreSQL the job's hooks build events and deliveries in one statement: the same rows as ``events_write``."""
+    from certifications.models import ExpiryJobRun
+    from events import outbox
+    from events.outbox import endpoint_wants, expired_items, paused_items
+
+    everything = endpoint()
+    expired_only = endpoint(event_types=["certification.expired"])
+    endpoint(active=False)
+    endpoint(event_types=["mentor.resumed"])
+    certs = [
+        CertificationFactory(
+            issued_at=dt.datetime(2023, 3, 1, 9, 30, 15, 250_000, tzinfo=UTC),
+            expires_at=dt.datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC),
+        )
+        for _ in range(5)
+    ]
+    run = ExpiryJobRun.objects.create(job_run_id="job_26MAR2026_01", started_at=NOW)
+    pks = sorted(cert.pk for cert in certs)[1:]
+    mentors = sorted(cert.mentor_id for cert in certs)[:3]
+
+    outbox.job_records_expired(pks=pks, now=NOW, run=run)
+    outbox.job_batch_applied(flagged=pks, paused=mentors, now=NOW, run=run)
+
+    expected = expired_items(pks=pks, run=run) + paused_items(paused=mentors, now=NOW, run=run)
+    events = list(Event.objects.order_by("id"))
+    assert [(event.type, event.data) for event in events] == expected
+    assert all(event.occurred_at == NOW and len(event.event_id) == 16 for event in events)
+    assert len({event.event_id for event in events}) == len(events)
+    wanted = {
+        (event.pk, hook.pk)
+        for event in events
+        for hook in (everything, expired_only)
+        if endpoint_wants(hook.event_types, event.type)
+    }
+    deliveries = WebhookDelivery.objects.select_related("event", "endpoint")
+    assert {(d.event_id, d.endpoint_id) for d in deliveries} == wanted
+    assert len(wanted) == 2 * 4 + 3
+    for delivery in deliveries:
+        assert delivery.delivery_id == outbox.delivery_id_for(delivery.event.event_id, delivery.endpoint.endpoint_id)
+        assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.PENDING, 0, NOW)
+        assert delivery.created_at == NOW
