@@ -147,10 +147,14 @@ def _parse(row: ImportRow, types: dict[str, CertificationType]) -> _Parsed:
         errors["revocation_reason"] = ["Only a revoke row has a revocation reason."]
     email = cells.get("mentor_email") if "mentor_email" in cells else None
     if email:
+        longest = Mentor._meta.get_field("email").max_length
         try:
             validate_email(email)
         except ValidationError:
             errors["mentor_email"] = ["Not a valid email address."]
+        else:
+            if len(email) > longest:
+                errors["mentor_email"] = [f"At most {longest} characters."]
     name = cells.get("mentor_name") if "mentor_name" in cells else None
     if name is not None and len(name) > Mentor._meta.get_field("name").max_length:
         errors["mentor_name"] = ["At most 200 characters."]

@@ -283,3 +283,14 @@ def test_a_bad_flag_is_a_400(importer):
 def test_an_empty_flag_means_its_default(importer):
     body = post(importer, csv(ROWS[0]), partial="", dry_run="").json()
     assert (body["dry_run"], body["applied"]) == (False, True)
+
+
+def test_an_email_longer_than_a_mentor_can_hold_is_an_invalid_row_not_a_refused_file(importer):
+    email = ("a" * 64) + "@" + ".".join(["b" * 60] * 4) + ".org"  # well-formed, 312 characters
+    body = post(importer, csv(f"mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,Ada,{email},,", ROWS[1]), partial="true")
+    assert body.status_code == 200, body.content
+    rows = body.json()["rows"]
+    assert rows[0]["action"] == "invalid"
+    assert rows[0]["errors"] == {"mentor_email": ["At most 254 characters."]}
+    assert rows[1]["action"] == "new"
+    assert not Mentor.objects.filter(mentor_id="mntr_01HX4V2K8P").exists()
