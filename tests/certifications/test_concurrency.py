@@ -60,6 +60,18 @@ def make_lapsed(count: int) -> list[Certification]:
     return sorted(certs, key=lambda cert: cert.pk)
 
 
+def wait_until_blocked(thread: threading.Thread, outcome: dict, *, timeout: float = 30) -> None:
+    """Return once some session waits for a lock (``thread``'s, the only other one), failing if it ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        assert thread.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.05)
+
+
 def assert_one_pause_log_per_record() -> None:
     per_record = list(AutoPauseLog.objects.filter(event=LogEvent.AUTO_PAUSE).values_list("certification_id", flat=True))
     assert len(per_record) == len(set(per_record)), "duplicate auto_pause log rows"
@@ -264,14 +276,7 @@ def test_a_renewal_committed_while_a_batch_waits_for_its_mentor_is_honoured():
             now=NOW,
         )
         job.start()
-        deadline = time.monotonic() + 30
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if cursor.fetchone()[0]:
-                    break  # the job's batch waits for the mentor row
-            assert job.is_alive() and time.monotonic() < deadline, outcome
-            time.sleep(0.05)
+        wait_until_blocked(job, outcome)  # the job's batch waits for the mentor row
     job.join(timeout=30)
 
     run = outcome["run"]
@@ -304,14 +309,7 @@ def test_a_write_that_waits_for_a_record_whose_type_changes_meanwhile_applies_to
         # Another write changes the record's type and holds its row lock until it commits.
         Certification.objects.filter(pk=cert.pk).update(certification_type=cert_type("peer_mentor_advanced"))
         writer.start()
-        deadline = time.monotonic() + 30
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if cursor.fetchone()[0]:
-                    break  # the renewal waits for the record's row
-            assert writer.is_alive() and time.monotonic() < deadline, outcome
-            time.sleep(0.05)
+        wait_until_blocked(writer, outcome)  # the renewal waits for the record's row
     writer.join(timeout=30)
 
     result = outcome["result"]
