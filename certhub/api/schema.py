@@ -62,13 +62,16 @@ def describe_input_ranges(result: dict, **kwargs) -> dict:
     return result
 
 
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
 def describe_query_filters(result: dict, **kwargs) -> dict:
     """Make the documented filters say what the API does.
 
     An empty filter value (``?status=``) means "no filter", so filter parameters
     get ``allowEmptyValue``; ``auto_pause_applied`` is the string ``true`` or
     ``false`` (not a JSON boolean); ``mentor_id`` carries the id pattern that
-    the filter validates.
+    the filter validates, and any other free text says it holds no NUL character.
     """
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -81,6 +84,9 @@ def describe_query_filters(result: dict, **kwargs) -> dict:
                     parameter["schema"] = {"type": "string", "enum": ["true", "false"]}
                 if parameter["name"] == "mentor_id" and schema.get("type") == "string":
                     schema["pattern"] = MENTOR_ID_RE.pattern
+                elif schema.get("type") == "string" and not ({"enum", "pattern", "format"} & set(schema)):
+                    # A query value holding a NUL character is refused (400) by Django's form fields.
+                    schema["pattern"] = NO_NUL_PATTERN
     return result
 
 

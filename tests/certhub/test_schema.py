@@ -156,6 +156,15 @@ def test_list_parameters_are_every_filter_and_the_pagination(schema):
         assert parameters[name].get("description")
 
 
+def test_a_free_text_filter_says_it_holds_no_nul_character_which_the_api_refuses(schema, anon_client):
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/certifications/expiry-job/logs"]["get"]["parameters"]}
+    pattern = parameters["certification_id"]["schema"]["pattern"]
+    assert re.fullmatch(pattern, "cert_04QR8TZ2") and not re.fullmatch(pattern, "cert_\x00")
+    response = anon_client.get("/api/v1/certifications/expiry-job/logs", {"certification_id": "cert_\x00"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"certification_id": ["Null characters are not allowed."]}
+
+
 def test_every_error_status_is_the_envelope(schema):
     for operations in schema["paths"].values():
         for operation in operations.values():
