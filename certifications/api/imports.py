@@ -13,11 +13,12 @@ import hashlib
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import UnsupportedMediaType, ValidationError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -93,7 +94,10 @@ def read_upload(request: Request) -> bytes:
     if media_type == "text/csv":
         data = _read_body(django_request, limit)
     elif media_type == "multipart/form-data":
-        upload = django_request.FILES.get("file")
+        try:
+            upload = django_request.FILES.get("file")
+        except MultiPartParserError:
+            raise ParseError("The multipart body cannot be read (no boundary, or a malformed part).") from None
         if upload is None:
             raise RuleViolation("Send the CSV as the multipart field 'file'.", fields={"file": ["Required."]})
         if upload.size > limit:

@@ -249,6 +249,18 @@ def test_a_multipart_file_is_accepted_and_a_missing_file_is_a_400(importer):
     assert response.status_code == 400 and response.json()["error"]["fields"] == {"file": ["Required."]}
 
 
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"\""]
+)
+def test_a_multipart_body_without_a_boundary_is_a_400_and_applies_nothing(importer, client, content_type):
+    response = importer.generic("POST", URL, csv(ROWS[0]).encode(), content_type=content_type)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "parse_error"
+    _check(client.get("/api/schema/", {"format": "json"}).json(), URL, "post", response)
+    assert Certification.objects.count() == 0
+
+
 def test_json_is_a_415(importer):
     response = importer.post(URL, {"rows": []}, format="json")
     assert response.status_code == 415 and "error" in response.json()
