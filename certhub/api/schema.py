@@ -114,6 +114,12 @@ class ErrorBodySerializer(serializers.Serializer):
         required=False, help_text="The existing record a duplicate collides with (conflict only)."
     )
     job_run_id = serializers.CharField(required=False, help_text="The run holding the lock (job_already_running only).")
+    max_bytes = serializers.IntegerField(
+        required=False, help_text="The byte limit the upload passed (too_large of an import only)."
+    )
+    max_rows = serializers.IntegerField(
+        required=False, help_text="The row limit the file passed (too_large of an import only)."
+    )
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):

@@ -195,6 +195,17 @@ def test_more_rows_than_import_max_rows_is_a_413(importer, settings):
     assert Certification.objects.count() == 0
 
 
+@pytest.mark.parametrize("limit", ["max_rows", "max_bytes"])
+def test_a_413_names_its_limit_as_the_schema_documents_it(importer, client, settings, limit):
+    settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_BYTES = (2, 10_000) if limit == "max_rows" else (50, 100)
+
+    response = post(importer, csv(*ROWS))
+
+    assert response.status_code == 413
+    assert response.json()["error"][limit] == (2 if limit == "max_rows" else 100)
+    _check(client.get("/api/schema/", {"format": "json"}).json(), URL, "post", response)  # no undocumented key
+
+
 class Endless(io.RawIOBase):
     """A request body that never ends, counting what was read of it."""
 
