@@ -8,6 +8,14 @@ envelope included). Each operation is fuzzed twice: with a token holding every
 API permission, and anonymously. The number of cases per operation is bounded
 (``FUZZ_MAX_EXAMPLES``, default 25) so the suite stays fast; the total run is
 printed at the end of the session.
+
+The import (``POST /api/v1/certifications/import``) has tests of its own: its
+generated cases, in either media type, carry CSV files drawn by
+``tests/hardening/import_files.py`` (readable ones in valid cases, since a schema
+cannot say "a CSV file with these columns"), and files the import refuses whole
+are sent as cases of their own. Every answer is also held to its documented
+schema strictly (no undocumented key), and an answer that applied nothing must
+leave the database as it was.
 """
 
 from __future__ import annotations
@@ -15,19 +23,28 @@ from __future__ import annotations
 import os
 import uuid
 
+import jsonschema
 import pytest
 import schemathesis
+from django.apps import apps
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils.dateparse import parse_datetime
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
 
+from certhub.models import IdempotencyKey
+from certifications.models import Certification, CertificationType, Mentor
+from tests.certhub.test_schema import _json_schema
 from tests.conftest import _user_with
 from tests.hardening import figures
+from tests.hardening.import_files import import_files, refused_files
+from totals.models import CertificationTally
 
 # A request can match the schema and still break a business rule (an unknown or
 # inactive certification type, expires_at before issued_at, a duplicate record):
@@ -36,7 +53,11 @@ from tests.hardening import figures
 EXCLUDED_CHECKS = []  # every check runs, "schema-valid requests are accepted" included
 CERTS = "/api/v1/certifications"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
-IMPORT_CSV = "mentor_id,certification_type,issued_at\nmntr_01HX4V2K8P,peer_mentor_basic,2026-01-15\n"
+IMPORT = f"{CERTS}/import"
+IMPORT_MEDIA_TYPES = ("text/csv", "multipart/form-data")
+# The import is fuzzed with small limits, so that a drawn file can pass them (413) at little cost.
+IMPORT_MAX_ROWS = 4
+IMPORT_MAX_BYTES = 256 * 1024
 LATER_THAN_NOW = "2999-12-31T00:00:00Z"
 SECRET_MARKERS = ("Traceback", 'File "/', "SELECT ", "INSERT INTO", "UPDATE ", "psycopg", "sqlite3.")
 
@@ -107,18 +128,13 @@ def respect_rules_a_schema_cannot_state(case):
     without ``expires_at``, ``issued_at`` plus the type's validity (at most 36 months)
     within the calendar; an ``Idempotency-Key`` sent again with another body is a 422
     (so each case gets a key of its own); an eligibility ``through`` must not be
-    earlier than now (a valid one in the past is moved to 2999); an import's file is CSV
-    with the import's header (a schema can say "a string", not "a CSV file with these
-    columns"). Invalid cases are
-    sent as generated.
+    earlier than now (a valid one in the past is moved to 2999). (An import's file is
+    drawn by ``with_import_file``.) Invalid cases are sent as generated.
     """
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = f"fuzz-{uuid.uuid4().hex}"
-    if case.operation.method.upper() == "POST" and case.operation.path == f"{CERTS}/import":
-        case.body = IMPORT_CSV if case.media_type == "text/csv" else {"file": IMPORT_CSV}
-        return case
     body = case.body
     for holder in (case.query, body):
         if isinstance(holder, dict) and "through" in holder:
@@ -141,6 +157,8 @@ def fuzz(api_schema, check) -> None:
     """
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if _is_import(operation):
+            continue  # fuzzed once per media type, with drawn files, by the import tests below
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode).map(respect_rules_a_schema_cannot_state))
@@ -175,3 +193,168 @@ def test_anonymous_requests_conform_to_the_schema(api_schema, unthrottled):
         _check_no_leak(response)
 
     fuzz(api_schema, check)
+
+
+# --- The import: a CSV file, as a text/csv body or a multipart upload ------------------------------
+
+
+def _is_import(operation) -> bool:
+    return operation.method.upper() == "POST" and operation.path == IMPORT
+
+
+def _as_body(media_type: str, data: bytes) -> str | dict:
+    """A drawn readable file as the media type carries it: the text itself, or the multipart ``file``.
+
+    (As text either way: the schema validates a case's body again once it is replaced, and
+    text is what a string of ``format: binary`` holds there; it goes on the wire as UTF-8.)
+    """
+    text = data.decode("utf-8")
+    return text if media_type == "text/csv" else {"file": text}
+
+
+def _import_cases(operation, mode: GenerationMode, types: list[str]):
+    """Generated cases of the import (either media type), each carrying a drawn file where the case is otherwise valid.
+
+    A valid case gets a file the import reads (``import_files``: every row may be
+    valid or not, the answer is a 200). An invalid case whose body is what
+    schemathesis made invalid (not a string, no ``file``, not a form) is sent as
+    generated; one whose query or header is invalid gets a readable file too, so
+    the refusal is the flag's or the key's and must leave the file unapplied.
+    """
+    readable = import_files(types=types, max_rows=IMPORT_MAX_ROWS)
+
+    @st.composite
+    def cases(draw):
+        case = draw(operation.as_strategy(generation_mode=mode).map(respect_rules_a_schema_cannot_state))
+        if case.meta is None or not case.meta.is_negative_at(ParameterLocation.BODY):
+            case.body = _as_body(case.media_type, draw(readable))
+        return case
+
+    return cases()
+
+
+def _refused_cases(operation, media_type: str, types: list[str]):
+    """Cases whose only fault is the file: a rule of the import that no schema states, so each is built here.
+
+    A text/csv body or a multipart ``file`` the import refuses whole (empty, a
+    bad header, not UTF-8, a NUL byte, a cell past the CSV field limit, too many
+    rows or bytes), and, for multipart, a form without the ``file`` part and a
+    body that is no form at all (with or without a boundary). Valid flags, a fresh
+    ``Idempotency-Key`` or none.
+    """
+    files = refused_files(types=types, max_rows=IMPORT_MAX_ROWS, max_bytes=IMPORT_MAX_BYTES)
+    flag = st.sampled_from(["true", "false", ""])
+    query = st.fixed_dictionaries({}, optional={"dry_run": flag, "partial": flag})
+    key = st.one_of(st.just({}), st.builds(lambda: {"Idempotency-Key": f"fuzz-{uuid.uuid4().hex}"}))
+    if media_type == "text/csv":
+        bodies = st.tuples(files, st.just({}))
+    else:
+        readable = import_files(types=types, max_rows=IMPORT_MAX_ROWS)
+        not_a_form = st.sampled_from(["multipart/form-data", "multipart/form-data; boundary=fuzz"])
+        bodies = st.one_of(
+            st.tuples(files.map(lambda data: {"file": data}), st.just({})),
+            st.tuples(st.just({}), st.just({})),
+            st.tuples(readable.map(lambda data: {"upload": data}), st.just({})),
+            st.tuples(readable, not_a_form.map(lambda value: {"Content-Type": value})),
+        )
+    return st.builds(
+        lambda body, query, key: operation.Case(
+            body=body[0], media_type=media_type, query=query, headers={**body[1], **key}
+        ),
+        bodies,
+        query,
+        key,
+    )
+
+
+def _stored_state(*, with_keys: bool) -> dict:
+    """What an import can write: the rows of records, mentors and tallies, and the count of every table."""
+    counts = {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if with_keys or model is not IdempotencyKey
+    }
+    return {
+        "certifications": list(Certification.objects.order_by("pk").values()),
+        "mentors": list(Mentor.objects.order_by("pk").values()),
+        "tallies": list(CertificationTally.objects.order_by("pk").values()),
+        **counts,
+    }
+
+
+def _strict_answers(api_schema) -> dict[str, jsonschema.Draft202012Validator]:
+    """The import's documented answers by status, as strict JSON Schema: an undocumented key is a failure too."""
+    raw = api_schema.raw_schema
+    components = _json_schema(raw)["components"]
+    return {
+        status: jsonschema.Draft202012Validator(
+            {**entry["content"]["application/json"]["schema"], "components": components}
+        )
+        for status, entry in raw["paths"][IMPORT]["post"]["responses"].items()
+    }
+
+
+def _send_import(case, headers: dict | None, answers: dict) -> None:
+    """Send one import case with every check; an answer that applied nothing must have changed nothing."""
+    before = _stored_state(with_keys=True), _stored_state(with_keys=False)
+    response = case.call_and_validate(headers=headers, excluded_checks=EXCLUDED_CHECKS)
+    _check_no_leak(response)
+    answers[str(response.status_code)].validate(response.json())
+    figures.count("fuzz_import_cases")
+    figures.count(f"fuzz_import_{case.media_type.split('/')[0]}_{response.status_code}")
+    if response.status_code == 200 and response.json()["applied"]:
+        figures.count("fuzz_import_applied")
+        return
+    # A stored key remembers a 200 that applied nothing (a dry run, an invalid row); an error stores none.
+    after = _stored_state(with_keys=response.status_code != 200)
+    assert after == before[0 if response.status_code != 200 else 1], (
+        f"{case.media_type} answered {response.status_code} and applied nothing, yet the database changed"
+    )
+    if response.status_code == 200:
+        assert response.json()["dry_run"] or any(row["action"] == "invalid" for row in response.json()["rows"])
+
+
+def fuzz_import(api_schema, send) -> None:
+    """Run ``send`` on the import's cases: generated valid and invalid ones, and refused files in each media type."""
+    operation = api_schema[IMPORT]["POST"]
+    answers = _strict_answers(api_schema)
+    types = list(CertificationType.objects.filter(is_active=True).order_by("code").values_list("code", flat=True))
+    strategies = [_import_cases(operation, mode, types) for mode in GenerationMode]
+    strategies += [_refused_cases(operation, media_type, types) for media_type in IMPORT_MEDIA_TYPES]
+    for strategy in strategies:
+
+        @given(case=strategy)
+        @FUZZ_SETTINGS
+        def run(case):
+            meta = case.meta
+            note(f"{case.media_type}, {meta.generation.mode.value if meta else 'built'}: query={case.query!r}")
+            note(f"headers={dict(case.headers or {})!r} body={case.body!r:.500}")
+            if meta is not None:
+                note(f"{ {location.value: info.mode.value for location, info in meta.components.items()} }")
+            send(case, answers)
+
+        run()
+
+
+@pytest.fixture
+def import_limits(settings):
+    settings.IMPORT_MAX_ROWS = IMPORT_MAX_ROWS
+    settings.IMPORT_MAX_BYTES = IMPORT_MAX_BYTES
+
+
+@pytest.mark.django_db
+def test_authenticated_import_requests_conform_to_the_schema(api_schema, token_header, unthrottled, import_limits):
+    def send(case, answers):
+        figures.count("fuzz_cases_authenticated")
+        _send_import(case, token_header, answers)
+
+    fuzz_import(api_schema, send)
+
+
+@pytest.mark.django_db
+def test_anonymous_import_requests_conform_to_the_schema(api_schema, unthrottled, import_limits):
+    def send(case, answers):
+        figures.count("fuzz_cases_anonymous")
+        _send_import(case, None, answers)
+
+    fuzz_import(api_schema, send)
