@@ -55,6 +55,7 @@ def assert_json_503(status: int, body: object) -> None:
 # --- The database goes away ---------------------------------------------------------
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 @pytest.mark.parametrize("debug", ["true", "false"])
 def test_unreachable_database_gives_json_503_not_an_html_page(tmp_path, debug):
@@ -173,6 +174,7 @@ def silent_port():
     server.close()
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 @pytest.mark.parametrize("broker", ["closed port", "silent port"])
 @pytest.mark.parametrize("variable", ["CELERY_BROKER_URL", "REDIS_URL"])
@@ -218,6 +220,7 @@ def test_broker_down_keeps_the_api_and_sync_job_working_and_async_is_a_quick_503
         assert "Redis cache unreachable" in (tmp_path / "gunicorn.log").read_text()
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_throttles_still_hold_per_process_while_the_redis_cache_is_gone(tmp_path, sqlite_env):
     env = {**sqlite_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "API_THROTTLE_ANON": "3/min"}
@@ -231,6 +234,7 @@ def test_throttles_still_hold_per_process_while_the_redis_cache_is_gone(tmp_path
 DUE = 400
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_a_synchronous_run_past_the_wait_is_a_202_and_finishes_in_gunicorn(tmp_path, sqlite_env):
     """gunicorn's 30 s timeout never cuts a run off with an HTML 500: past the wait the answer is a 202."""

@@ -173,6 +173,7 @@ def fuzz(api_schema, check) -> None:
                 assert mode == GenerationMode.NEGATIVE, operation.label
 
 
+@pytest.mark.fuzz
 @pytest.mark.django_db
 def test_authenticated_requests_conform_to_the_schema(api_schema, token_header, unthrottled):
     def check(case):
@@ -185,6 +186,7 @@ def test_authenticated_requests_conform_to_the_schema(api_schema, token_header, 
     fuzz(api_schema, check)
 
 
+@pytest.mark.fuzz
 @pytest.mark.django_db
 def test_anonymous_requests_conform_to_the_schema(api_schema, unthrottled):
     def check(case):

@@ -83,6 +83,7 @@ def test_a_nul_byte_in_an_id_is_a_4xx_on_postgresql(anon_client):
     assert response.json()["error"]["code"] in ("validation_error", "not_found")
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 @pytest.mark.parametrize(("length", "status"), [(6000, 200), (9000, 414)])
 def test_request_lines_up_to_gunicorns_limit_reach_the_api_and_longer_ones_get_the_envelope(

@@ -65,6 +65,7 @@ def test_mixed_load_on_gunicorn_and_postgresql(tmp_path):
     )
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_concurrent_writes_on_the_embedded_sqlite_default_never_lock(tmp_path, sqlite_env):
     env = {**sqlite_env, **UNTHROTTLED}

@@ -34,6 +34,7 @@ PRODUCTION = {
 # --- Production settings --------------------------------------------------------------
 
 
+@pytest.mark.standalone
 def test_production_refuses_to_start_with_debug_on(tmp_path):
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **PRODUCTION, DEBUG="true")
     done = manage("check", env=env)
@@ -41,6 +42,7 @@ def test_production_refuses_to_start_with_debug_on(tmp_path):
     assert "DEBUG must be off in production" in done.stderr
 
 
+@pytest.mark.standalone
 @pytest.mark.parametrize("secret_key", [None, "", "short-key"])
 def test_production_refuses_to_start_without_a_strong_secret_key(tmp_path, secret_key):
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **{**PRODUCTION, "SECRET_KEY": secret_key})
@@ -49,6 +51,7 @@ def test_production_refuses_to_start_without_a_strong_secret_key(tmp_path, secre
     assert "SECRET_KEY" in done.stderr
 
 
+@pytest.mark.standalone
 def test_production_defaults_debug_off_and_passes_the_deploy_check(tmp_path):
     """Secure by default: nothing but CERTHUB_ENV, a key and a host (no BEHIND_TLS_PROXY)."""
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **PRODUCTION)
@@ -61,6 +64,7 @@ def test_production_defaults_debug_off_and_passes_the_deploy_check(tmp_path):
     assert shown.stdout.split()[-2:] == ["False", "True"]
 
 
+@pytest.mark.standalone
 def test_deploy_check_fails_when_production_says_it_serves_plain_http(tmp_path):
     """The CI step is meaningful: with BEHIND_TLS_PROXY=false the same check reports HSTS, SSL and cookies."""
     env = base_env(CERTHUB_VAR_DIR=str(tmp_path), **{**PRODUCTION, "BEHIND_TLS_PROXY": "false"})
@@ -70,6 +74,7 @@ def test_deploy_check_fails_when_production_says_it_serves_plain_http(tmp_path):
         assert warning in done.stderr + done.stdout
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_behind_a_tls_proxy_http_is_redirected_and_https_gets_hsts_and_safe_headers(tmp_path, sqlite_env):
     env = {**sqlite_env, **PRODUCTION, "ALLOWED_HOSTS": "127.0.0.1"}
@@ -100,6 +105,7 @@ def test_behind_a_tls_proxy_http_is_redirected_and_https_gets_hsts_and_safe_head
 # --- Throttling from the environment -----------------------------------------------------
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_throttle_rates_from_the_environment_are_honoured_with_the_429_envelope(tmp_path, sqlite_env):
     env = {**sqlite_env, "API_THROTTLE_ANON": "3/min", "API_THROTTLE_USER": "5/min"}
@@ -197,6 +203,7 @@ def test_a_failure_after_the_window_starts_a_new_count(client, staff, settings):
     assert set(LoginFailure.objects.values_list("count", flat=True)) == {1}
 
 
+@pytest.mark.standalone
 @pytest.mark.slow
 def test_the_login_limit_holds_across_gunicorn_workers_without_redis(tmp_path, sqlite_env):
     env = {**sqlite_env, "ADMIN_LOGIN_MAX_ATTEMPTS": "5"}
