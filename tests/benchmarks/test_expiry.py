@@ -45,7 +45,7 @@ def test_bench_expiry_needs_postgresql(on_postgres):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures():
     out = io.StringIO()
-    args = ("--certs", "20000", "--due", "500", "--naive-sample", "50", "--repeat", "2", "--json")
+    args = ("--certs", "5000", "--due", "500", "--naive-sample", "50", "--repeat", "2", "--json")
     call_command("bench_expiry", *args, stdout=out)
 
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
@@ -81,7 +81,7 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_expiry_with_a_grace_measures_the_amended_rule_and_restores_the_policy():
     out = io.StringIO()
-    args = ("--certs", "20000", "--due", "500", "--naive-sample", "20", "--grace-days", "3", "--json")
+    args = ("--certs", "5000", "--due", "500", "--naive-sample", "20", "--grace-days", "3", "--json")
     call_command("bench_expiry", *args, stdout=out)
 
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
