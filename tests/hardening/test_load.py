@@ -72,7 +72,7 @@ def test_concurrent_writes_on_the_embedded_sqlite_default_never_lock(tmp_path, s
     token = create_token(env)
     log = tmp_path / "gunicorn.log"
     with gunicorn(env, workers=3, threads=2, log_path=log) as base:
-        result = run_load(base, token, requests=max(REQUESTS // 2, 200), clients=CLIENTS, seed=11)
+        result = run_load(base, token, requests=max(REQUESTS // 4, 200), clients=CLIENTS, seed=11)
     _report(f"SQLite, 3 gunicorn workers, {CLIENTS} clients", result)
     server_log = log.read_text()
     assert "database is locked" not in server_log
