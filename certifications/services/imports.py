@@ -299,11 +299,13 @@ class _Plan:
     def bulk_chunks(self):
         """The bulk groups in chunks of about ``BULK_CHUNK`` records, a mentor's rows never split."""
         chunk: list[_Group] = []
+        records = 0
         for group in self.bulk:
             chunk.append(group)
-            if sum(len(g.lines) for g in chunk) >= BULK_CHUNK:
+            records += len(group.lines)
+            if records >= BULK_CHUNK:
                 yield chunk
-                chunk = []
+                chunk, records = [], 0
         if chunk:
             yield chunk
 
