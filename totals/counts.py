@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models.functions import TruncMonth
 
 from certifications.models import Certification
 from totals.models import CertificationTally
@@ -130,7 +130,7 @@ class CertificationCount:
         return {month: n for month, n in counts.items() if n}
 
     def periods(self, kind: str) -> list[dt.date]:
-        """The first day of each UTC year, month or day (``kind``) on which matching records expire; one query.
+        """The first day of each UTC month or day (``kind``) on which matching records expire; one query.
 
         Read from the tallies alone, grouped in the database: a day the range
         covers only in part is listed when the tallies hold records on it at
@@ -138,12 +138,8 @@ class CertificationCount:
         """
         if self._empty():
             return []
-        trunc = {"year": TruncYear, "month": TruncMonth, "day": None}[kind]
-        rows = self._day_rows()
-        if trunc is not None:
-            rows = rows.annotate(period=trunc("expires_on")).values("period")
-        else:
-            rows = rows.annotate(period=F("expires_on")).values("period")
+        period = {"month": TruncMonth("expires_on"), "day": F("expires_on")}[kind]
+        rows = self._day_rows().annotate(period=period).values("period")
         found = rows.annotate(n=Sum(self._sum())).filter(n__gt=0).order_by("period")
         return [_as_date(row["period"]) for row in found]
 

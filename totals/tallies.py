@@ -50,21 +50,19 @@ def tally_certification_written(*, before: Mapping[str, Any] | None, after: Mapp
         if _key(before) == _key(after):
             return
         moves.append((_key(before), -1))
-    rows: dict[Key, dict[str, int]] = {}
-    for (key, status), sign in moves:
-        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += sign
-    CertificationTally.objects.bulk_create(
-        CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)
-        for (type_id, deleted, day), counts in rows.items()
-    )
+    _insert_moves(moves)
 
 
 def tally_certifications_created(*, afters: Iterable[Mapping[str, Any]]) -> None:
     """New records (a bulk create): plus one each under its key and status, summed per key, in one ``INSERT``."""
+    _insert_moves((_key(after), 1) for after in afters)
+
+
+def _insert_moves(moves: Iterable[tuple[tuple[Key, str], int]]) -> None:
+    """One delta row per key: the ``(key, status), sign`` moves summed by key and status."""
     rows: dict[Key, dict[str, int]] = {}
-    for after in afters:
-        key, status = _key(after)
-        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += 1
+    for (key, status), sign in moves:
+        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += sign
     CertificationTally.objects.bulk_create(
         [
             CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)

@@ -124,7 +124,6 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
     if not objs:
         return
     subject = SUBJECTS[type(objs[0])]
-    user = by.user if by.user is not None else None
     HistoryEntry.objects.bulk_create(
         [
             HistoryEntry(
@@ -132,7 +131,7 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
                 object_pk=obj.pk,
                 at=now,
                 actor=by.name,
-                user=user,
+                user=by.user,
                 source=by.source,
                 change=Change.CREATED,
                 changes=diff(obj, None),

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certifications', '0011_admin_search_trigram'),
+        ("certifications", "0011_admin_search_trigram"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='certification',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), _negated=True), fields=['issued_at', 'certification_id'], name='cert_deleted_issued_idx'),
+            model_name="certification",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), _negated=True),
+                fields=["issued_at", "certification_id"],
+                name="cert_deleted_issued_idx",
+            ),
         ),
     ]

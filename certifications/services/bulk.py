@@ -9,7 +9,7 @@ statements whatever the number of items.
 It is for items whose outcome needs no decision of their own, which the
 caller establishes set-based before calling: no live record holds an item's
 ``(mentor, type, issued_at)``, and each existing mentor named is neither
-paused by ``auto`` nor holds a record flagged ``auto_pause_applied`` (locked
+paused by ``auto`` nor holds a record flagged ``auto_pause_applied`` (``lapse.pause.auto_resume_can_act``; locked
 for the transaction), so auto-resume, which a single create runs after the
 insert, would find nothing to do. A concurrent writer that takes a key or a
 mentor id meanwhile makes the insert fail with ``IntegrityError``: the caller

@@ -37,16 +37,10 @@ from certhub.errors import DomainError
 from certhub.ids import MENTOR_ID_RE
 from certifications.bulk.rows import ACTIONS, ImportRow
 from certifications.history import Actor
-from certifications.models import (
-    Certification,
-    CertificationStatus,
-    CertificationType,
-    Mentor,
-    MentorStatus,
-    PausedBy,
-)
+from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services import bulk
 from certifications.services.bulk import NewMentor
+from certifications.services.lapse.pause import auto_resume_can_act
 from certifications.services.mentors import mentor_get_or_create, mentor_update
 from certifications.services.records import (
     NewCertification,
@@ -366,9 +360,7 @@ def _bulk_group(plan: _Plan, mentor_id: str, lines: list[_Line], *, live, flagge
         mentor is not None
         and any((mentor.pk, line.parsed.cert_type.pk, line.parsed.issued_at) in live for line in lines)
     )
-    quiet = mentor is None or (
-        mentor.pk not in flagged and not (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO)
-    )
+    quiet = mentor is None or not auto_resume_can_act(mentor=mentor, holds_flagged=mentor.pk in flagged)
     if not (creates_only and quiet):
         plan.single.extend(lines)
         return

@@ -28,6 +28,16 @@ from certifications.services.lapse.reasons import resume_reason
 from certifications.services.results import MentorWriteResult
 
 
+def auto_resume_can_act(*, mentor: Mentor, holds_flagged: bool) -> bool:
+    """Whether ``mentor_auto_resume`` could change anything for ``mentor`` after a write.
+
+    It clears flags only on records flagged ``auto_pause_applied`` and resumes
+    only a mentor paused by ``auto``: with neither, a write implies no resume
+    (the import's bulk road relies on this, with the mentor locked).
+    """
+    return holds_flagged or (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO)
+
+
 def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification, by: Actor) -> MentorWriteResult:
     """After a write to ``cause``, undo auto-pauses that no longer hold; ``changed`` says the mentor was resumed.
 
