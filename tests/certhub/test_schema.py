@@ -276,8 +276,12 @@ def test_swagger_ui_is_served_from_local_static_files(client):
     assert "SwaggerUIBundle" in html
     assert 'url: "/api/schema/"' in html
     assert not re.search(r"https?://", html), "the page must not load anything from another host"
-    for banned in ("cdn", "unpkg", "jsdelivr", "cdnjs"):
-        assert banned not in html.lower()
+    # Only the attributes that load something are checked: the page also carries a random
+    # CSRF token, which may spell any word.
+    loaded = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert loaded
+    for banned in ("cdn", "unpkg", "jsdelivr", "//"):
+        assert not [url for url in loaded if banned in url.lower()], banned
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
     assert {asset.rsplit("/", 1)[1] for asset in assets} >= {
         "swagger-ui.css",

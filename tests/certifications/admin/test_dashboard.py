@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from certifications import services
@@ -49,7 +51,9 @@ def test_dashboard_counts_what_a_coordinator_checks_first(coordinator_client):
     assert len(board.months) == 12
     assert max(bar.percent for bar in board.months) == 100
     html = response.content.decode()
-    assert 'id="expiry-chart"' in html and "cdn" not in html.lower()
+    assert 'id="expiry-chart"' in html
+    # The page's random tokens and ids may spell anything; what it loads may not come from a CDN.
+    assert not [url for url in re.findall(r'(?:src|href)="([^"]+)"', html) if "cdn" in url or "//" in url]
     assert board.last_run.job_run_id in html
     assert RUN_PAGE in html
     assert lapsed.pk and auto.pk and due.pk
