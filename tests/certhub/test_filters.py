@@ -1,0 +1,51 @@
+"""The filter sets' shared form class and shallow copies: one request's filters never reach another's."""
+
+from __future__ import annotations
+
+import threading
+
+from django.http import QueryDict
+
+from certifications.api.filters import CertificationFilter
+from certifications.models import Certification
+
+
+def _filterset(query: str) -> CertificationFilter:
+    return CertificationFilter(QueryDict(query), queryset=Certification.objects.all())
+
+
+def test_each_filter_set_has_its_own_filters_and_form_over_one_form_class():
+    first, second = _filterset("status=valid"), _filterset("status=bogus")
+
+    assert type(first.form) is type(second.form)
+    assert first.form.fields["status"] is second.form.fields["status"]  # shared, never copied per request
+    assert first.form.fields is not second.form.fields
+    assert first.filters["status"] is not second.filters["status"]
+    assert first.filters["status"].parent is first and second.filters["status"].parent is second
+    assert "parent" not in vars(CertificationFilter.base_filters["status"])
+    assert first.is_valid() and not second.is_valid()
+    assert first.form.cleaned_data["status"] == ["valid"] and "status" in second.errors
+    assert not first.errors  # the second form's errors are its own
+
+
+def test_filter_sets_validated_at_once_in_threads_keep_their_own_values():
+    queries = [f"status={status}&limit=1" for status in ("valid", "expired", "revoked", "nope")] * 25
+    results: dict[int, object] = {}
+    barrier = threading.Barrier(4)
+
+    def validate(index_range: range) -> None:
+        barrier.wait()
+        for index in index_range:
+            filterset = _filterset(queries[index])
+            results[index] = filterset.form.cleaned_data["status"] if filterset.is_valid() else "invalid"
+
+    threads = [threading.Thread(target=validate, args=(range(i, len(queries), 4),)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    expected = {
+        index: "invalid" if "nope" in query else [query[7:].split("&")[0]] for index, query in enumerate(queries)
+    }
+    assert results == expected
