@@ -32,7 +32,7 @@ from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
 from events.models import Event, WebhookAttempt, WebhookDelivery
-from totals.models import CertificationTally
+from totals.models import CertificationTally, Span
 
 HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email"
 TYPES = ("peer_mentor_basic", "peer_mentor_advanced")
@@ -121,10 +121,13 @@ cert_events AS (
                'revoked_at', NULL, 'deleted_at', NULL)
     FROM certs c JOIN mentors m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
 )
-INSERT INTO {TALLY} (certification_type_id, deleted, expires_on, valid, expired, revoked)
-SELECT certification_type_id, false, (expires_at AT TIME ZONE 'UTC')::date,
+INSERT INTO {TALLY} (certification_type_id, deleted, span, expires_on, valid, expired, revoked)
+SELECT certification_type_id, false, span, on_day,
        count(*) FILTER (WHERE status = 'valid'), count(*) FILTER (WHERE status = 'expired'), 0
-FROM certs GROUP BY 1, 3
+FROM certs CROSS JOIN LATERAL (VALUES
+    ('day', (expires_at AT TIME ZONE 'UTC')::date),
+    ('month', date_trunc('month', expires_at AT TIME ZONE 'UTC')::date)) AS s (span, on_day)
+GROUP BY 1, 3, 4
 """
 
 
@@ -165,8 +168,8 @@ def counts() -> dict[str, int]:
         "mentors": Mentor.objects.count(),
         "history": HistoryEntry.objects.count(),
         "events": Event.objects.count(),
-        "tallied": sum(CertificationTally.objects.values_list("valid", flat=True))
-        + sum(CertificationTally.objects.values_list("expired", flat=True)),
+        "tallied": sum(CertificationTally.objects.filter(span=Span.DAY).values_list("valid", flat=True))
+        + sum(CertificationTally.objects.filter(span=Span.DAY).values_list("expired", flat=True)),
     }
 
 

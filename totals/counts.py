@@ -2,10 +2,11 @@
 
 A count is answered from the tallies when every condition is one the tallies
 keep: live or deleted, type, status, and a range of ``expires_at``. Whole UTC
-days of the range come from the tallies; the part of a day at either end of
-the range is counted from the records themselves (an index range of at most
-one day each). Anything else (a mentor, a flag, an issue date, a search) is
-counted by the caller, from the records.
+months of the range come from the month rows of the tallies and its other whole
+UTC days from the day rows; the part of a day at either end of the range is
+counted from the records themselves (an index range of at most one day each).
+Anything else (a mentor, a flag, an issue date, a search) is counted by the
+caller, from the records.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from certifications.models import Certification
-from totals.models import CertificationTally
+from totals.models import CertificationTally, Span
 from totals.tallies import STATUSES
 
 DAY = dt.timedelta(days=1)
@@ -39,6 +40,22 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 def _ceil(moment: dt.datetime) -> dt.date:
     day = _floor(moment)
     return day if _midnight(day) == moment else day + DAY
+
+
+def _month_ceil(day: dt.date) -> dt.date:
+    """The first day of a month on or after ``day``."""
+    if day.day == 1:
+        return day
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _whole_months(first: dt.date | None, end: dt.date | None) -> tuple[dt.date | None, dt.date | None] | None:
+    """The whole months in the days ``[first, end)`` as month starts ``[from, to)``, or None when there are none."""
+    low = _month_ceil(first) if first is not None else None
+    high = end.replace(day=1) if end is not None else None
+    if low is not None and high is not None and low >= high:
+        return None
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,7 @@ class CertificationCount:
         use_tallies, first, end, edges = self._split()
         total = 0
         if use_tallies:
-            sums = self._tallies(first=first, end=end).aggregate(**{s: Sum(s) for s in self._statuses()})
+            sums = self._spans(first=first, end=end).aggregate(**{s: Sum(s) for s in self._statuses()})
             total += sum(value or 0 for value in sums.values())
         if edges:
             total += Certification.objects.filter(self.records() & edges).count()
@@ -153,8 +170,23 @@ class CertificationCount:
     def _statuses(self) -> list[str]:
         return [status for status in STATUSES if self.statuses is None or status in self.statuses]
 
-    def _tallies(self, *, first: dt.date | None, end: dt.date | None) -> QuerySet[CertificationTally]:
-        rows = CertificationTally.objects.all()
+    def _spans(self, *, first: dt.date | None, end: dt.date | None) -> QuerySet[CertificationTally]:
+        """The tally rows that cover the days ``[first, end)`` once: whole months' month rows, other days' day rows."""
+        months = _whole_months(first, end)
+        if months is None:
+            return self._tallies(first=first, end=end)
+        low, high = months
+        covered = _between(Q(span=Span.MONTH), low, high)
+        if first is not None and first != low:
+            covered |= _between(Q(span=Span.DAY), first, low)
+        if end is not None and end != high:
+            covered |= _between(Q(span=Span.DAY), high, end)
+        return self._tallies(first=None, end=None, span=None).filter(covered)
+
+    def _tallies(
+        self, *, first: dt.date | None, end: dt.date | None, span: str | None = Span.DAY
+    ) -> QuerySet[CertificationTally]:
+        rows = CertificationTally.objects.all() if span is None else CertificationTally.objects.filter(span=span)
         if self.deleted is not None:
             rows = rows.filter(deleted=self.deleted)
         if self.type_ids is not None:
@@ -164,6 +196,14 @@ class CertificationCount:
         if end is not None:
             rows = rows.filter(expires_on__lt=end)
         return rows
+
+
+def _between(q: Q, low: dt.date | None, high: dt.date | None) -> Q:
+    if low is not None:
+        q &= Q(expires_on__gte=low)
+    if high is not None:
+        q &= Q(expires_on__lt=high)
+    return q
 
 
 def certification_total(**conditions) -> int:

@@ -1,11 +1,16 @@
 """Maintained counts of certifications, kept as append-only deltas and folded periodically.
 
-Every certification write adds a row of deltas in its own transaction (the job's
-step 1 one row per type and expiry day of each chunk, set-based); a periodic fold
-replaces the rows of each key by their sum. Writers therefore only ever insert,
+Every certification write adds rows of deltas in its own transaction (the job's
+step 1 the rows of each type and expiry day of each chunk, set-based); a periodic
+fold replaces the rows of each key by their sum. Writers therefore only ever insert,
 so no row is hot and no write waits for another; a reader sums the rows of the
-keys its filters name (a few thousand rows at most), which is exact whenever a
-real ``count()`` over the same filters would be.
+keys its filters name, which is exact whenever a real ``count()`` over the same
+filters would be.
+
+Each delta is kept twice, in the same statement: under its expiry day and under
+its expiry month (``span``). A range is read as whole months from the month rows
+and its remaining days from the day rows, so a total over years sums a few
+hundred rows instead of every day's.
 """
 
 from __future__ import annotations
@@ -15,21 +20,28 @@ from django.db import models
 from certifications.models import CertificationType
 
 
+class Span(models.TextChoices):
+    DAY = "day", "day"
+    MONTH = "month", "month"
+
+
 class CertificationTally(models.Model):
-    """Certifications of one type, live or deleted, expiring on one UTC day: per status, as deltas to sum."""
+    """Certifications of one type, live or deleted, expiring on one UTC day or month: per status, deltas to sum."""
 
     certification_type = models.ForeignKey(
         CertificationType, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     deleted = models.BooleanField()
-    expires_on = models.DateField(help_text="The UTC day of expires_at.")
+    span = models.CharField(max_length=5, choices=Span.choices, default=Span.DAY)
+    expires_on = models.DateField(help_text="The UTC day of expires_at; for a month row, the first day of its month.")
     valid = models.BigIntegerField(default=0)
     expired = models.BigIntegerField(default=0)
     revoked = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "certification tally"
-        indexes = [models.Index(fields=["deleted", "expires_on"], name="tally_key_idx")]
+        indexes = [models.Index(fields=["span", "deleted", "expires_on"], name="tally_span_key_idx")]
 
     def __str__(self) -> str:
-        return f"{self.certification_type_id}/{self.expires_on}{' deleted' if self.deleted else ''}"
+        day = self.expires_on.isoformat()[:7] if self.span == Span.MONTH else self.expires_on
+        return f"{self.certification_type_id}/{day}{' deleted' if self.deleted else ''}"

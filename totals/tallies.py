@@ -1,4 +1,4 @@
-"""The write side of the maintained totals: one delta row per write, set-based per job chunk, and the fold.
+"""The write side of the maintained totals: delta rows per write, set-based per job chunk, and the fold.
 
 ``certifications.services.effects`` calls these inside the write's own
 transaction, so a total is never ahead of or behind the rows it counts. Only
@@ -19,14 +19,21 @@ from django.db.models.functions import TruncDate
 
 from certhub.sql import pk_in
 from certifications.models import Certification, CertificationStatus
-from totals.models import CertificationTally
+from totals.models import CertificationTally, Span
 
 STATUSES = tuple(CertificationStatus.values)  # valid, expired, revoked: one column each
 TABLE = CertificationTally._meta.db_table
-KEY = "certification_type_id, deleted, expires_on"
+KEY = "certification_type_id, deleted, span, expires_on"
 COLUMNS = f"{KEY}, valid, expired, revoked"
 
 Key = tuple[int, bool, dt.date]
+
+
+def month_of(column: str) -> str:
+    """SQL for the first day of the month of the date ``column``."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', CAST({column} AS timestamp)) AS date)"
+    return f"date({column}, 'start of month')"
 
 
 def expires_on(expires_at: dt.datetime) -> dt.date:
@@ -59,14 +66,15 @@ def tally_certifications_created(*, afters: Iterable[Mapping[str, Any]]) -> None
 
 
 def _insert_moves(moves: Iterable[tuple[tuple[Key, str], int]]) -> None:
-    """One delta row per key: the ``(key, status), sign`` moves summed by key and status."""
-    rows: dict[Key, dict[str, int]] = {}
-    for (key, status), sign in moves:
-        rows.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += sign
+    """One delta row per day key and one per month key: the ``(key, status), sign`` moves summed, in one ``INSERT``."""
+    rows: dict[tuple[str, Key], dict[str, int]] = {}
+    for ((type_id, deleted, day), status), sign in moves:
+        for span, on in ((Span.DAY, day), (Span.MONTH, day.replace(day=1))):
+            rows.setdefault((span, (type_id, deleted, on)), dict.fromkeys(STATUSES, 0))[status] += sign
     CertificationTally.objects.bulk_create(
         [
-            CertificationTally(certification_type_id=type_id, deleted=deleted, expires_on=day, **counts)
-            for (type_id, deleted, day), counts in rows.items()
+            CertificationTally(certification_type_id=type_id, deleted=deleted, span=span, expires_on=on, **counts)
+            for (span, (type_id, deleted, on)), counts in rows.items()
         ],
         batch_size=2_000,
     )
@@ -86,8 +94,11 @@ def tally_records_expired(*, pks: Sequence[int]) -> None:
     sql, params = groups.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {TABLE} ({COLUMNS}) SELECT g.certification_type_id, %s, g.day, -g.n, g.n, 0 FROM ({sql}) g",
-            [False, *params],
+            f"WITH g AS ({sql}) INSERT INTO {TABLE} ({COLUMNS}) "
+            f"SELECT g.certification_type_id, %s, %s, g.day, -g.n, g.n, 0 FROM g UNION ALL "
+            f"SELECT g.certification_type_id, %s, %s, {month_of('g.day')}, -SUM(g.n), SUM(g.n), 0 FROM g "
+            f"GROUP BY g.certification_type_id, {month_of('g.day')}",
+            [*params, False, Span.DAY, False, Span.MONTH],
         )
 
 
@@ -129,7 +140,10 @@ def tallies_fold() -> int:
 
 
 def tallies_rebuild() -> int:
-    """Recount every tally from the certifications themselves (after a bulk load); return the rows written."""
+    """Recount every tally from the certifications themselves (after a bulk load); return the rows written.
+
+    The day rows are counted from the records, the month rows summed from the day rows.
+    """
     groups = (
         Certification.objects.order_by()
         .annotate(
@@ -151,7 +165,15 @@ def tallies_rebuild() -> int:
         cursor.execute(f"DELETE FROM {TABLE}")
         cursor.execute(
             f"INSERT INTO {TABLE} ({COLUMNS}) "
-            f"SELECT g.certification_type_id, g.gone, g.day, g.n_valid, g.n_expired, g.n_revoked FROM ({sql}) g",
-            params,
+            f"SELECT g.certification_type_id, g.gone, %s, g.day, g.n_valid, g.n_expired, g.n_revoked FROM ({sql}) g",
+            [Span.DAY, *params],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        month = month_of("expires_on")
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({COLUMNS}) "
+            f"SELECT certification_type_id, deleted, %s, {month}, SUM(valid), SUM(expired), SUM(revoked) "
+            f"FROM {TABLE} WHERE span = %s GROUP BY certification_type_id, deleted, {month}",
+            [Span.MONTH, Span.DAY],
+        )
+        return written + cursor.rowcount

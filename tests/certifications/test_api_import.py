@@ -261,7 +261,7 @@ def test_a_multipart_file_is_accepted_and_a_missing_file_is_a_400(importer):
 
 
 @pytest.mark.parametrize(
-    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"\""]
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", 'multipart/form-data; boundary=""']
 )
 def test_a_multipart_body_without_a_boundary_is_a_400_and_applies_nothing(importer, client, content_type):
     response = importer.generic("POST", URL, csv(ROWS[0]).encode(), content_type=content_type)

@@ -14,7 +14,7 @@ from certifications import services
 from certifications.models import Certification, CertificationStatus, CertificationType
 from tests.factories import TEST_ACTOR
 from totals.counts import CertificationCount
-from totals.models import CertificationTally
+from totals.models import CertificationTally, Span
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
@@ -65,21 +65,30 @@ def random_write(rng: random.Random, *, now: dt.datetime, types: list[Certificat
         pass  # a refused write changes nothing, tallies included
 
 
+def stray_delta(certification_type: CertificationType, day: dt.date, **counts: int) -> None:
+    """A tally delta no record backs, under its day and its month as a writer keeps it."""
+    for span, on in ((Span.DAY, day), (Span.MONTH, day.replace(day=1))):
+        CertificationTally.objects.create(
+            certification_type=certification_type, deleted=False, span=span, expires_on=on, **counts
+        )
+
+
 def tallied() -> Counter:
-    """The tallies summed per (type, deleted, day, status), zeros left out."""
+    """The tallies summed per (span, type, deleted, day or month, status), zeros left out."""
     found: Counter = Counter()
-    rows = CertificationTally.objects.values("certification_type_id", "deleted", "expires_on").annotate(
+    rows = CertificationTally.objects.values("span", "certification_type_id", "deleted", "expires_on").annotate(
         valid=Sum("valid"), expired=Sum("expired"), revoked=Sum("revoked")
     )
     for row in rows:
         for status in CertificationStatus.values:
             if row[status]:
-                found[(row["certification_type_id"], row["deleted"], row["expires_on"], status)] = row[status]
+                key = (row["span"], row["certification_type_id"], row["deleted"], row["expires_on"], status)
+                found[key] = row[status]
     return found
 
 
 def counted() -> Counter:
-    """The records counted per (type, deleted, day, status)."""
+    """The records counted per (span, type, deleted, day or month, status): what ``tallied()`` must hold."""
     found: Counter = Counter()
     rows = (
         Certification.objects.order_by()
@@ -88,7 +97,9 @@ def counted() -> Counter:
         .annotate(n=Count("pk"))
     )
     for row in rows:
-        found[(row["certification_type_id"], row["deleted_at"] is not None, row["day"], row["status"])] += row["n"]
+        key = (row["certification_type_id"], row["deleted_at"] is not None)
+        found[(Span.DAY, *key, row["day"], row["status"])] += row["n"]
+        found[(Span.MONTH, *key, row["day"].replace(day=1), row["status"])] += row["n"]
     return found
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from certifications.models import Certification
 from tests.factories import cert_type
-from tests.totals.helpers import NOW, random_write
-from totals.models import CertificationTally
+from tests.totals.helpers import NOW, random_write, stray_delta
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +55,12 @@ def test_the_total_is_exact_for_every_filter_the_tallies_serve(anon_client, reco
 def test_the_total_is_read_from_the_tallies_not_counted(anon_client, records):
     """A stray delta shows in the unfiltered total: the envelope trusts the maintained count."""
     real = records.count()
-    CertificationTally.objects.create(
-        certification_type=cert_type(), deleted=False, expires_on=dt.date(2026, 1, 1), valid=5
-    )
+    stray_delta(cert_type(), dt.date(2026, 1, 1), valid=5)
     assert anon_client.get(BASE).json()["pagination"]["total"] == real + 5
 
 
 def test_a_filter_the_tallies_do_not_keep_is_counted(anon_client, records):
-    CertificationTally.objects.create(
-        certification_type=cert_type(), deleted=False, expires_on=dt.date(2026, 1, 1), valid=5
-    )
+    stray_delta(cert_type(), dt.date(2026, 1, 1), valid=5)
     issued = anon_client.get(BASE, {"issued_after": "2000-01-01"}).json()["pagination"]["total"]
     flagged = anon_client.get(BASE, {"auto_pause_applied": "false"}).json()["pagination"]["total"]
     assert issued == flagged == records.count()

@@ -9,7 +9,7 @@ import pytest
 from certifications.models import CertificationStatus
 from tests.certifications.admin.helpers import CERTS, MENTORS, listed_ids, make_cert
 from tests.factories import MentorFactory, cert_type
-from totals.models import CertificationTally
+from tests.totals.helpers import stray_delta
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def _count_line(response) -> str:
 
 def _stray_delta(day: dt.date, **counts) -> None:
     """A tally row no record backs: it shows wherever the page reads the tallies rather than the records."""
-    CertificationTally.objects.create(certification_type=cert_type(), deleted=False, expires_on=day, **counts)
+    stray_delta(cert_type(), day, **counts)
 
 
 @pytest.mark.parametrize(
