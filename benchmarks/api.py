@@ -2,9 +2,10 @@
 
 The bare views run the same ORM query as the DRF views (the same filters,
 order, exact total from the same source -- the maintained totals, or a count
-for a mentor -- and page slice) and return the same JSON through
-``JsonResponse``, with none of DRF's machinery: no negotiation,
-authentication, permissions, throttles, filter sets or serializers. They are
+for a mentor -- and page slice, fetched as the same plain rows) and return the
+same JSON, built by the same function, through ``JsonResponse``, with none of
+DRF's machinery: no negotiation, authentication, permissions, throttles,
+filter sets or serializers. They are
 routed only by ``benchmarks.settings``.
 """
 
@@ -25,29 +26,12 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from benchmarks.expiry import postgres_url
-from certhub.api.fields import format_utc, parse_timestamp
-from certifications.models import Certification, CertificationStatus
+from certhub.api.fields import parse_timestamp
+from certifications.api.serializers import certification_row, certification_rows, represent_row
+from certifications.models import Certification
 from totals.counts import CertificationCount
 
 JSON_OPTIONS = {"separators": (",", ":"), "ensure_ascii": False}  # what DRF's JSONRenderer writes
-
-
-def _represent(cert: Certification) -> dict:
-    revoked = cert.status == CertificationStatus.REVOKED
-    return {
-        "certification_id": cert.certification_id,
-        "mentor_id": cert.mentor.mentor_id,
-        "certification_type": cert.certification_type.code,
-        "issued_at": format_utc(cert.issued_at),
-        "expires_at": format_utc(cert.expires_at),
-        "status": cert.status,
-        "auto_pause_applied": cert.auto_pause_applied,
-        "auto_pause_applied_at": format_utc(cert.auto_pause_applied_at),
-        "revoked_at": format_utc(cert.revoked_at) if revoked else None,
-        "revocation_reason": (cert.revocation_reason or None) if revoked else None,
-        "created_at": format_utc(cert.created_at),
-        "updated_at": format_utc(cert.updated_at),
-    }
 
 
 def _queryset():
@@ -75,8 +59,8 @@ def bare_list(request: HttpRequest) -> JsonResponse:
         ).total()
     )
     offset = (page - 1) * limit
-    rows = list(qs[offset : offset + limit]) if offset < total else []
-    body = {"data": [_represent(cert) for cert in rows], "pagination": {"page": page, "limit": limit, "total": total}}
+    rows = list(certification_rows(qs)[offset : offset + limit]) if offset < total else []
+    body = {"data": [represent_row(row) for row in rows], "pagination": {"page": page, "limit": limit, "total": total}}
     return JsonResponse(body, json_dumps_params=JSON_OPTIONS)
 
 
@@ -86,7 +70,7 @@ def bare_detail(request: HttpRequest, certification_id: str) -> JsonResponse:
         cert = _queryset().get(certification_id=certification_id)
     except Certification.DoesNotExist:
         return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
-    return JsonResponse(_represent(cert), json_dumps_params=JSON_OPTIONS)
+    return JsonResponse(represent_row(certification_row(cert)), json_dumps_params=JSON_OPTIONS)
 
 
 # --- The server -------------------------------------------------------------------------------

@@ -29,11 +29,13 @@ from certifications.api.serializers import (
     AutoPauseLogSerializer,
     CertificationCreateSerializer,
     CertificationDeletedSerializer,
+    CertificationRowSerializer,
     CertificationSerializer,
     CertificationUpdateSerializer,
     ExpiryJobRunRequestSerializer,
     ExpiryJobRunResultSerializer,
     ExpiryJobRunSerializer,
+    certification_rows,
 )
 from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
@@ -166,6 +168,11 @@ class CertificationViewSet(
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """One page of the filtered list, fetched as plain rows (``certification_rows``), in the envelope."""
+        page = self.paginate_queryset(certification_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(CertificationRowSerializer(page, many=True).data)
 
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""
