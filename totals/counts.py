@@ -15,12 +15,13 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from certifications.models import Certification
 from totals.models import CertificationTally, Span
-from totals.tallies import STATUSES
+from totals.tallies import STATUSES, TABLE
 
 DAY = dt.timedelta(days=1)
 
@@ -110,8 +111,7 @@ class CertificationCount:
         use_tallies, first, end, edges = self._split()
         total = 0
         if use_tallies:
-            sums = self._spans(first=first, end=end).aggregate(**{s: Sum(s) for s in self._statuses()})
-            total += sum(value or 0 for value in sums.values())
+            total += self._tally_sum(first=first, end=end)
         if edges:
             total += Certification.objects.filter(self.records() & edges).count()
         return total
@@ -170,23 +170,41 @@ class CertificationCount:
     def _statuses(self) -> list[str]:
         return [status for status in STATUSES if self.statuses is None or status in self.statuses]
 
-    def _spans(self, *, first: dt.date | None, end: dt.date | None) -> QuerySet[CertificationTally]:
-        """The tally rows that cover the days ``[first, end)`` once: whole months' month rows, other days' day rows."""
-        months = _whole_months(first, end)
-        if months is None:
-            return self._tallies(first=first, end=end)
-        low, high = months
-        covered = _between(Q(span=Span.MONTH), low, high)
-        if first is not None and first != low:
-            covered |= _between(Q(span=Span.DAY), first, low)
-        if end is not None and end != high:
-            covered |= _between(Q(span=Span.DAY), high, end)
-        return self._tallies(first=None, end=None, span=None).filter(covered)
+    def _tally_sum(self, *, first: dt.date | None, end: dt.date | None) -> int:
+        """The tallies summed over the days ``[first, end)``: whole months from the month rows, other days' day rows.
 
-    def _tallies(
-        self, *, first: dt.date | None, end: dt.date | None, span: str | None = Span.DAY
-    ) -> QuerySet[CertificationTally]:
-        rows = CertificationTally.objects.all() if span is None else CertificationTally.objects.filter(span=span)
+        One statement, written out: the ORM's aggregate costs several times more
+        to build than this sum of a few hundred rows costs to run, on every list.
+        """
+        statuses = self._statuses()
+        type_ids = None if self.type_ids is None else list(self.type_ids)
+        if not statuses or type_ids == []:
+            return 0
+        where, params = [], []
+        if self.deleted is not None:
+            where.append("deleted = %s")
+            params.append(self.deleted)
+        if type_ids is not None:
+            where.append(f"certification_type_id IN ({', '.join(['%s'] * len(type_ids))})")
+            params += type_ids
+        covered = []
+        for span, low, high in _span_ranges(first, end):
+            clause = ["span = %s"]
+            params.append(span)
+            for bound, day in ((">=", low), ("<", high)):
+                if day is not None:
+                    clause.append(f"expires_on {bound} %s")
+                    params.append(connection.ops.adapt_datefield_value(day))
+            covered.append(" AND ".join(clause))
+        where.append("(" + " OR ".join(f"({clause})" for clause in covered) + ")")
+        sql = f"SELECT COALESCE(SUM({' + '.join(statuses)}), 0) FROM {TABLE} WHERE {' AND '.join(where)}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.fetchone()[0])
+
+    def _tallies(self, *, first: dt.date | None, end: dt.date | None) -> QuerySet[CertificationTally]:
+        """The day rows of the days ``[first, end)`` that match."""
+        rows = CertificationTally.objects.filter(span=Span.DAY)
         if self.deleted is not None:
             rows = rows.filter(deleted=self.deleted)
         if self.type_ids is not None:
@@ -198,12 +216,18 @@ class CertificationCount:
         return rows
 
 
-def _between(q: Q, low: dt.date | None, high: dt.date | None) -> Q:
-    if low is not None:
-        q &= Q(expires_on__gte=low)
-    if high is not None:
-        q &= Q(expires_on__lt=high)
-    return q
+def _span_ranges(first: dt.date | None, end: dt.date | None) -> list[tuple[str, dt.date | None, dt.date | None]]:
+    """The days ``[first, end)`` as tally spans, each once: ``(span, from, before)``, whole months as month rows."""
+    months = _whole_months(first, end)
+    if months is None:
+        return [(Span.DAY, first, end)]
+    low, high = months
+    ranges = [(Span.MONTH, low, high)]
+    if first is not None and first != low:
+        ranges.append((Span.DAY, first, low))
+    if end is not None and end != high:
+        ranges.append((Span.DAY, high, end))
+    return ranges
 
 
 def certification_total(**conditions) -> int:
