@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from certhub.api.fields import format_utc
 from certhub.ids import fresh_ids, new_id
 from certhub.sql import bigint_array
+from certifications.changes import CertificationChange, MentorChange
 from certifications.models import Certification, CertificationType, Mentor
 from events.models import DeliveryState, Event, EventType, WebhookDelivery, WebhookEndpoint
 
@@ -138,12 +139,25 @@ def certification_data(cert) -> dict[str, Any]:
     }
 
 
-def certification_written(*, change: str, before: dict[str, Any] | None, after, now: dt.datetime) -> None:
-    """``certification.<change>`` for one record write (``renewed`` also says the previous expiry)."""
+# The event of each kind of certification write (the kind is derived from the write, ``certification_change``).
+CERTIFICATION_EVENTS = {
+    CertificationChange.CREATED: EventType.CERTIFICATION_CREATED,
+    CertificationChange.UPDATED: EventType.CERTIFICATION_UPDATED,
+    CertificationChange.RENEWED: EventType.CERTIFICATION_RENEWED,
+    CertificationChange.REVOKED: EventType.CERTIFICATION_REVOKED,
+    CertificationChange.DELETED: EventType.CERTIFICATION_DELETED,
+    CertificationChange.RESTORED: EventType.CERTIFICATION_RESTORED,
+}
+
+
+def certification_written(
+    *, change: CertificationChange, before: dict[str, Any] | None, after, now: dt.datetime
+) -> None:
+    """The event of one record write's kind (``certification.renewed`` also says the previous expiry)."""
     data = certification_data(after)
-    if change == "renewed" and before is not None:
+    if change == CertificationChange.RENEWED:
         data["previous_expires_at"] = format_utc(before["expires_at"])
-    events_write(items=[(f"certification.{change}", data)], occurred_at=now)
+    events_write(items=[(CERTIFICATION_EVENTS[change], data)], occurred_at=now)
 
 
 def certifications_created(*, certs: Sequence, now: dt.datetime) -> None:
@@ -151,9 +165,9 @@ def certifications_created(*, certs: Sequence, now: dt.datetime) -> None:
     events_write(items=[(EventType.CERTIFICATION_CREATED, certification_data(cert)) for cert in certs], occurred_at=now)
 
 
-def mentor_written(*, change: str, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
+def mentor_written(*, change: MentorChange, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
     """``mentor.paused`` (by staff) or ``mentor.resumed`` (by staff, or automatically after a write); nothing else."""
-    if change == "paused":
+    if change == MentorChange.PAUSED:
         data = {
             "mentor_id": after.mentor_id,
             "status": after.status,
@@ -162,7 +176,7 @@ def mentor_written(*, change: str, before: dict[str, Any] | None, after, now: dt
         }
         events_write(items=[(EventType.MENTOR_PAUSED, data)], occurred_at=now)
         return
-    if change != "resumed":
+    if change != MentorChange.RESUMED:
         return  # a mentor created or edited (name, email) is no event of the feed's list
     data = {
         "mentor_id": after.mentor_id,

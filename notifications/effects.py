@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from certifications.changes import MentorChange
 from certifications.models import AutoPauseLog, ExpiryJobRun, LogEvent, Mentor
 from notifications.services import pause_notices_create, resume_notice_create
 
@@ -18,7 +19,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     pause_notices_create(flagged=flagged, paused=paused, now=now)
 
 
-def mentor_written(*, change: str, after: Mentor, now: dt.datetime, log: AutoPauseLog | None) -> None:
+def mentor_written(*, change: MentorChange, after: Mentor, now: dt.datetime, log: AutoPauseLog | None) -> None:
     """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice."""
-    if change == "resumed" and log is not None and log.event == LogEvent.AUTO_RESUME:
+    if change == MentorChange.RESUMED and log is not None and log.event == LogEvent.AUTO_RESUME:
         resume_notice_create(mentor=after, log=log, now=now)

@@ -12,6 +12,7 @@ from typing import Any
 
 from certhub.api.fields import format_utc
 from certhub.sql import pk_in
+from certifications.changes import CertificationChange, MentorChange
 from certifications.history import record
 from certifications.history.actor import Actor
 from certifications.history.models import Change
@@ -26,18 +27,23 @@ from certifications.models import (
     PausedBy,
 )
 
-# A write's kind (``effects.CertificationChange``) as a history ``change``; the rest are ``changed``.
-CHANGES = {"created": Change.CREATED, "deleted": Change.DELETED, "restored": Change.RESTORED}
+# A write's kind as a history ``change``; the rest are ``changed``.
+CHANGES = {
+    CertificationChange.CREATED: Change.CREATED,
+    CertificationChange.DELETED: Change.DELETED,
+    CertificationChange.RESTORED: Change.RESTORED,
+    MentorChange.CREATED: Change.CREATED,
+}
 # Kinds whose name is the reason when the actor gave none.
-NAMED_KINDS = ("renewed", "revoked")
+NAMED_KINDS = (CertificationChange.RENEWED, CertificationChange.REVOKED)
 
 
 def certification_written(
-    *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
+    *, change: CertificationChange, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
 ) -> None:
     """A row for a certification's create, update, renewal, revocation, deletion or restore."""
-    reason = by.reason or (change if change in NAMED_KINDS else "")
-    if change == "revoked" and after.revocation_reason and not by.reason:
+    reason = by.reason or (change.value if change in NAMED_KINDS else "")
+    if change == CertificationChange.REVOKED and after.revocation_reason and not by.reason:
         reason = f"revoked: {after.revocation_reason}"
     record.object_written(
         obj=after, before=before, change=CHANGES.get(change, Change.CHANGED), now=now, by=by, reason=reason
@@ -46,7 +52,7 @@ def certification_written(
 
 def mentor_written(
     *,
-    change: str,
+    change: MentorChange,
     before: dict[str, Any] | None,
     after: Mentor,
     now: dt.datetime,
@@ -56,7 +62,7 @@ def mentor_written(
     """A row for a mentor's creation, edit, staff pause, or resume (an automatic one gives its log reason)."""
     if log is not None:
         reason = log.reason
-    elif change == "paused":
+    elif change == MentorChange.PAUSED:
         reason = after.pause_reason
     else:
         reason = by.reason

@@ -14,8 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
-
+from certifications.changes import CertificationChange, MentorChange, certification_change
 from certifications.history import Actor
 from certifications.history import hooks as history
 from certifications.history.models import Subject
@@ -29,26 +28,6 @@ from totals import tallies
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
 CERTIFICATION_FIELDS = TRACKED[Subject.CERTIFICATION]
 MENTOR_FIELDS = TRACKED[Subject.MENTOR]
-
-
-class CertificationChange(models.TextChoices):
-    """What a write did to a certification."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    RENEWED = "renewed"
-    REVOKED = "revoked"
-    DELETED = "deleted"
-    RESTORED = "restored"
-
-
-class MentorChange(models.TextChoices):
-    """What a write did to a mentor: created, edited (name, email), paused or resumed."""
-
-    CREATED = "created"  # on first mention by a certification, or added by staff
-    UPDATED = "updated"  # name or email edited
-    PAUSED = "paused"  # by staff (the job's pauses come in batches: ``job_batch_applied``)
-    RESUMED = "resumed"  # by staff, or automatically after a write (with the ``auto_resume`` log row)
 
 
 def certification_snapshot(cert: Certification) -> dict[str, Any]:
@@ -67,12 +46,21 @@ def certification_type_snapshot(cert_type: CertificationType) -> dict[str, Any]:
 
 
 def certification_written(
-    *, change: str, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
-) -> None:
-    """A certification was created (``before`` is None) or changed from ``before`` to ``after`` by ``by``."""
+    *, before: dict[str, Any] | None, after: Certification, now: dt.datetime, by: Actor
+) -> CertificationChange:
+    """A certification was created (``before`` is None) or changed from ``before`` to ``after`` by ``by``.
+
+    The write's kind is derived here, once, from ``before`` and ``after``
+    (``certification_change``), whatever door the write came through; the
+    history row, the event and the auto-resume that follows (the kind is
+    returned for it) all tell the same kind.
+    """
+    snapshot = certification_snapshot(after)
+    change = certification_change(before=before, after=snapshot)
     history.certification_written(change=change, before=before, after=after, now=now, by=by)
-    tallies.tally_certification_written(before=before, after=certification_snapshot(after))
+    tallies.tally_certification_written(before=before, after=snapshot)
     outbox.certification_written(change=change, before=before, after=after, now=now)
+    return change
 
 
 def certifications_created(
@@ -93,7 +81,7 @@ def certifications_created(
 
 def mentor_written(
     *,
-    change: str,
+    change: MentorChange,
     before: dict[str, Any] | None,
     after: Mentor,
     now: dt.datetime,

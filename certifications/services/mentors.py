@@ -10,10 +10,10 @@ import datetime as dt
 from django.db import transaction
 
 from certhub.errors import RuleViolation
+from certifications.changes import MentorChange
 from certifications.history import Actor
 from certifications.models import Mentor
 from certifications.services import effects
-from certifications.services.effects import MentorChange
 
 EDITABLE_FIELDS = ("name", "email")
 

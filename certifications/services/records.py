@@ -22,7 +22,6 @@ from certifications.dates import add_months
 from certifications.history import Actor
 from certifications.models import Certification, CertificationStatus, CertificationType
 from certifications.services import effects
-from certifications.services.effects import CertificationChange
 from certifications.services.lapse.pause import mentor_auto_resume
 from certifications.services.mentors import mentor_get_or_create
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
@@ -184,8 +183,8 @@ def certification_create(
             # A concurrent insert of the same record won the race.
             _check_not_duplicate(mentor_id=mentor_id, cert_type=new.certification_type, issued_at=new.issued_at)
             raise
-        effects.certification_written(change=CertificationChange.CREATED, before=None, after=cert, now=now, by=by)
-        resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert, by=by)
+        change = effects.certification_written(before=None, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=mentor, now=now, cause=cert, change=change, by=by)
     return _written(cert, resume)
 
 
@@ -274,22 +273,19 @@ def certification_validate_update(
 def certification_update(
     *, certification: Certification, changes: dict[str, Any], now: dt.datetime, by: Actor
 ) -> CertificationWriteResult:
-    """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s."""
-    return _update(certification=certification, changes=changes, now=now, change=CertificationChange.UPDATED, by=by)
+    """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s.
 
-
-def _update(
-    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, change: str, by: Actor
-) -> CertificationWriteResult:
-    """``certification_update``, reported to the effects as ``change`` (an update, a renewal, a revocation)."""
+    Renewing and revoking are updates too: the effects tell a renewal, a
+    revocation or another change from the record before and after.
+    """
     _check_fields(changes)
     with transaction.atomic():
         cert = _locked(certification)
         before = effects.certification_snapshot(cert)
         cert = _with_changes(cert, changes=changes, now=now)
         cert.save()
-        effects.certification_written(change=change, before=before, after=cert, now=now, by=by)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
+        change = effects.certification_written(before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
         cert.refresh_from_db()  # auto-resume may have cleared this record's flags
     return _written(cert, resume)
 
@@ -311,11 +307,10 @@ def certification_renew(
         expires_at = _end_of_validity(max(certification.expires_at, now), certification.certification_type)
     if expires_at <= now:
         raise RuleViolation("A renewal must end in the future.", fields={"expires_at": ["Must be in the future."]})
-    return _update(
+    return certification_update(
         certification=certification,
         changes={"expires_at": expires_at, "status": CertificationStatus.VALID},
         now=now,
-        change=CertificationChange.RENEWED,
         by=by,
     )
 
@@ -324,11 +319,10 @@ def certification_revoke(
     *, certification: Certification, now: dt.datetime, by: Actor, reason: str = ""
 ) -> CertificationWriteResult:
     """Withdraw a record; the expiry job pauses the mentor if nothing else covers the type."""
-    return _update(
+    return certification_update(
         certification=certification,
         changes={"status": CertificationStatus.REVOKED, "revocation_reason": reason},
         now=now,
-        change=CertificationChange.REVOKED,
         by=by,
     )
 
@@ -342,8 +336,8 @@ def certification_delete(*, certification: Certification, now: dt.datetime, by: 
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
         cert.refresh_from_db()
-        effects.certification_written(change=CertificationChange.DELETED, before=before, after=cert, now=now, by=by)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
+        change = effects.certification_written(before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
     return _written(cert, resume)
 
 
@@ -362,6 +356,6 @@ def certification_restore(*, certification: Certification, now: dt.datetime, by:
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
         cert.refresh_from_db()
-        effects.certification_written(change=CertificationChange.RESTORED, before=before, after=cert, now=now, by=by)
-        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, by=by)
+        change = effects.certification_written(before=before, after=cert, now=now, by=by)
+        resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
     return _written(cert, resume)

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from certhub.errors import StillLapsed
 from certhub.ids import create_with_unique_id
+from certifications.changes import CertificationChange, MentorChange
 from certifications.history import Actor
 from certifications.models import (
     AutoPauseLog,
@@ -23,7 +24,6 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services import effects
-from certifications.services.effects import MentorChange
 from certifications.services.lapse.reasons import resume_reason
 from certifications.services.results import MentorWriteResult
 
@@ -38,12 +38,15 @@ def auto_resume_can_act(*, mentor: Mentor, holds_flagged: bool) -> bool:
     return holds_flagged or (mentor.status == MentorStatus.PAUSED and mentor.paused_by == PausedBy.AUTO)
 
 
-def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification, by: Actor) -> MentorWriteResult:
-    """After a write to ``cause``, undo auto-pauses that no longer hold; ``changed`` says the mentor was resumed.
+def mentor_auto_resume(
+    *, mentor: Mentor, now: dt.datetime, cause: Certification, change: CertificationChange, by: Actor
+) -> MentorWriteResult:
+    """After a write of kind ``change`` to ``cause``, undo auto-pauses that no longer hold; ``changed``: resumed.
 
     Records of the mentor flagged ``auto_pause_applied`` that are no longer
     lapsed get the flag cleared; a mentor paused by ``auto`` who holds no lapsed
-    record is resumed with an ``auto_resume`` log row (the result's ``logs``).
+    record is resumed with an ``auto_resume`` log row (the result's ``logs``),
+    whose reason names the write's kind as its event and history do.
     A staff pause stays. Call inside the write's transaction.
     """
     mentor = Mentor.objects.select_for_update().get(pk=mentor.pk)
@@ -75,7 +78,7 @@ def mentor_auto_resume(*, mentor: Mentor, now: dt.datetime, cause: Certification
             "certification": cause,
             "job_run": None,
             "event": LogEvent.AUTO_RESUME,
-            "reason": resume_reason(cause, now=now),
+            "reason": resume_reason(cause, change=change),
             "applied_at": now,
         },
     )

@@ -3,7 +3,7 @@
 The pause reason is a Django expression, computed by the database, so the
 preview, both batch engines and the benchmarks annotate their queries with the
 one definition of the text. The resume reason is built in Python from the
-record a write changed.
+record a write changed and the write's kind.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from django.db.models import Case, CharField, F, Func, Value, When
 from django.db.models.functions import Concat
 
+from certifications.changes import CertificationChange
 from certifications.models import Certification, CertificationStatus
 
 
@@ -50,12 +51,18 @@ def pause_reason() -> Concat:
     )
 
 
-def resume_reason(cause: Certification, *, now: dt.datetime) -> str:
-    """Why a write resumed a mentor, named after the record it wrote."""
+def resume_reason(cause: Certification, *, change: CertificationChange) -> str:
+    """Why a write resumed a mentor, named after the record it wrote and the write's kind.
+
+    A renewal, or a new current record of the type, says until when it is
+    valid; a soft delete says when; any other kind of write, only that
+    nothing is lapsed any more.
+    """
     code = cause.certification_type.code
-    if cause.deleted_at is not None:
+    if change == CertificationChange.DELETED:
         deleted_on = cause.deleted_at.astimezone(dt.UTC)
         return f"Certification {code} record {cause.certification_id} deleted on {deleted_on:%Y-%m-%d}"
-    if cause.status == CertificationStatus.VALID and cause.expires_at > now:
+    current = cause.status == CertificationStatus.VALID
+    if change in (CertificationChange.RENEWED, CertificationChange.CREATED) and current:
         return f"Certification {code} renewed until {cause.expires_at.astimezone(dt.UTC):%Y-%m-%d}"
     return f"Certification {code} no longer lapsed"

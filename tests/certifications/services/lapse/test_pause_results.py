@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from certifications.changes import CertificationChange
 from certifications.models import AutoPauseLog, MentorStatus, PausedBy
 from certifications.services import MentorWriteResult, mentor_auto_resume, mentor_pause, mentor_resume
 from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory
@@ -47,7 +48,9 @@ def test_auto_resume_leaves_a_staff_pause_and_says_so():
     cert = CertificationFactory()
     mentor_pause(by=TEST_ACTOR, mentor=cert.mentor, now=NOW, reason="Conduct review")
 
-    result = mentor_auto_resume(by=TEST_ACTOR, mentor=cert.mentor, now=NOW, cause=cert)
+    result = mentor_auto_resume(
+        by=TEST_ACTOR, mentor=cert.mentor, now=NOW, cause=cert, change=CertificationChange.UPDATED
+    )
 
     assert (result.changed, result.logs) == (False, ())
     assert result.mentor.paused_by == PausedBy.STAFF

@@ -1,0 +1,55 @@
+"""The kinds of a write: what a change did to a certification or a mentor, and how it is told from the change.
+
+The domain owns these names; the apps that react to a write (history, events,
+notifications) import them from here instead of spelling the strings again.
+A certification write's kind is derived once, by ``certification_change``,
+from the record before and after: no door (API, admin, import) passes its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from certifications.models import CertificationStatus
+
+
+class CertificationChange(models.TextChoices):
+    """What a write did to a certification."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    RENEWED = "renewed"
+    REVOKED = "revoked"
+    DELETED = "deleted"
+    RESTORED = "restored"
+
+
+class MentorChange(models.TextChoices):
+    """What a write did to a mentor: created, edited (name, email), paused or resumed."""
+
+    CREATED = "created"  # on first mention by a certification, or added by staff
+    UPDATED = "updated"  # name or email edited
+    PAUSED = "paused"  # by staff (the job's pauses come in batches: ``job_batch_applied``)
+    RESUMED = "resumed"  # by staff, or automatically after a write (with the ``auto_resume`` log row)
+
+
+def certification_change(*, before: dict[str, Any] | None, after: dict[str, Any]) -> CertificationChange:
+    """The kind of a certification write, from its tracked fields before (None: a create) and after.
+
+    1. no ``before``: created;
+    2. ``deleted_at`` set, or cleared: deleted, restored;
+    3. ``status`` becoming ``revoked``: revoked;
+    4. ``expires_at`` moved later on a record that is (or becomes) ``valid``: renewed;
+    5. anything else: updated.
+    """
+    if before is None:
+        return CertificationChange.CREATED
+    if (before["deleted_at"] is None) != (after["deleted_at"] is None):
+        return CertificationChange.DELETED if after["deleted_at"] is not None else CertificationChange.RESTORED
+    if after["status"] == CertificationStatus.REVOKED and before["status"] != CertificationStatus.REVOKED:
+        return CertificationChange.REVOKED
+    if after["status"] == CertificationStatus.VALID and after["expires_at"] > before["expires_at"]:
+        return CertificationChange.RENEWED
+    return CertificationChange.UPDATED
