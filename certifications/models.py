@@ -48,7 +48,7 @@ class CertificationType(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     validity_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     renewal_window_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days before expiry from which a record is due for renewal."
     )
@@ -315,7 +315,7 @@ class Certification(models.Model):
     status = models.CharField(max_length=10, choices=CertificationStatus.choices, default=CertificationStatus.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=500, blank=True)
-    auto_pause_applied = models.BooleanField(default=False)
+    auto_pause_applied = models.BooleanField("auto-pause applied", default=False)
     auto_pause_applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -73,7 +73,7 @@ class WebhookEndpoint(models.Model):
     secret = SealedField(max_length=255)
     previous_secret = SealedField(max_length=255, blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     disabled_reason = models.CharField(max_length=255, blank=True, default="")
     description = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField()
