@@ -26,6 +26,7 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        verbose_name_plural = "idempotency keys"
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
@@ -43,6 +44,9 @@ class LoginFailure(models.Model):
     key = models.CharField(max_length=64, unique=True)
     count = models.PositiveIntegerField(default=0)
     window_ends_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "login failures"
 
     def __str__(self) -> str:
         return f"{self.key[:12]}: {self.count}"

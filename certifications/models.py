@@ -48,7 +48,7 @@ class CertificationType(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     validity_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     renewal_window_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days before expiry from which a record is due for renewal."
     )
@@ -69,6 +69,7 @@ class CertificationType(models.Model):
             models.CheckConstraint(condition=Q(renewal_window_days__gte=0), name="certtype_window_not_negative"),
             models.CheckConstraint(condition=Q(grace_days__gte=0), name="certtype_grace_not_negative"),
         ]
+        verbose_name_plural = "certification types"
 
     def __str__(self) -> str:
         return self.code
@@ -109,6 +110,7 @@ class Mentor(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "paused_by"], name="mentor_status_idx")]
+        verbose_name_plural = "mentors"
 
     def __str__(self) -> str:
         return self.mentor_id if not self.name else f"{self.name} ({self.mentor_id})"
@@ -313,7 +315,7 @@ class Certification(models.Model):
     status = models.CharField(max_length=10, choices=CertificationStatus.choices, default=CertificationStatus.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=500, blank=True)
-    auto_pause_applied = models.BooleanField(default=False)
+    auto_pause_applied = models.BooleanField("auto-pause applied", default=False)
     auto_pause_applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -369,6 +371,7 @@ class Certification(models.Model):
             # The admin's *Deleted* list, in issue order: a few per cent of the records, kept apart.
             models.Index(fields=["issued_at", "certification_id"], condition=~LIVE, name="cert_deleted_issued_idx"),
         ]
+        verbose_name_plural = "certifications"
 
     def __str__(self) -> str:
         return self.certification_id
@@ -412,6 +415,7 @@ class ExpiryJobRun(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("run_expiry_job", "Can run the expiry job")]
         verbose_name = "expiry job run"
+        verbose_name_plural = "expiry job runs"
 
     def __str__(self) -> str:
         return self.job_run_id
@@ -428,6 +432,9 @@ class JobLock(models.Model):
     holder = models.CharField(max_length=32, blank=True)
     acquired_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "job locks"
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder or 'free'}"

@@ -53,6 +53,7 @@ class Event(models.Model):
             # The publisher's scan: the few events not yet published.
             models.Index(fields=["id"], condition=Q(sequence__isnull=True), name="event_unpublished_idx"),
         ]
+        verbose_name_plural = "events"
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
@@ -72,7 +73,7 @@ class WebhookEndpoint(models.Model):
     secret = SealedField(max_length=255)
     previous_secret = SealedField(max_length=255, blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField("active", default=True)
     disabled_reason = models.CharField(max_length=255, blank=True, default="")
     description = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField()
@@ -80,6 +81,7 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["created_at", "endpoint_id"]
+        verbose_name_plural = "webhook endpoints"
 
     def __str__(self) -> str:
         return f"{self.endpoint_id} {self.url}"
@@ -124,6 +126,7 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="delivery_due_idx"),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_idx"),
         ]
+        verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.state}"
@@ -144,6 +147,7 @@ class WebhookAttempt(models.Model):
     class Meta:
         ordering = ["delivery", "number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="attempt_number_uniq")]
+        verbose_name_plural = "webhook attempts"
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"

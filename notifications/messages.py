@@ -3,7 +3,10 @@
 Both parts are rendered when the message is sent, from the rows as they are
 then. The HTML templates are autoescaped (every name, reason and id that comes
 from data is escaped); the text templates turn autoescaping off, since a text
-part shows characters as they are.
+part shows characters as they are; so every name and reason from data passes
+through ``one_line`` (``notifications/templatetags/mail_text.py``) in both parts, and
+no line break or bidi control of a name written before names were normalised
+reaches the message.
 """
 
 from __future__ import annotations

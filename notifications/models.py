@@ -80,6 +80,7 @@ class Notification(models.Model):
             models.Index(fields=["mentor", "created_at"], name="ntf_mentor_idx"),
             models.Index(fields=["state", "created_at"], name="ntf_state_idx"),
         ]
+        verbose_name_plural = "notifications"
 
     def __str__(self) -> str:
         return self.notification_id

@@ -40,6 +40,7 @@ class CertificationTally(models.Model):
 
     class Meta:
         verbose_name = "certification tally"
+        verbose_name_plural = "certification tallies"
         indexes = [models.Index(fields=["span", "deleted", "expires_on"], name="tally_span_key_idx")]
 
     def __str__(self) -> str:

@@ -82,11 +82,11 @@ HISTORY_EXAMPLE = OpenApiExample(
 )
 
 
-def history_schema(*, summary: str, perm: str, tags: list[str], parameter) -> dict:
-    """The ``extend_schema`` arguments of a history action."""
+def history_schema(*, summary: str, perm: str, tags: list[str], parameter, note: str = "") -> dict:
+    """The ``extend_schema`` arguments of a history action (``note`` is added to its description)."""
     return {
         "summary": summary,
-        "description": f"Every change, newest first. Needs `{perm}`, whatever `API_PUBLIC_READS` says.",
+        "description": f"Every change, newest first. Needs `{perm}`, whatever `API_PUBLIC_READS` says.{note}",
         "tags": tags,
         "parameters": [parameter],
         "request": None,

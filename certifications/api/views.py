@@ -50,6 +50,8 @@ ANY_SEGMENT = "[^/]+"
 # Declared so the schema says "a string" rather than repeat ANY_SEGMENT as a pattern.
 CERTIFICATION_ID = OpenApiParameter("certification_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 JOB_RUN_ID = OpenApiParameter("job_run_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+# Who may read a soft-deleted record's history: the users who can restore it in the admin.
+DELETED_HISTORY_PERM = "certifications.delete_certification"
 
 LIST_DESCRIPTION = "``/api/v1/certifications``: list (envelope, filters, ordering) and create."
 DETAIL_DESCRIPTION = "``/api/v1/certifications/{certification_id}``: get, update (PUT = PATCH), soft delete."
@@ -160,8 +162,13 @@ class CertificationViewSet(
     lookup_value_regex = ANY_SEGMENT
 
     def get_queryset(self) -> QuerySet[Certification]:
-        """Live certifications with what the representation needs, in one query, newest first."""
-        return certification_list().order_by("-issued_at", "-certification_id")
+        """Live certifications with what the representation needs, in one query, newest first.
+
+        A deleted record's history is served to those who may restore it (``delete_certification``,
+        as in the admin); to everyone else, and on every other operation, a deleted record is a 404.
+        """
+        include_deleted = self.action == "history" and self.request.user.has_perm(DELETED_HISTORY_PERM)
+        return certification_list(include_deleted=include_deleted).order_by("-issued_at", "-certification_id")
 
     def filter_queryset(self, queryset: QuerySet[Certification]) -> QuerySet[Certification]:
         """Filter the list only: a record is found by its id, whatever the query string says."""
@@ -206,6 +213,8 @@ class CertificationViewSet(
         perm="certifications.view_certification",
         tags=TAG_CERTS,
         parameter=CERTIFICATION_ID,
+        note=" A deleted record's history is served to users who may restore it (`delete_certification`);"
+        " to others it is a 404.",
     )
     @action(
         detail=True,

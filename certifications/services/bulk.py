@@ -29,6 +29,7 @@ from certifications.history import Actor
 from certifications.models import Certification, Mentor
 from certifications.services import effects
 from certifications.services.records import NewCertification
+from certifications.text import one_line
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ def certifications_create_bulk(
     with transaction.atomic():
         created = Mentor.objects.bulk_create(
             [
-                Mentor(mentor_id=new.mentor_id, name=new.name, email=new.email, created_at=now, updated_at=now)
+                Mentor(
+                    mentor_id=new.mentor_id, name=one_line(new.name), email=new.email, created_at=now, updated_at=now
+                )
                 for new in new_mentors
             ]
         )

@@ -49,6 +49,7 @@ from certifications.services.records import (
     certification_revoke,
     certification_update,
 )
+from certifications.text import one_line
 
 NEW, UPDATED, SKIPPED, INVALID = "new", "updated", "skipped", "invalid"
 # Records written per bulk statement set; ids and mentors read per query.
@@ -149,7 +150,7 @@ def _parse(row: ImportRow, types: dict[str, CertificationType]) -> _Parsed:
         else:
             if len(email) > longest:
                 errors["mentor_email"] = [f"At most {longest} characters."]
-    name = cells.get("mentor_name") if "mentor_name" in cells else None
+    name = one_line(cells["mentor_name"]) if "mentor_name" in cells else None
     if name is not None and len(name) > Mentor._meta.get_field("name").max_length:
         errors["mentor_name"] = ["At most 200 characters."]
     if len(reason) > Certification._meta.get_field("revocation_reason").max_length:

@@ -1,6 +1,7 @@
 """Writes to a mentor's own details: created on first mention or by staff, name and email edited.
 
 Pause state is ``lapse.pause``'s; these write the rest, each with its history row.
+A name is stored on one line (``certifications.text.one_line``), whatever the door.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from certifications.changes import MentorChange
 from certifications.history import Actor
 from certifications.models import Mentor
 from certifications.services import effects
+from certifications.text import one_line
 
 EDITABLE_FIELDS = ("name", "email")
 
@@ -27,7 +29,7 @@ def _check_fields(changes: dict[str, str]) -> None:
 def mentor_get_or_create(*, mentor_id: str, now: dt.datetime, by: Actor, name: str = "", email: str = "") -> Mentor:
     """The mentor ``mentor_id``, created (with its history row) on first mention; call inside a transaction."""
     mentor, created = Mentor.objects.get_or_create(
-        mentor_id=mentor_id, defaults={"name": name, "email": email, "created_at": now, "updated_at": now}
+        mentor_id=mentor_id, defaults={"name": one_line(name), "email": email, "created_at": now, "updated_at": now}
     )
     if created:
         effects.mentor_written(change=MentorChange.CREATED, before=None, after=mentor, now=now, by=by)
@@ -47,7 +49,7 @@ def mentor_update(*, mentor: Mentor, changes: dict[str, str], now: dt.datetime, 
         locked = Mentor.objects.select_for_update().get(pk=mentor.pk)
         before = effects.mentor_snapshot(locked)
         for name, value in changes.items():
-            setattr(locked, name, value or "")
+            setattr(locked, name, one_line(value) if name == "name" else value or "")
         if effects.mentor_snapshot(locked) == before:
             return locked
         locked.updated_at = now

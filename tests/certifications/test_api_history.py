@@ -86,3 +86,19 @@ def test_a_bad_page_is_a_400(auditor_client):
     cert = lapsed_cert()
     response = auditor_client.get(f"{BASE}/{cert.certification_id}/history", {"limit": "0"})
     assert response.status_code == 400 and "error" in response.json()
+
+
+def test_a_deleted_records_history_is_served_to_those_who_may_restore_it(auditor_client, schema):
+    cert = lapsed_cert()
+    restorer = _token_client(_user_with("restorer", "view_certification", "delete_certification"))
+    assert restorer.delete(f"{BASE}/{cert.certification_id}").status_code == 200
+    response = restorer.get(f"{BASE}/{cert.certification_id}/history")
+    assert response.status_code == 200
+    _check(schema, "/api/v1/certifications/{certification_id}/history", "get", response)
+    deleted = response.json()["data"][0]
+    assert (deleted["actor"], deleted["source"], deleted["change"]) == ("restorer", "api", "deleted")
+    # Everything else about the record stays gone, for the restorer too.
+    assert restorer.get(f"{BASE}/{cert.certification_id}").status_code == 404
+    # A reader who cannot restore it sees no such record.
+    response = auditor_client.get(f"{BASE}/{cert.certification_id}/history")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

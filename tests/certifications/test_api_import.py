@@ -317,3 +317,24 @@ def test_an_email_longer_than_a_mentor_can_hold_is_an_invalid_row_not_a_refused_
     assert rows[0]["errors"] == {"mentor_email": ["At most 254 characters."]}
     assert rows[1]["action"] == "new"
     assert not Mentor.objects.filter(mentor_id="mntr_01HX4V2K8P").exists()
+
+
+def test_imported_names_are_stored_on_one_line_and_an_unchanged_name_is_skipped(importer):
+    MentorFactory(mentor_id="mntr_01HX4V2K8Q", name="Grace Hopper")
+    MentorFactory(mentor_id="mntr_01HX4V2K8R", name="Old Name")
+    rows = [
+        'mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,"Ada\r\nLovelace\u202e",,,',  # a new mentor (bulk road)
+        'mntr_01HX4V2K8Q,peer_mentor_basic,2026-01-15,,"Grace\r\n Hopper\u2066",,,',  # the same name, once clean
+        'mntr_01HX4V2K8R,peer_mentor_basic,2026-01-15,,"New\tName\x07",,,',  # a changed name
+    ]
+    body = post(importer, csv(*rows)).json()
+    assert body["totals"] == {"new": 3, "updated": 0, "skipped": 0, "invalid": 0}, body
+    names = dict(Mentor.objects.values_list("mentor_id", "name"))
+    assert names == {
+        "mntr_01HX4V2K8P": "Ada Lovelace",
+        "mntr_01HX4V2K8Q": "Grace Hopper",
+        "mntr_01HX4V2K8R": "New Name",
+    }
+    # The clean name was not rewritten: only the creation and the changed name left mentor history.
+    changed = HistoryEntry.objects.filter(subject="mentor", change="changed")
+    assert [row.changes["name"] for row in changed] == [["Old Name", "New Name"]]

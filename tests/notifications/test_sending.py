@@ -7,6 +7,9 @@ import datetime as dt
 import pytest
 import time_machine
 
+from certifications.history import Actor, Source
+from certifications.services import mentor_create
+from certifications.text import BIDI_CONTROLS
 from notifications.models import Notification, NotificationState
 from notifications.services import notification_resend, notifications_requeue_stale, reminders_scan
 from notifications.tasks import send_notification
@@ -136,3 +139,31 @@ def test_the_retry_schedule_is_1_min_10_min_1_h_by_default(monkeypatch):
     assert importlib.reload(config.settings).NOTIFICATION_RETRY_DELAYS == [5, 30]
     monkeypatch.delenv("NOTIFICATION_RETRY_DELAYS")
     importlib.reload(config.settings)
+
+
+def test_line_breaks_and_bidi_controls_in_a_name_never_reach_a_message(smtp):
+    # Written before names were normalised (straight to the table), then one written through the service.
+    legacy = MentorFactory(name="Eve\r\nBcc: all@example.org\u202e\tgnp.exe", email="eve@example.org")
+    CertificationFactory(mentor=legacy, issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=3))
+    fresh = mentor_create(
+        mentor_id="mntr_01HX4V2K8P",
+        name="Ada\n\u2066Lovelace\u2069",
+        email="ada@example.org",
+        now=NOW,
+        by=Actor(source=Source.CLI),
+    )
+    CertificationFactory(mentor=fresh, issued_at=NOW - dt.timedelta(days=700), expires_at=NOW + dt.timedelta(days=3))
+    reminders_scan(now=NOW)
+    for notification in Notification.objects.order_by("recipient"):
+        assert send(notification) == "sent"
+    greetings = {}
+    for message in smtp.messages:
+        for body in parts(message):
+            assert not BIDI_CONTROLS & set(body)
+            assert "\t" not in body
+        text, _ = parts(message)
+        greetings[message["To"]] = text.splitlines()[0]
+    assert greetings == {
+        "ada@example.org": "Hello Ada Lovelace,",
+        "eve@example.org": "Hello Eve Bcc: all@example.org gnp.exe,",
+    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from certifications.history.models import HistoryEntry
 from certifications.models import (
+    Mentor,
     MentorStatus,
 )
 from tests.certifications.admin.helpers import (
@@ -85,3 +87,33 @@ def test_mentor_actions_need_change_permission(viewer_client):
     act(viewer_client, MENTORS, "pause", [mentor], apply="Pause", reason="x")
     mentor.refresh_from_db()
     assert mentor.status == MentorStatus.ACTIVE
+
+
+def test_a_name_typed_in_the_admin_is_stored_on_one_line_without_bidi_controls(superuser_client):
+    response = superuser_client.post(
+        f"{MENTORS}add/",
+        {
+            "mentor_id": "mntr_01HX4V2K8P",
+            "name": " Ada\r\nLovelace\u202e ",
+            "email": "ada@example.org",
+            "certifications-TOTAL_FORMS": "0",
+            "certifications-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content
+    mentor = Mentor.objects.get(mentor_id="mntr_01HX4V2K8P")
+    assert mentor.name == "Ada Lovelace"
+    response = superuser_client.post(
+        f"{MENTORS}{mentor.pk}/change/",
+        {
+            "name": "Ada\tKing\u2066\u200f",
+            "email": "ada@example.org",
+            "certifications-TOTAL_FORMS": "0",
+            "certifications-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content
+    mentor.refresh_from_db()
+    assert mentor.name == "Ada King"
+    [written] = HistoryEntry.objects.filter(subject="mentor", object_pk=mentor.pk, change="changed")
+    assert written.changes["name"] == ["Ada Lovelace", "Ada King"]
