@@ -316,6 +316,8 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_SEND_LEASE_SECONDS = float(os.environ.get("WEBHOOK_SEND_LEASE_SECONDS", "60"))
 # A dispatcher's claim on a delivery it enqueued; a lost message is sent again after it.
 WEBHOOK_QUEUE_LEASE_SECONDS = float(os.environ.get("WEBHOOK_QUEUE_LEASE_SECONDS", "300"))
+# POSTs to one endpoint at once from one sending task (a small receiver is not flooded).
+WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", "4"))
 # Receivers on loopback, private, link-local or reserved addresses are refused unless
 # this is on (by default only with DEBUG); production also requires https:// URLs.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
