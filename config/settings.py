@@ -254,6 +254,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for a new message file (kombu's default, 1 s, let a worker
+        # send about one message a second); a listing of the folder every 0.1 s costs nothing here.
+        "polling_interval": float(os.environ.get("CELERY_FILESYSTEM_POLLING_INTERVAL", "0.1")),
     }
 else:
     # Redis redelivers an unacknowledged message after the visibility timeout. It is
