@@ -254,6 +254,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for a new message file (kombu's default, 1 s, let a worker
+        # send about one message a second); a listing of the folder every 0.1 s costs nothing here.
+        "polling_interval": float(os.environ.get("CELERY_FILESYSTEM_POLLING_INTERVAL", "0.1")),
     }
 else:
     # Redis redelivers an unacknowledged message after the visibility timeout. It is
@@ -316,6 +319,8 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_SEND_LEASE_SECONDS = float(os.environ.get("WEBHOOK_SEND_LEASE_SECONDS", "60"))
 # A dispatcher's claim on a delivery it enqueued; a lost message is sent again after it.
 WEBHOOK_QUEUE_LEASE_SECONDS = float(os.environ.get("WEBHOOK_QUEUE_LEASE_SECONDS", "300"))
+# POSTs to one endpoint at once from one sending task (a small receiver is not flooded).
+WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", "4"))
 # Receivers on loopback, private, link-local or reserved addresses are refused unless
 # this is on (by default only with DEBUG); production also requires https:// URLs.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)

@@ -11,12 +11,17 @@ Retry state lives in the database, never in the broker:
 2. ``deliveries_send`` takes the claims over with a guarded update (same
    token, still pending) and a new token for ``WEBHOOK_SEND_LEASE_SECONDS``:
    a second copy of the message finds the token changed and does nothing.
-3. It signs and POSTs each, side by side (a thread per POST, each bounded by
-   the timeout, so a slow receiver holds up no other one's POST), then records
-   every attempt and outcome under its own token in one transaction: delivered
-   (2xx), failed (410, which also disables the endpoint; or the schedule is
-   spent) or pending again at ``now`` + the schedule's next delay (at least the
-   receiver's ``Retry-After``).
+3. It signs and POSTs each, side by side (threads, each POST bounded by the
+   timeout, so a slow receiver holds up no other one's POST), at most
+   ``WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT`` at a time to one endpoint and as
+   many per endpoint as fit in the send lease (the rest is released for the
+   next sweep); then it records every attempt and outcome under its own token
+   in one transaction: delivered (2xx), failed (410 or a URL refused for good,
+   which also disable the endpoint; or the schedule is spent) or pending again
+   at ``now`` + the schedule's next delay (at least the receiver's ``Retry-After``).
+   What a receiver sent is stored as safe text. Should that transaction fail,
+   each delivery is recorded in a savepoint of its own, so one that cannot be
+   recorded never undoes the others.
 
 A lost message or a dead worker leaves a claim that runs out; the next sweep
 sends the delivery again, with the same ``webhook-id`` (the event id), so a
@@ -25,6 +30,7 @@ receiver that got the first copy recognizes the second.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import email.utils
 import json
@@ -36,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q
 from standardwebhooks.webhooks import Webhook
 
@@ -47,7 +53,7 @@ from events.transport import Answer, post
 logger = logging.getLogger("certhub.webhooks")
 
 CLAIM_CHUNK = 500
-# Deliveries per message, and the POSTs of one message sent side by side.
+# Deliveries per message, and the POSTs of one message sent side by side (to different endpoints).
 SEND_BATCH = 100
 SEND_THREADS = 50
 # A Retry-After longer than this is read as this (a receiver cannot park a delivery for a month).
@@ -140,20 +146,35 @@ def deliveries_send(*, pks: Sequence[int], token: str, now: dt.datetime) -> dict
         WebhookDelivery.objects.select_related("event", "endpoint").filter(claim_token=mine).order_by("pk")
     )
     outcomes: dict[int, tuple[Answer, bool]] = {}
-    to_send = []
+    by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
     for delivery in deliveries:
         if delivery.endpoint.is_active:
-            to_send.append(delivery)
+            by_endpoint[delivery.endpoint_id].append(delivery)
         else:
             reason = delivery.endpoint.disabled_reason or "by staff"
             outcomes[delivery.pk] = (Answer(error=f"not sent: the endpoint is disabled ({reason})"), True)
-    if len(to_send) == 1:
-        outcomes[to_send[0].pk] = (_send(to_send[0], now=now), False)
-    elif to_send:
-        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(to_send))) as pool:
-            answers = pool.map(lambda delivery: _send(delivery, now=now), to_send)
-            outcomes |= {delivery.pk: (answer, False) for delivery, answer in zip(to_send, answers, strict=True)}
-    return _record(deliveries, outcomes=outcomes, now=now, token=mine)
+    lanes, later = _lanes(by_endpoint)
+    if later:  # more for one endpoint than its lanes send within the lease: the next sweep takes them
+        WebhookDelivery.objects.filter(pk__in=later, claim_token=mine).update(claim_token="", claimed_until=None)
+    with ThreadPoolExecutor(max_workers=max(1, min(SEND_THREADS, len(lanes)))) as pool:
+        for lane, answers in zip(lanes, pool.map(lambda lane: [_send(d, now=now) for d in lane], lanes), strict=True):
+            outcomes |= {delivery.pk: (answer, False) for delivery, answer in zip(lane, answers, strict=True)}
+    return _record([d for d in deliveries if d.pk in outcomes], outcomes=outcomes, now=now, token=mine)
+
+
+def _lanes(by_endpoint: dict[int, list[WebhookDelivery]]) -> tuple[list[list[WebhookDelivery]], list[int]]:
+    """Split each endpoint's deliveries into at most ``WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT`` lanes sent one after
+    another, each no longer than fits in the send lease; return the lanes and the deliveries left for later."""
+    width = max(1, settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT)
+    # A lane's POSTs each take up to the timeout; the lane ends well inside the lease (else a sweep sends again).
+    rounds = max(1, int(settings.WEBHOOK_SEND_LEASE_SECONDS // settings.WEBHOOK_TIMEOUT_SECONDS) - 1)
+    lanes: list[list[WebhookDelivery]] = []
+    later: list[int] = []
+    for group in by_endpoint.values():
+        now_sent, rest = group[: width * rounds], group[width * rounds :]
+        lanes += [now_sent[start::width] for start in range(min(width, len(now_sent)))]
+        later += [delivery.pk for delivery in rest]
+    return lanes, later
 
 
 def delivery_attempt(*, pk: int, token: str, now: dt.datetime) -> str | None:
@@ -174,7 +195,7 @@ def _outcome(delivery: WebhookDelivery, *, answer: Answer, final: bool, now: dt.
     status = answer.status
     if status is not None and 200 <= status < 300 and not final:
         delivery.state, delivery.completed_at, delivery.next_attempt_at = DeliveryState.DELIVERED, now, None
-    elif status == 410 or final or delivery.attempts > len(settings.WEBHOOK_RETRY_SCHEDULE):
+    elif status == 410 or answer.refused or final or delivery.attempts > len(settings.WEBHOOK_RETRY_SCHEDULE):
         delivery.state, delivery.completed_at, delivery.next_attempt_at = DeliveryState.FAILED, now, None
     else:
         delay = max(
@@ -184,57 +205,94 @@ def _outcome(delivery: WebhookDelivery, *, answer: Answer, final: bool, now: dt.
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
 
 
+def safe_text(data: bytes | str) -> str:
+    """What a receiver sent, as text any database keeps: invalid UTF-8 replaced, NUL (refused by PostgreSQL) escaped."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return text.replace("\x00", "\\x00")
+
+
 def _record(
     deliveries: list[WebhookDelivery], *, outcomes: dict[int, tuple[Answer, bool]], now: dt.datetime, token: str
 ) -> dict[int, str]:
-    """Keep every attempt and move each delivery on, in one transaction, where the claim is still ``token``'s."""
-    with transaction.atomic():
-        still = set(
-            WebhookDelivery.objects.select_for_update()
-            .filter(pk__in=[delivery.pk for delivery in deliveries], claim_token=token)
-            .values_list("pk", flat=True)
-        )
-        mine = [delivery for delivery in deliveries if delivery.pk in still]
-        for lost in set(outcomes) - still:
-            logger.warning("webhook delivery %s: claim lost while sending; attempt not recorded", lost)
-        numbers = dict(
-            WebhookAttempt.objects.filter(delivery__in=mine)
-            .values("delivery_id")
-            .annotate(last=Max("number"))
-            .values_list("delivery_id", "last")
-        )
-        attempts, gone = [], set()
-        for delivery in mine:
-            answer, final = outcomes[delivery.pk]
-            _outcome(delivery, answer=answer, final=final, now=now)
-            error = answer.error
-            if answer.status is not None and 300 <= answer.status < 400:
-                error = error or f"redirect not followed (Location: {answer.headers.get('location', '')[:200]})"
-            if answer.status == 410 and not final:
-                gone.add(delivery.endpoint_id)
-            attempts.append(
-                WebhookAttempt(
-                    delivery=delivery,
-                    number=numbers.get(delivery.pk, 0) + 1,
-                    attempted_at=now,
-                    url=delivery.endpoint.url,
-                    status_code=answer.status,
-                    latency_ms=answer.latency_ms,
-                    response_body=answer.body.decode("utf-8", "replace"),
-                    error=error,
-                )
+    """Keep every attempt and move each delivery on, where the claim is still ``token``'s.
+
+    One transaction for all; should it fail, one savepoint per delivery (then
+    once more without the receiver's answer), so a delivery that cannot be
+    recorded leaves the others recorded. One that cannot be recorded at all
+    keeps its claim until it runs out and is sent again.
+    """
+    try:
+        with transaction.atomic():
+            return _record_together(deliveries, outcomes=outcomes, now=now, token=token)
+    except DatabaseError:
+        logger.exception("webhook deliveries: recording %d attempts together failed; one by one", len(deliveries))
+    states: dict[int, str] = {}
+    for delivery in deliveries:
+        answer, final = outcomes[delivery.pk]
+        bare = Answer(status=answer.status, latency_ms=answer.latency_ms, error="the answer could not be stored")
+        for kept in (answer, bare):
+            try:
+                with transaction.atomic():
+                    states |= _record_together([delivery], outcomes={delivery.pk: (kept, final)}, now=now, token=token)
+                break
+            except DatabaseError:
+                logger.exception("webhook delivery %s: the attempt could not be recorded", delivery.pk)
+    return states
+
+
+def _record_together(
+    deliveries: list[WebhookDelivery], *, outcomes: dict[int, tuple[Answer, bool]], now: dt.datetime, token: str
+) -> dict[int, str]:
+    """Keep the attempts and move the deliveries on in a fixed number of statements (the caller's transaction)."""
+    still = set(
+        WebhookDelivery.objects.select_for_update()
+        .filter(pk__in=[delivery.pk for delivery in deliveries], claim_token=token)
+        .values_list("pk", flat=True)
+    )
+    # Copies: a failed try leaves the deliveries as they were for the next one.
+    mine = [copy.copy(delivery) for delivery in deliveries if delivery.pk in still]
+    for lost in set(outcomes) - still:
+        logger.warning("webhook delivery %s: claim lost while sending; attempt not recorded", lost)
+    numbers = dict(
+        WebhookAttempt.objects.filter(delivery__in=mine)
+        .values("delivery_id")
+        .annotate(last=Max("number"))
+        .values_list("delivery_id", "last")
+    )
+    attempts, disabled = [], {}
+    for delivery in mine:
+        answer, final = outcomes[delivery.pk]
+        _outcome(delivery, answer=answer, final=final, now=now)
+        error = answer.error
+        if answer.status is not None and 300 <= answer.status < 400:
+            error = error or f"redirect not followed (Location: {answer.headers.get('location', '')[:200]})"
+        if answer.status == 410 and not final:
+            disabled[delivery.endpoint_id] = f"The receiver answered 410 Gone on {format_utc(now)}."
+        elif answer.refused and not final:
+            disabled[delivery.endpoint_id] = safe_text(f"Refused on {format_utc(now)}: {answer.error}")[:255]
+        attempts.append(
+            WebhookAttempt(
+                delivery=delivery,
+                number=numbers.get(delivery.pk, 0) + 1,
+                attempted_at=now,
+                url=delivery.endpoint.url,
+                status_code=answer.status,
+                latency_ms=answer.latency_ms,
+                response_body=safe_text(answer.body),
+                error=safe_text(error),
             )
-        # One UPDATE per distinct outcome (delivered, failed, retry at one time...): a handful per batch.
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for delivery in mine:
-            groups[tuple(getattr(delivery, name) for name in RECORDED_FIELDS)].append(delivery.pk)
-        for values, pks in groups.items():
-            WebhookDelivery.objects.filter(pk__in=pks).update(**dict(zip(RECORDED_FIELDS, values, strict=True)))
-        WebhookAttempt.objects.bulk_create(attempts)
-        if gone:
-            WebhookEndpoint.objects.filter(pk__in=gone, is_active=True).update(
-                is_active=False, disabled_reason=f"The receiver answered 410 Gone on {format_utc(now)}.", updated_at=now
-            )
+        )
+    # One UPDATE per distinct outcome (delivered, failed, retry at one time...): a handful per batch.
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for delivery in mine:
+        groups[tuple(getattr(delivery, name) for name in RECORDED_FIELDS)].append(delivery.pk)
+    for values, pks in groups.items():
+        WebhookDelivery.objects.filter(pk__in=pks).update(**dict(zip(RECORDED_FIELDS, values, strict=True)))
+    WebhookAttempt.objects.bulk_create(attempts)
+    for endpoint_pk, reason in disabled.items():
+        WebhookEndpoint.objects.filter(pk=endpoint_pk, is_active=True).update(
+            is_active=False, disabled_reason=reason, updated_at=now
+        )
     return {delivery.pk: delivery.state for delivery in mine}
 
 

@@ -24,6 +24,10 @@ class UnsafeUrl(RuleViolation):
     """A webhook URL that may not be called: bad form, a private address, or plain http where https is required."""
 
 
+class UnresolvedHost(UnsafeUrl):
+    """The URL's host does not resolve (now): a refusal that may pass, unlike the others."""
+
+
 def _resolve(host: str, port: int) -> list[str]:
     """The addresses ``host`` resolves to (every family)."""
     return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
@@ -63,11 +67,11 @@ def url_addresses(url: str) -> list[str]:
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError, ValueError) as exc:
-        raise UnsafeUrl(
+        raise UnresolvedHost(
             f"The host {host} does not resolve: {exc}", fields={"url": ["The host does not resolve."]}
         ) from None
     if not addresses:
-        raise UnsafeUrl(f"The host {host} does not resolve.", fields={"url": ["The host does not resolve."]})
+        raise UnresolvedHost(f"The host {host} does not resolve.", fields={"url": ["The host does not resolve."]})
     if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         refused = [address for address in addresses if not address_is_public(address)]
         if refused:

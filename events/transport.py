@@ -6,6 +6,10 @@ cannot send the request elsewhere. The whole attempt (connect, send, the
 answer's head and its first kilobyte) ends by the deadline whatever the
 receiver does: a watchdog shuts the socket down at the deadline, so a
 receiver that never answers or trickles 10 MB holds a worker no longer.
+
+The status line decides the outcome (as most webhook senders do): a 2xx head
+within the deadline is delivered even when the body that follows is cut off at
+the deadline; the answer then says so (``error``), for the attempt's record.
 """
 
 from __future__ import annotations
@@ -19,20 +23,24 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from events.netguard import UnsafeUrl, url_addresses
+from events.netguard import UnresolvedHost, UnsafeUrl, url_addresses
 
 BODY_KEPT = 1024
 
 
 @dataclass
 class Answer:
-    """What one attempt got: a status (None if none came), headers, the first 1 KB, an error, the latency."""
+    """What one attempt got: a status (None if none came), headers, the first 1 KB, an error, the latency.
+
+    ``refused`` is set when the URL itself may not be called (not a passing DNS failure): sending again cannot help.
+    """
 
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     error: str = ""
     latency_ms: int = 0
+    refused: bool = False
 
 
 def _connected(address: str, port: int, timeout: float) -> socket.socket:
@@ -69,6 +77,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> A
         addresses = url_addresses(url)
     except UnsafeUrl as exc:
         answer.error = f"refused: {exc.message}"
+        answer.refused = not isinstance(exc, UnresolvedHost)
         return answer
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -83,10 +92,14 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> A
         response = connection.getresponse()
         answer.status = response.status
         answer.headers = {name.lower(): value for name, value in response.getheaders()}
+        declared = response.length  # the Content-Length (None if chunked); read() counts it down
         try:
             answer.body = response.read(BODY_KEPT)
         except (OSError, http.client.HTTPException) as exc:
             answer.error = f"answer cut off: {type(exc).__name__}"
+        else:
+            if declared is not None and len(answer.body) < min(BODY_KEPT, declared):
+                answer.error = f"answer cut off at the deadline after {len(answer.body)} of {declared} bytes"
     except (OSError, http.client.HTTPException, ValueError) as exc:
         timed_out = time.monotonic() - clock >= timeout
         answer.error = f"timed out after {timeout:g} s" if timed_out else f"{type(exc).__name__}: {exc}"

@@ -1,4 +1,4 @@
-"""Celery entry points: send one notification (with its retry schedule), the daily scan, the daily digest."""
+"""Celery entry points: send one notification (with its retries) or a batch, the reaper, the daily scan and digest."""
 
 from __future__ import annotations
 
@@ -39,10 +39,25 @@ def send_notification(self, notification_id: str) -> str:
 
 @shared_task(name=FAN_OUT_TASK_NAME)
 def send_notifications(notification_ids: list[str]) -> int:
-    """Queue one ``send_notification`` per id (the rows of one commit, sent as one message); return how many."""
+    """Send queued notifications one after the other (a failed one retries alone); return how many were sent."""
+    delays = settings.NOTIFICATION_RETRY_DELAYS
+    sent = 0
     for notification_id in notification_ids:
-        send_notification.apply_async(args=[notification_id])
-    return len(notification_ids)
+        outcome = notification_send(notification_id=notification_id, now=timezone.now(), last_attempt=not delays)
+        if outcome == SendOutcome.RETRY:  # this was its first attempt: the next ones are the single task's
+            send_notification.apply_async(args=[notification_id], countdown=delays[0], retries=1)
+        sent += outcome == SendOutcome.SENT
+    return sent
+
+
+# How often beat asks for notifications whose task was lost (the schedule's migration uses it too).
+REQUEUE_EVERY_SECONDS = 5 * 60
+
+
+@shared_task(name="notifications.tasks.requeue_lost", expires=REQUEUE_EVERY_SECONDS)
+def requeue_lost() -> int:
+    """Send again the queued notifications whose task was lost (beat, every 5 minutes)."""
+    return notifications_requeue_stale(now=timezone.now())
 
 
 @shared_task(name="notifications.tasks.scan_reminders", expires=DAILY_EXPIRES_SECONDS)

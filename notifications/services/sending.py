@@ -2,8 +2,10 @@
 
 The database holds the truth about every message. A task is only a nudge:
 one that comes twice, or for a message already sent, sends nothing; a message
-whose nudge was lost (the broker was down at commit) is found again by
-``notifications_requeue_stale`` on the daily scan.
+whose nudge was lost (the broker was down at commit, or its worker was killed
+and the broker keeps the message until its visibility timeout) is found again
+by ``notifications_requeue_stale``: every 5 minutes for one never attempted,
+on the daily scan for one waiting for a retry.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from enum import StrEnum
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from notifications.messages import notification_message
 from notifications.models import Notification, NotificationState
@@ -26,9 +28,16 @@ SEND_TASK_NAME = "notifications.tasks.send_notification"
 # Many rows committed together (a scan, a job batch) go out as one message that the worker fans out:
 # publishing a message per row would keep the committing process (the job) busy for seconds.
 FAN_OUT_TASK_NAME = "notifications.tasks.send_notifications"
-# A queued message older than this whose task was lost is sent again by the daily scan
+# Ids per message: a worker sends them one after the other (one message per notice made the
+# embedded filesystem broker the bottleneck, about one a second).
+SEND_BATCH = 100
+# A queued message older than this whose task was lost is sent again
 # (longer than the whole retry schedule, so a message waiting for a retry is not nudged twice).
 STALE_AFTER = dt.timedelta(hours=3)
+# A queued message never attempted this long after it was created lost its task (a broker refusal,
+# a killed worker): it is nudged again by the reaper (beat, every 5 minutes). A nudge that meets
+# the first task still on its way sends nothing twice (the guarded send).
+UNATTEMPTED_AFTER = dt.timedelta(minutes=5)
 REQUEUE_LIMIT = 10_000  # per scan; the next scan takes the rest
 
 
@@ -47,15 +56,18 @@ def notifications_enqueue(notification_ids: Sequence[str]) -> None:
 
 
 def _publish(notification_ids: list[str]) -> None:
-    """Publish the send task (one message: the worker fans a list out); a refusal leaves the rows for the next scan."""
+    """Publish the send tasks (one message per ``SEND_BATCH`` ids); a refusal leaves the rows to the reaper."""
     try:
         if len(notification_ids) == 1:
-            name, args = SEND_TASK_NAME, [notification_ids[0]]
-        else:
-            name, args = FAN_OUT_TASK_NAME, [notification_ids]
-        current_app.send_task(name, args=args, ignore_result=current_app.conf.task_ignore_result)
-    except Exception:  # the rows are committed and queued: the daily scan sends them again
-        logger.exception("could not queue %d notification(s); the next scan retries them", len(notification_ids))
+            current_app.send_task(
+                SEND_TASK_NAME, args=[notification_ids[0]], ignore_result=current_app.conf.task_ignore_result
+            )
+            return
+        for start in range(0, len(notification_ids), SEND_BATCH):
+            batch = notification_ids[start : start + SEND_BATCH]
+            current_app.send_task(FAN_OUT_TASK_NAME, args=[batch], ignore_result=current_app.conf.task_ignore_result)
+    except Exception:  # the rows are committed and queued: the reaper sends them again
+        logger.exception("could not queue %d notification(s); the reaper retries them", len(notification_ids))
 
 
 def notification_send(*, notification_id: str, now: dt.datetime, last_attempt: bool) -> SendOutcome:
@@ -101,11 +113,15 @@ def notification_resend(*, notification: Notification) -> bool:
 
 
 def notifications_requeue_stale(*, now: dt.datetime) -> int:
-    """Nudge again the notifications still queued long after creation (their task was lost); return how many."""
+    """Nudge again the queued notifications whose task was lost; return how many.
+
+    Lost: never attempted ``UNATTEMPTED_AFTER`` after creation, or still queued ``STALE_AFTER`` after it.
+    """
+    lost = Q(attempts=0, created_at__lt=now - UNATTEMPTED_AFTER) | Q(created_at__lt=now - STALE_AFTER)
     ids = list(
-        Notification.objects.filter(state=NotificationState.QUEUED, created_at__lt=now - STALE_AFTER).values_list(
-            "notification_id", flat=True
-        )[:REQUEUE_LIMIT]
+        Notification.objects.filter(lost, state=NotificationState.QUEUED).values_list("notification_id", flat=True)[
+            :REQUEUE_LIMIT
+        ]
     )
     notifications_enqueue(ids)
     return len(ids)

@@ -18,7 +18,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
     delay: float = 0.0  # seconds before answering at all
-    trickle: float = 0.0  # seconds between 64 KB chunks of the body (the head goes out at once)
+    trickle: float = 0.0  # seconds between chunks of the body (the head goes out at once)
+    chunk: int = 65536  # bytes per chunk of the body
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Receiver:
         self.default = Reply()
         self.received: list[Received] = []
         self.answered = threading.Event()  # set once a reply was sent whole
+        self.in_flight = 0  # requests being answered now
+        self.most_in_flight = 0  # the most ever answered at once
         self.lock = threading.Lock()
         self.url = ""
 
@@ -56,16 +59,20 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with receiver.lock:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             reply = receiver.next_reply()
             time.sleep(reply.delay)
+            with receiver.lock:  # counted until the answer starts: the sender may go on once it has it
+                receiver.in_flight -= 1
             try:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                for start in range(0, len(reply.body), 65536):
-                    self.wfile.write(reply.body[start : start + 65536])
+                for start in range(0, len(reply.body), reply.chunk):
+                    self.wfile.write(reply.body[start : start + reply.chunk])
                     self.wfile.flush()
                     time.sleep(reply.trickle)
                 receiver.answered.set()

@@ -11,12 +11,12 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from certifications import services
 from events import netguard
-from events.delivery import deliveries_claim, delivery_attempt
+from events.delivery import deliveries_claim, deliveries_send, delivery_attempt
 from events.endpoints import endpoint_create, endpoint_rotate_secret
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.netguard import UnsafeUrl, address_is_public
 from events.outbox import events_write
-from tests.events.receiver import Reply
+from tests.events.receiver import Reply, running_receiver
 from tests.factories import TEST_ACTOR, MentorFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,6 +166,59 @@ def test_a_receiver_answering_10_mb_slowly_holds_the_sender_no_longer_than_the_t
     assert WebhookAttempt.objects.get().response_body == "y" * 1024
 
 
+def test_a_2xx_whose_answer_trickles_past_the_timeout_is_delivered_and_the_attempt_says_it_was_cut(receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    now = timezone.now()
+    receiver.reply(Reply(status=200, body=b"z" * 1000, chunk=1, trickle=0.05))  # a byte every 50 ms
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.DELIVERED]  # the status line decides (README, "Retries")
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.error.startswith("answer cut off at the deadline after ")
+    assert attempt.error.endswith(f"{len(attempt.response_body)} of 1000 bytes")
+    assert 0 < len(attempt.response_body) < 1000
+
+
+@pytest.mark.postgres
+def test_an_answer_with_a_nul_byte_is_kept_as_text_and_every_delivery_of_the_batch_is_recorded(receiver):
+    now = timezone.now()
+    receiver.default = Reply(body=b"ok\x00\xffthen")
+    endpoint_create(url=receiver.url + "/nul", now=now)
+    with running_receiver() as healthy:
+        endpoint_create(url=healthy.url + "/fine", now=now)
+        paused_event(now)
+        claim = deliveries_claim(now=now)
+        states = deliveries_send(pks=claim.pks, token=claim.token, now=now)  # one batch, one message
+        assert len(healthy.received) == 1
+    assert sorted(states.values()) == [DeliveryState.DELIVERED, DeliveryState.DELIVERED]
+    assert sorted(WebhookAttempt.objects.values_list("response_body", flat=True)) == ["ok", "ok\\x00\ufffdthen"]
+    later = now + dt.timedelta(seconds=3600)
+    assert deliveries_claim(now=later).pks == []  # nothing left to send again
+
+
+def test_posts_to_one_endpoint_go_out_at_most_the_setting_at_once(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 3
+    receiver.default = Reply(delay=0.2)
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(12)], occurred_at=now)
+    claim = deliveries_claim(now=now)
+    states = deliveries_send(pks=claim.pks, token=claim.token, now=now)
+    assert list(states.values()) == [DeliveryState.DELIVERED] * 12
+    assert len(receiver.received) == 12 and receiver.most_in_flight <= 3
+
+
+def test_deliveries_to_one_endpoint_beyond_what_the_lease_allows_wait_for_the_next_sweep(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
+    settings.WEBHOOK_SEND_LEASE_SECONDS = 2 * settings.WEBHOOK_TIMEOUT_SECONDS  # room for one POST per lane
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(3)], occurred_at=now)
+    claim = deliveries_claim(now=now)
+    assert list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values()) == [DeliveryState.DELIVERED]
+    assert len(deliveries_claim(now=now).pks) == 2  # released at once, not left to a lease
+
+
 def test_a_claimed_delivery_is_sent_by_one_message_only(receiver):
     now = timezone.now()
     endpoint_create(url=receiver.url, now=now)
@@ -230,9 +283,39 @@ def test_a_dns_answer_that_turns_private_after_the_save_is_refused_at_send(setti
     endpoint_create(url="http://hooks.example.org/x", now=now)
     answers["hooks.example.org"] = ["127.0.0.1"]  # rebinding: now it points at the receiver on loopback
     paused_event(now)
-    assert send_due(now) == [DeliveryState.PENDING]
+    assert send_due(now) == [DeliveryState.FAILED]
     assert receiver.received == []
     assert WebhookAttempt.objects.get().error.startswith("refused: The host hooks.example.org resolves to a non-public")
+    assert not WebhookEndpoint.objects.get().is_active  # a URL refused for good is not tried again
+
+
+def test_an_endpoint_saved_while_private_networks_were_allowed_is_disabled_at_the_next_send(settings, receiver):
+    now = timezone.now()
+    endpoint = endpoint_create(url=receiver.url, now=now)  # allowed then (the fixture's setting)
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.FAILED]
+    assert receiver.received == []
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active
+    assert (
+        endpoint.disabled_reason.startswith("Refused on ")
+        and "non-public address (127.0.0.1)" in endpoint.disabled_reason
+    )
+
+
+def test_a_host_that_does_not_resolve_is_retried_and_its_endpoint_stays_active(settings, monkeypatch):
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: ["93.184.215.14"])
+    now = timezone.now()
+    endpoint_create(url="https://hooks.example.org/x", now=now)
+
+    def unresolvable(host, port):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(netguard, "resolver", unresolvable)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert WebhookEndpoint.objects.get().is_active
 
 
 def test_production_requires_https(settings):

@@ -11,8 +11,9 @@ from certifications.history import Actor, Source
 from certifications.services import mentor_create
 from certifications.text import BIDI_CONTROLS
 from notifications.models import Notification, NotificationState
-from notifications.services import notification_resend, notifications_requeue_stale, reminders_scan
-from notifications.tasks import send_notification
+from notifications.services import SEND_TASK_NAME, notification_resend, notifications_requeue_stale, reminders_scan
+from notifications.tasks import send_notification, send_notifications
+from tests.certifications.broker_helpers import celery_broker, queued_messages
 from tests.factories import CertificationFactory, MentorFactory
 from tests.notifications.conftest import parts
 
@@ -121,11 +122,53 @@ def test_the_embedded_default_writes_messages_under_the_mail_directory(settings,
 
 
 def test_a_message_still_queued_hours_later_is_nudged_again_by_the_scan(reminder, django_capture_on_commit_callbacks):
+    Notification.objects.filter(pk=reminder.pk).update(attempts=1)  # it failed once: its retry is on its way
     later = NOW + dt.timedelta(hours=2)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert notifications_requeue_stale(now=later) == 0  # its task may still be on its way
+        assert notifications_requeue_stale(now=later) == 0  # its retry may still be on its way
         assert notifications_requeue_stale(now=NOW + dt.timedelta(hours=4)) == 1  # lost: nudged again
     assert len(callbacks) == 1
+
+
+def test_a_message_never_attempted_minutes_later_is_nudged_again(reminder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert notifications_requeue_stale(now=NOW + dt.timedelta(minutes=4)) == 0  # its task may be on its way
+        assert notifications_requeue_stale(now=NOW + dt.timedelta(minutes=6)) == 1  # lost (a killed worker)
+    assert len(callbacks) == 1
+
+
+def test_a_batch_task_sends_its_notices_itself_and_a_failed_one_retries_alone(smtp):
+    for name in ("ada", "bo", "cy"):
+        CertificationFactory(
+            mentor=MentorFactory(email=f"{name}@example.org"),
+            issued_at=NOW - dt.timedelta(days=700),
+            expires_at=NOW + dt.timedelta(days=10),
+        )
+    reminders_scan(now=NOW)
+    ids = list(Notification.objects.order_by("recipient").values_list("notification_id", flat=True))
+    smtp.refuse = 1  # the first one fails once
+    with celery_broker("memory://"):
+        queued_messages()
+        with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+            assert send_notifications.apply(args=[ids]).get() == 2
+        [(headers, (args, _, _))] = queued_messages()  # no message per notice: only the failed one's retry
+    assert (headers["task"], args, headers["retries"]) == (SEND_TASK_NAME, [ids[0]], 1)
+    assert sorted(message["To"] for message in smtp.messages) == ["bo@example.org", "cy@example.org"]
+
+
+def test_the_embedded_broker_polls_for_messages_ten_times_a_second(monkeypatch):
+    import importlib
+
+    import config.settings
+
+    for name in ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_FILESYSTEM_POLLING_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        options = importlib.reload(config.settings).CELERY_BROKER_TRANSPORT_OPTIONS
+        assert options["polling_interval"] == 0.1  # kombu's default, 1 s, sent about one message a second
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config.settings)
 
 
 def test_the_retry_schedule_is_1_min_10_min_1_h_by_default(monkeypatch):
