@@ -1,4 +1,4 @@
-"""API access: public reads (closable by a setting), model permissions for writes."""
+"""API access: public reads (closable by a setting), model permissions for writes, private reads."""
 
 from __future__ import annotations
 
@@ -47,3 +47,19 @@ def require_perm(perm: str) -> type[BasePermission]:
 
     HasPerm.__name__ = f"HasPerm[{perm}]"
     return HasPerm
+
+
+def require_perms_to_read(*perms: str) -> type[BasePermission]:
+    """An authenticated user holding every one of ``perms``, whatever ``API_PUBLIC_READS`` says.
+
+    For answers that carry personal data (names, addresses) or name users: they are never public.
+    """
+
+    class HasPerms(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            check_method(request, view)
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perms(perms))
+
+    HasPerms.__name__ = f"HasPerms[{', '.join(perms)}]"
+    return HasPerms

@@ -28,6 +28,9 @@ HEADER = (
     "revocation_reason",
     "status",
 )
+# The rows name mentors and hold their addresses: reading them takes both view permissions,
+# in the API and in the admin, whatever ``API_PUBLIC_READS`` says.
+EXPORT_PERMISSIONS = ("certifications.view_certification", "certifications.view_mentor")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000
 

@@ -15,6 +15,7 @@ from certifications.admin.bulk import BulkAdminMixin
 from certifications.bulk.export import HEADER
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, Mentor
+from tests.certifications.admin.helpers import staff_user
 from tests.factories import CertificationFactory, MentorFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,20 @@ def test_the_export_is_the_filtered_change_list_with_formula_cells_made_inert(su
     assert rows[0]["mentor_name"] == "'=cmd|' /C calc'!A0"
     assert tuple(rows[0]) == HEADER  # the API export's columns, in its order
     assert len(export(superuser_client)) == 2
+
+
+def test_the_export_needs_view_mentor_too_as_in_the_api(client):
+    """The rows name mentors and hold their addresses: a staff user without view_mentor gets no export."""
+    mentor = MentorFactory(name="Wilhelmina Stroud", email="wilhelmina.stroud@example.org")
+    CertificationFactory(mentor=mentor)
+    client.force_login(staff_user("records", "view_certification", "change_certification"))
+    page = client.get("/admin/certifications/certification/")
+    assert page.status_code == 200 and EXPORT not in page.content.decode()  # no Export button
+    response = client.post(EXPORT, {"format": 0, "resource": 0, "certificationresource_mentor_id": "on"})
+    assert response.status_code == 403
+    assert b"Stroud" not in (b"".join(response.streaming_content) if response.streaming else response.content)
+
+    client.force_login(staff_user("both", "view_certification", "view_mentor"))
+    assert EXPORT in client.get("/admin/certifications/certification/").content.decode()
+    [row] = export(client)
+    assert (row["mentor_name"], row["mentor_email"]) == (mentor.name, mentor.email)
