@@ -25,7 +25,7 @@ from import_export.results import Error, Result, RowResult
 
 from certhub.errors import DomainError
 from certifications import services
-from certifications.bulk.export import EXPORT_PERMISSIONS, HEADER, export_rows
+from certifications.bulk.export import EXPORT_PERMISSIONS, HEADER, export_rows, restored
 from certifications.bulk.rows import ImportRow, check_header
 from certifications.history import Actor, Source
 from certifications.models import Certification
@@ -38,7 +38,10 @@ ROW_TYPES = {
 
 
 def cell_text(value: object) -> str:
-    """A spreadsheet cell as the import's text: a date (or a midnight without zone) as ``YYYY-MM-DD``."""
+    """A spreadsheet cell as the import's text: a date (or a midnight without zone) as ``YYYY-MM-DD``.
+
+    Text loses the ``'`` the export put before a formula character, as in a CSV import.
+    """
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -49,7 +52,7 @@ def cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restored(str(value).strip())
 
 
 class CertificationResource(resources.ModelResource):
