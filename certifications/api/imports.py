@@ -194,7 +194,8 @@ class CertificationImportViewSet(viewsets.ViewSet):
             "action?` (`upsert` or `revoke`), `revocation_reason?`. A live record with the same mentor, type and "
             "`issued_at` is updated if the row differs, skipped if identical; otherwise a record is created. "
             "One invalid row applies nothing unless `partial=true`. Line numbers count the header as line 1. "
-            "Needs `add_certification` and `change_certification`."
+            "Needs `add_certification` and `change_certification`; a row that changes an existing mentor's name or "
+            "email also needs `change_mentor`, else it is invalid."
         ),
         tags=TAG,
         parameters=[*FLAGS, IDEMPOTENCY_KEY_PARAMETER],

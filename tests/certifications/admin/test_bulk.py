@@ -142,3 +142,18 @@ def test_an_exported_file_imports_back_unchanged_in_the_admin_too(superuser_clie
     totals = preview.context["result"].totals
     assert (totals["new"], totals["update"], totals["skip"], totals["invalid"]) == (0, 0, 5, 0)
     assert sorted(Mentor.objects.values_list("name", flat=True)) == sorted(names)
+
+
+def test_an_admin_import_changing_a_mentor_needs_change_mentor_too(client):
+    """The API's rule: a row that renames a mentor or changes their address is invalid without change_mentor."""
+    mentor = MentorFactory(mentor_id="mntr_01HX4V2K8P", name="Ada", email="ada@example.org")
+    CertificationFactory(mentor=mentor, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
+    client.force_login(staff_user("records", "view_certification", "add_certification", "change_certification"))
+    row = "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,mallory@evil.example"
+    preview = upload(client, f"mentor_id,certification_type,issued_at,mentor_email\n{row}\n".encode())
+    assert preview.status_code == 200
+    assert preview.context["result"].totals["invalid"] == 1
+    assert "needs the certifications.change_mentor permission" in preview.content.decode()
+    assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
+    mentor.refresh_from_db()
+    assert mentor.email == "ada@example.org"
