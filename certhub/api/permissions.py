@@ -20,6 +20,8 @@ class ModelPermissionsOrPublicRead(DjangoModelPermissions):
     lacking the permission gets 403.
     """
 
+    public_read = True  # the schema marks its reads as needing no credentials (while reads are public)
+
     perms_map = {
         **DjangoModelPermissions.perms_map,
         "GET": [],
@@ -38,6 +40,8 @@ def require_perm(perm: str) -> type[BasePermission]:
     """A permission class that demands one named permission, e.g. ``certifications.run_expiry_job``."""
 
     class HasPerm(BasePermission):
+        public_read = True
+
         def has_permission(self, request, view) -> bool:
             check_method(request, view)
             if request.method in SAFE_METHODS:
