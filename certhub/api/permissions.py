@@ -1,4 +1,4 @@
-"""API access: public reads (closable by a setting), model permissions for writes."""
+"""API access: public reads (closable by a setting), model permissions for writes, private reads."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class ModelPermissionsOrPublicRead(DjangoModelPermissions):
     lacking the permission gets 403.
     """
 
+    public_read = True  # the schema marks its reads as needing no credentials (while reads are public)
+
     perms_map = {
         **DjangoModelPermissions.perms_map,
         "GET": [],
@@ -38,6 +40,8 @@ def require_perm(perm: str) -> type[BasePermission]:
     """A permission class that demands one named permission, e.g. ``certifications.run_expiry_job``."""
 
     class HasPerm(BasePermission):
+        public_read = True
+
         def has_permission(self, request, view) -> bool:
             check_method(request, view)
             if request.method in SAFE_METHODS:
@@ -47,3 +51,19 @@ def require_perm(perm: str) -> type[BasePermission]:
 
     HasPerm.__name__ = f"HasPerm[{perm}]"
     return HasPerm
+
+
+def require_perms_to_read(*perms: str) -> type[BasePermission]:
+    """An authenticated user holding every one of ``perms``, whatever ``API_PUBLIC_READS`` says.
+
+    For answers that carry personal data (names, addresses) or name users: they are never public.
+    """
+
+    class HasPerms(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            check_method(request, view)
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_perms(perms))
+
+    HasPerms.__name__ = f"HasPerms[{', '.join(perms)}]"
+    return HasPerms

@@ -91,11 +91,16 @@ def describe_query_filters(result: dict, **kwargs) -> dict:
 
 
 class CertHubAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, told that reads are public while ``API_PUBLIC_READS`` is on."""
+    """drf-spectacular's AutoSchema, told which reads are public while ``API_PUBLIC_READS`` is on.
+
+    Only views whose permission says so (``public_read``) are: mentors, history,
+    the export, notifications and the events API need credentials whatever the setting.
+    """
 
     def get_auth(self) -> list:
         auths = super().get_auth()
-        if self.method in SAFE_METHODS and settings.API_PUBLIC_READS and {} not in auths:
+        public = any(getattr(permission, "public_read", False) for permission in self.view.get_permissions())
+        if self.method in SAFE_METHODS and settings.API_PUBLIC_READS and public and {} not in auths:
             auths.append({})
         return auths
 

@@ -7,7 +7,8 @@ preview runs the import and rolls it back. The uploaded file waits between
 the two steps in ``IMPORT_EXPORT_TMP_STORAGE_CLASS`` (the cache, Redis when
 configured, or the media storage: never a process's memory), so any gunicorn
 worker can confirm it. The export writes the filtered change list in the
-API export's columns, formula cells made inert.
+API export's columns, formula cells made inert; like the API's, it needs
+``view_certification`` and ``view_mentor``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from import_export.results import Error, Result, RowResult
 
 from certhub.errors import DomainError
 from certifications import services
-from certifications.bulk.export import HEADER, export_rows
+from certifications.bulk.export import EXPORT_PERMISSIONS, HEADER, export_rows, restored
 from certifications.bulk.rows import ImportRow, check_header
 from certifications.history import Actor, Source
 from certifications.models import Certification
@@ -37,7 +38,10 @@ ROW_TYPES = {
 
 
 def cell_text(value: object) -> str:
-    """A spreadsheet cell as the import's text: a date (or a midnight without zone) as ``YYYY-MM-DD``."""
+    """A spreadsheet cell as the import's text: a date (or a midnight without zone) as ``YYYY-MM-DD``.
+
+    Text loses the ``'`` the export put before a formula character, as in a CSV import.
+    """
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -48,7 +52,7 @@ def cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restored(str(value).strip())
 
 
 class CertificationResource(resources.ModelResource):
@@ -127,4 +131,5 @@ class BulkAdminMixin(ImportExportMixin):
         return request.user.has_perms(["certifications.add_certification", "certifications.change_certification"])
 
     def has_export_permission(self, request) -> bool:
-        return self.has_view_or_change_permission(request)
+        """The API export's rule: the rows name mentors and hold their addresses."""
+        return request.user.has_perms(EXPORT_PERMISSIONS)

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from certhub.api.fields import UTCDateTimeField
-from certhub.api.permissions import check_method
+from certhub.api.permissions import require_perms_to_read
 from certhub.api.schema import error_responses
 from certifications.history.actor import Source
 from certifications.history.models import Change, HistoryEntry
@@ -38,15 +38,7 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 def history_view_permission(perm: str) -> type[BasePermission]:
     """An authenticated user holding ``perm`` (the object's view permission), whatever the public-read setting."""
-
-    class CanReadHistory(BasePermission):
-        def has_permission(self, request, view) -> bool:
-            check_method(request, view)
-            user = request.user
-            return bool(user and user.is_authenticated and user.has_perm(perm))
-
-    CanReadHistory.__name__ = f"CanReadHistory[{perm}]"
-    return CanReadHistory
+    return require_perms_to_read(perm)
 
 
 def history_response(view, request: Request, obj: Model) -> Response:

@@ -24,13 +24,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from certhub.api.permissions import ModelPermissionsOrPublicRead, check_method
+from certhub.api.permissions import check_method, require_perms_to_read
 from certhub.api.schema import error_responses
 from certhub.errors import RuleViolation, TooLarge
 from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from certifications import services
 from certifications.api.filters import CertificationFilter
-from certifications.bulk.export import export_rows, export_stream
+from certifications.bulk.export import EXPORT_PERMISSIONS, export_rows, export_stream
 from certifications.bulk.rows import read_csv
 from certifications.history import Actor
 from certifications.selectors import certification_list
@@ -194,7 +194,8 @@ class CertificationImportViewSet(viewsets.ViewSet):
             "action?` (`upsert` or `revoke`), `revocation_reason?`. A live record with the same mentor, type and "
             "`issued_at` is updated if the row differs, skipped if identical; otherwise a record is created. "
             "One invalid row applies nothing unless `partial=true`. Line numbers count the header as line 1. "
-            "Needs `add_certification` and `change_certification`."
+            "Needs `add_certification` and `change_certification`; a row that changes an existing mentor's name or "
+            "email also needs `change_mentor`, else it is invalid."
         ),
         tags=TAG,
         parameters=[*FLAGS, IDEMPOTENCY_KEY_PARAMETER],
@@ -230,7 +231,7 @@ class CertificationImportViewSet(viewsets.ViewSet):
 class CertificationExportViewSet(viewsets.GenericViewSet):
     """``GET /api/v1/certifications/export.csv``: every row the list's filters match, streamed as CSV."""
 
-    permission_classes = [ModelPermissionsOrPublicRead]
+    permission_classes = [require_perms_to_read(*EXPORT_PERMISSIONS)]
     filterset_class = CertificationFilter
     pagination_class = None
 
@@ -241,7 +242,8 @@ class CertificationExportViewSet(viewsets.GenericViewSet):
         summary="Export certifications as CSV",
         description=(
             "The list's filters; every matching row, streamed: the import's columns plus `certification_id` and "
-            "`status`. A cell a spreadsheet would run as a formula is prefixed with `'`."
+            "`status`. A cell a spreadsheet would run as a formula is prefixed with `'`. The rows hold mentors' "
+            "names and addresses: needs `view_certification` and `view_mentor`, whatever `API_PUBLIC_READS` says."
         ),
         tags=TAG,
         responses={

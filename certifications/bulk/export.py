@@ -3,7 +3,9 @@
 Rows are read in chunks (``QuerySet.iterator``), so memory stays flat whatever
 the number of rows. A cell a spreadsheet would run as a formula (one that
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed
-with ``'``, which spreadsheets show as text.
+with ``'``, which spreadsheets show as text; so is a cell that starts with ``'``
+itself, so that the import can take off exactly the quotes the export added
+(``restored``) and an exported file imports back unchanged.
 """
 
 from __future__ import annotations
@@ -28,13 +30,26 @@ HEADER = (
     "revocation_reason",
     "status",
 )
+# The rows name mentors and hold their addresses: reading them takes both view permissions,
+# in the API and in the admin, whatever ``API_PUBLIC_READS`` says.
+EXPORT_PERMISSIONS = ("certifications.view_certification", "certifications.view_mentor")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000
 
 
+# What gets a ``'`` before it: a formula's start, and the quote itself (else a value starting with
+# ``'=`` would lose its quote on the way back).
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
+
+
 def neutralised(value: str) -> str:
-    """``value`` made inert for a spreadsheet: a leading formula character gets a ``'`` before it."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """``value`` made inert for a spreadsheet: a leading formula character (or ``'``) gets a ``'`` before it."""
+    return "'" + value if value.startswith(ESCAPED_STARTS) else value
+
+
+def restored(cell: str) -> str:
+    """What ``neutralised`` was given: its ``'`` taken off where it added one, any other cell as it is."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(ESCAPED_STARTS) else cell
 
 
 def export_rows(queryset: QuerySet) -> Iterator[list[str]]:

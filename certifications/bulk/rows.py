@@ -2,7 +2,9 @@
 
 A UTF-8 BOM, CRLF line ends and blank lines (a trailing one included) are
 accepted; an unknown or missing column refuses the whole file with a message
-that names it, and so does a file of more than ``IMPORT_MAX_ROWS`` rows.
+that names it, and so does a file of more than ``IMPORT_MAX_ROWS`` rows. A
+cell loses the ``'`` the export put before a formula character (``restored``),
+so an exported file imports back as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from certhub.errors import RuleViolation, TooLarge
+from certifications.bulk.export import restored
 
 REQUIRED = ("mentor_id", "certification_type", "issued_at")
 OPTIONAL = ("expires_at", "mentor_name", "mentor_email", "action", "revocation_reason")
@@ -81,7 +84,7 @@ def read_csv(data: bytes, *, max_rows: int) -> list[ImportRow]:
                 )
             line = reader.line_num
             padded = [*cells, *[""] * (len(names) - len(cells))]
-            row = {name: value.strip() for name, value in zip(names, padded, strict=False)}
+            row = {name: restored(value.strip()) for name, value in zip(names, padded, strict=False)}
             if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
                 row["__extra__"] = "more cells than columns"
             rows.append(ImportRow(line=line, cells=row))

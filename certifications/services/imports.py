@@ -2,7 +2,9 @@
 
 A row's record is the live one with the same ``(mentor_id, certification_type,
 issued_at)``: updated if the row differs from it, skipped if identical,
-created otherwise. Mentor name and email columns create or update the mentor.
+created otherwise. Mentor name and email columns create or update the mentor;
+changing an existing mentor's name or email needs ``change_mentor`` (the
+importing user's: ``by.user``), else the row is invalid and says so.
 
 The file is read and checked first, then the existing mentors (locked) and
 their live keys are read set-based, and each mentor's rows take one of two
@@ -33,7 +35,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from certhub.api.fields import parse_timestamp
-from certhub.errors import DomainError
+from certhub.errors import DomainError, RuleViolation
 from certhub.ids import MENTOR_ID_RE
 from certifications.bulk.rows import ACTIONS, ImportRow
 from certifications.history import Actor
@@ -52,6 +54,9 @@ from certifications.services.records import (
 from certifications.text import one_line
 
 NEW, UPDATED, SKIPPED, INVALID = "new", "updated", "skipped", "invalid"
+CHANGE_MENTOR = "certifications.change_mentor"
+# The file's column for each mentor field a row may change.
+COLUMN_OF = {"name": "mentor_name", "email": "mentor_email"}
 # Records written per bulk statement set; ids and mentors read per query.
 BULK_CHUNK = 1_000
 READ_CHUNK = 2_000
@@ -170,6 +175,16 @@ def _mentor_changes(mentor: Mentor, parsed: _Parsed) -> dict[str, str]:
     return changes
 
 
+def _check_may_change_mentor(changes: dict[str, str], by: Actor) -> None:
+    """Refuse the row's change of a mentor's name or email unless ``by`` may change mentors."""
+    # The certification permissions an import needs do not reach a person's details: a mentor's
+    # reminders and notices follow their address. The system (a command) has no user and may.
+    if by.user is None or by.user.has_perm(CHANGE_MENTOR):
+        return
+    message = f"Changing an existing mentor's {' and '.join(changes)} needs the {CHANGE_MENTOR} permission."
+    raise RuleViolation(message, fields={COLUMN_OF[name]: [message] for name in changes})
+
+
 def _apply(parsed: _Parsed, *, now: dt.datetime, by: Actor) -> tuple[str, Certification]:
     """Write one row through the services; return its action and record."""
     mentor = Mentor.objects.filter(mentor_id=parsed.mentor_id).first()
@@ -181,6 +196,7 @@ def _apply(parsed: _Parsed, *, now: dt.datetime, by: Actor) -> tuple[str, Certif
     else:
         changes = _mentor_changes(mentor, parsed)
         if changes:
+            _check_may_change_mentor(changes, by)
             mentor_update(mentor=mentor, changes=changes, now=now, by=by)
         mentor_changed = bool(changes)
     cert = (

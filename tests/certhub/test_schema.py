@@ -389,3 +389,21 @@ def test_every_mentor_operation_has_an_example_answer(schema):
     for path, method, operation in mentor_operations:
         content = operation["responses"]["200"]["content"]["application/json"]
         assert content.get("examples"), (method, path)
+
+
+def test_only_the_public_reads_are_marked_as_needing_no_credentials(schema, settings):
+    """Reads carrying names, addresses or users need credentials whatever API_PUBLIC_READS says, and say so."""
+    assert settings.API_PUBLIC_READS
+    public = {
+        path for path, operations in schema["paths"].items() if {} in operations.get("get", {}).get("security", [])
+    }
+    private = {
+        "/api/v1/certifications/export.csv",
+        "/api/v1/certifications/{certification_id}/history",
+        "/api/v1/mentors",
+        "/api/v1/mentors/{mentor_id}",
+        "/api/v1/mentors/{mentor_id}/history",
+        "/api/v1/notifications",
+    }
+    assert not private & public
+    assert {"/api/v1/certifications", "/api/v1/certifications/{certification_id}"} <= public

@@ -182,9 +182,46 @@ def test_mentor_columns_update_an_existing_mentor(importer):
     mentor = MentorFactory(mentor_id="mntr_01HX4V2K8P", name="Ada", email="")
     CertificationFactory(mentor=mentor, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
     row = "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,Ada L.,ada@example.org,,"
-    body = post(importer, csv(row)).json()
+    mentor_editor = _token_client(_user_with("editor", "add_certification", "change_certification", "change_mentor"))
+    body = post(mentor_editor, csv(row)).json()
     assert body["totals"]["updated"] == 1
     assert Mentor.objects.filter(pk=mentor.pk, name="Ada L.", email="ada@example.org").exists()
+
+
+@pytest.mark.parametrize("partial", ["false", "true"])
+def test_a_row_changing_a_mentors_name_or_email_needs_change_mentor(importer, partial):
+    """Certification permissions do not reach a person's details: the row is invalid and says why."""
+    mentor = MentorFactory(mentor_id="mntr_01HX4V2K8P", name="Ada", email="ada@example.org")
+    CertificationFactory(mentor=mentor, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
+    hijack = "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,Mallory,mallory@evil.example,,"
+    same = "mntr_01HX4V2K8P,peer_mentor_advanced,2026-02-01,,Ada,ada@example.org,,"  # names nothing new
+    new_mentor = "mntr_02BY7M3RLQ,peer_mentor_basic,2026-01-15,,Grace,grace@example.org,,"  # a first mention
+    before = state()
+    response = post(importer, csv(hijack, same, new_mentor), partial=partial)
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["action"] for row in body["rows"]] == ["invalid", "new", "new"]
+    assert body["applied"] is (partial == "true")
+    message = "Changing an existing mentor's name and email needs the certifications.change_mentor permission."
+    assert body["rows"][0]["errors"] == {"mentor_name": [message], "mentor_email": [message]}
+    mentor.refresh_from_db()
+    assert (mentor.name, mentor.email) == ("Ada", "ada@example.org")
+    if partial == "false":
+        assert state() == before
+    else:
+        assert Mentor.objects.get(mentor_id="mntr_02BY7M3RLQ").email == "grace@example.org"
+        assert Certification.objects.filter(mentor=mentor).count() == 2
+
+
+def test_a_row_changing_only_the_email_is_refused_naming_the_email(importer):
+    mentor = MentorFactory(mentor_id="mntr_01HX4V2K8P", name="Ada", email="ada@example.org")
+    CertificationFactory(mentor=mentor, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
+    row = "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,,mallory@evil.example,,"
+    body = post(importer, csv(row), dry_run="true").json()
+    message = "Changing an existing mentor's email needs the certifications.change_mentor permission."
+    assert body["rows"] == [
+        {"line": 2, "action": "invalid", "certification_id": None, "errors": {"mentor_email": [message]}}
+    ]
 
 
 def test_more_rows_than_import_max_rows_is_a_413(importer, settings):

@@ -15,6 +15,7 @@ from certifications.admin.bulk import BulkAdminMixin
 from certifications.bulk.export import HEADER
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, Mentor
+from tests.certifications.admin.helpers import staff_user
 from tests.factories import CertificationFactory, MentorFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,52 @@ def test_the_export_is_the_filtered_change_list_with_formula_cells_made_inert(su
     assert rows[0]["mentor_name"] == "'=cmd|' /C calc'!A0"
     assert tuple(rows[0]) == HEADER  # the API export's columns, in its order
     assert len(export(superuser_client)) == 2
+
+
+def test_the_export_needs_view_mentor_too_as_in_the_api(client):
+    """The rows name mentors and hold their addresses: a staff user without view_mentor gets no export."""
+    mentor = MentorFactory(name="Wilhelmina Stroud", email="wilhelmina.stroud@example.org")
+    CertificationFactory(mentor=mentor)
+    client.force_login(staff_user("records", "view_certification", "change_certification"))
+    page = client.get("/admin/certifications/certification/")
+    assert page.status_code == 200 and EXPORT not in page.content.decode()  # no Export button
+    response = client.post(EXPORT, {"format": 0, "resource": 0, "certificationresource_mentor_id": "on"})
+    assert response.status_code == 403
+    assert b"Stroud" not in (b"".join(response.streaming_content) if response.streaming else response.content)
+
+    client.force_login(staff_user("both", "view_certification", "view_mentor"))
+    assert EXPORT in client.get("/admin/certifications/certification/").content.decode()
+    [row] = export(client)
+    assert (row["mentor_name"], row["mentor_email"]) == (mentor.name, mentor.email)
+
+
+@pytest.mark.parametrize("format_index", [0, 1])  # CSV, XLSX
+def test_an_exported_file_imports_back_unchanged_in_the_admin_too(superuser_client, format_index):
+    """The export's ``'`` before a formula character is taken off again on import: every row skipped."""
+    names = ["=SUM(A1)", "+44 20 7946 0000", "-minus", "@handle", "'=quoted already"]
+    for name in names:
+        CertificationFactory(mentor=MentorFactory(name=name, email="x@example.org"))
+    response = superuser_client.post(
+        EXPORT, {"format": format_index, "resource": 0, "certificationresource_mentor_id": "on"}
+    )
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    name = "certs.xlsx" if format_index else "certs.csv"
+    preview = upload(superuser_client, content, name=name, format_index=format_index)
+    totals = preview.context["result"].totals
+    assert (totals["new"], totals["update"], totals["skip"], totals["invalid"]) == (0, 0, 5, 0)
+    assert sorted(Mentor.objects.values_list("name", flat=True)) == sorted(names)
+
+
+def test_an_admin_import_changing_a_mentor_needs_change_mentor_too(client):
+    """The API's rule: a row that renames a mentor or changes their address is invalid without change_mentor."""
+    mentor = MentorFactory(mentor_id="mntr_01HX4V2K8P", name="Ada", email="ada@example.org")
+    CertificationFactory(mentor=mentor, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC))
+    client.force_login(staff_user("records", "view_certification", "add_certification", "change_certification"))
+    row = "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,mallory@evil.example"
+    preview = upload(client, f"mentor_id,certification_type,issued_at,mentor_email\n{row}\n".encode())
+    assert preview.status_code == 200
+    assert preview.context["result"].totals["invalid"] == 1
+    assert "needs the certifications.change_mentor permission" in preview.content.decode()
+    assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
+    mentor.refresh_from_db()
+    assert mentor.email == "ada@example.org"
