@@ -90,6 +90,8 @@ def test_deliveries_filter_by_endpoint_event_and_state(admin_client, receiver):
         ({}, "url"),
         ({"url": "ftp://example.org/"}, "url"),
         ({"url": "http://127.0.0.1:9/"}, "url"),  # private (the setting is off in this test)
+        ({"url": "http://[64:ff9b::7f00:1]:9/"}, "url"),  # loopback through NAT64
+        ({"url": "http://[::ffff:0:a9fe:a9fe]/"}, "url"),  # the metadata address, IPv4-translated
         ({"url": "https://example.org/", "event_types": ["mentor.deleted"]}, "event_types.0"),
         ({"url": "https://example.org/", "event_types": "mentor.paused"}, "event_types"),
         ({"url": "https://example.org/", "secret": "whsec_mine"}, "secret"),

@@ -204,8 +204,37 @@ def test_non_public_addresses_are_refused(address):
     assert not address_is_public(address)
 
 
+# IPv6 forms that carry an IPv4 address a translator or tunnel may dial: NAT64, 6to4,
+# IPv4-compatible, SIIT (IPv4-translated), Teredo, and an IPv4-mapped metadata address.
+TRANSITION_FORMS = (
+    *("64:ff9b::7f00:1", "64:ff9b::808:808", "2002:7f00:1::1", "2002:a9fe:a9fe::1", "::127.0.0.1", "::7f00:1"),
+    *("::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "::ffff:169.254.169.254", "2001:0:4136:e378:8000:63bf:3fff:fdd2"),
+)
+
+
+@pytest.mark.parametrize("address", TRANSITION_FORMS)
+def test_ipv6_transition_forms_are_refused(address):
+    assert not address_is_public(address)
+
+
 def test_public_addresses_are_allowed():
     assert address_is_public("93.184.215.14") and address_is_public("2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+    assert address_is_public("2002:808:808::1") and address_is_public("::ffff:93.184.215.14")
+
+
+@pytest.mark.parametrize("address", TRANSITION_FORMS[:8])
+def test_an_ipv6_transition_form_is_refused_at_save_and_at_send(settings, monkeypatch, receiver, address):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(UnsafeUrl, match="non-public"):
+        endpoint_create(url=f"http://[{address}]/", now=timezone.now())
+    answers = {"hooks.example.org": ["93.184.215.14"]}
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: answers[host])
+    now = timezone.now()
+    endpoint_create(url="http://hooks.example.org/x", now=now)
+    answers["hooks.example.org"] = [address]
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert WebhookAttempt.objects.get().error.startswith("refused: The host hooks.example.org resolves to a non-public")
 
 
 def test_a_private_url_is_refused_at_save(settings, receiver):
