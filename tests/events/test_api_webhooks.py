@@ -42,6 +42,10 @@ def test_rotate_update_and_delete(admin_client, receiver):
     old = WebhookEndpoint.objects.get().secret
     rotated = admin_client.post(f"{ENDPOINTS}/{endpoint_id}/rotate-secret").json()
     assert rotated["secret"] != old and rotated["previous_secret_valid_until"] is not None
+    again = admin_client.post(f"{ENDPOINTS}/{endpoint_id}/rotate-secret")
+    assert_error(again, 409, "conflict")
+    assert again.json()["error"]["previous_secret_valid_until"] == rotated["previous_secret_valid_until"]
+    assert WebhookEndpoint.objects.get().secret == rotated["secret"]  # the second rotation changed nothing
     changed = admin_client.patch(f"{ENDPOINTS}/{endpoint_id}", {"is_active": False}, format="json").json()
     assert changed["is_active"] is False
     assert admin_client.delete(f"{ENDPOINTS}/{endpoint_id}").status_code == 204
