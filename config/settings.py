@@ -9,6 +9,7 @@ filesystem Celery broker under ``var/``. Production sets ``DATABASE_URL``
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -42,12 +43,40 @@ DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 # sets BEHIND_TLS_PROXY=false explicitly (and `check --deploy` then says what that costs).
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", IS_PRODUCTION)
 
-_DEV_SECRET_KEY = "certhub-insecure-development-key-do-not-use-in-production"
+
+def embedded_secret_key(path: Path) -> str:
+    """The embedded default's SECRET_KEY: random, made by the first process that needs it, kept in ``path``."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(64) + "\n")
+        try:
+            os.link(made, path)  # atomic: of processes starting together, the first one's key is kept
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
+    return path.read_text().strip()
+
+
+# The key the embedded default used before it made one per installation. It is published in
+# the repository, so it is refused as SECRET_KEY; events.sealing opens (and migration
+# events 0003 seals again) the webhook secrets that were sealed with it.
+PUBLISHED_DEV_SECRET_KEY = "certhub-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = _DEV_SECRET_KEY
+    if not DEBUG or IS_PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off and in production.")
+    # Like the admin's password, the key is made once and kept under var/ (bin/run's first
+    # command makes it): every process of this installation shares it, and no other has it.
+    SECRET_KEY = embedded_secret_key(VAR_DIR / "secret-key.txt")
+if SECRET_KEY == PUBLISHED_DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key published in the repository: set a random one, "
+        "or leave it unset to use the one kept in var/secret-key.txt."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -364,7 +393,7 @@ NOTIFICATION_RETRY_DELAYS = [int(delay) for delay in env_list("NOTIFICATION_RETR
 if IS_PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production (CERTHUB_ENV=production): set DEBUG=false.")
-    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+    if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("Production needs SECRET_KEY set to a random value of at least 50 characters.")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,15 +1,19 @@
 """Admin pages of events and webhooks: endpoints through the services, deliveries and events read-only.
 
-Creating an endpoint shows its secret once (a message on the next page);
-rotating does the same for the new secret. Deliveries show every attempt and
-can be replayed; events are the outbox as written.
+Creating an endpoint shows its secret once, on a page rendered in answer to the
+save; rotating does the same for the new secrets. A secret never goes into a
+message (the messages cookie is signed, not encrypted) nor the session.
+Deliveries show every attempt and can be replayed; events are the outbox as
+written.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from certhub.errors import DomainError
 from certifications.admin.common import ReadOnly, ReadOnlyAdmin, add_domain_error
@@ -102,15 +106,25 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return ", ".join(obj.event_types) or "all"
 
     def save_form(self, request, form, change):
-        """Write through the service; the secret of a new endpoint is shown here, once."""
-        endpoint = form.write()
-        if not change:
-            self.message_user(
-                request,
-                f"Endpoint {endpoint.endpoint_id} created. Its signing secret, shown only now: {endpoint.secret}",
-                messages.WARNING,
-            )
-        return endpoint
+        """Write through the service (a new endpoint's secret is shown by ``response_add``)."""
+        return form.write()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The new endpoint's secret, on this page alone."""
+        return self.secrets_page(request, title="New endpoint's signing secret", shown=[obj])
+
+    def secrets_page(self, request, *, title: str, shown: list[WebhookEndpoint], refused=()) -> TemplateResponse:
+        """A page showing fresh secrets once: rendered in answer to the write, never stored by a cache."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "shown": shown,
+            "refused": list(refused),
+        }
+        response = TemplateResponse(request, "admin/events/webhookendpoint/secrets.html", context)
+        add_never_cache_headers(response)
+        return response
 
     def save_model(self, request, obj, form, change):
         """Already saved by the service."""
@@ -121,10 +135,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the signing secret (the old one stays valid 24 h)", permissions=["change"])
     def rotate_secret(self, request, queryset):
         now = timezone.now()
+        shown, refused = [], []
         for endpoint in queryset:
-            rotated = endpoint_rotate_secret(endpoint=endpoint, now=now)
-            message = f"{rotated.endpoint_id}: new signing secret, shown only now: {rotated.secret}"
-            self.message_user(request, message, messages.WARNING)
+            try:
+                shown.append(endpoint_rotate_secret(endpoint=endpoint, now=now))
+            except DomainError as exc:
+                refused.append((endpoint.endpoint_id, exc.message))
+        return self.secrets_page(request, title="New signing secrets", shown=shown, refused=refused)
 
     @admin.action(description="Send a test event", permissions=["change"])
     def send_test_event(self, request, queryset):

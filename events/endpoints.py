@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from certhub.errors import RuleViolation
+from certhub.api.fields import format_utc
+from certhub.errors import Conflict, RuleViolation
 from certhub.ids import create_with_unique_id
 from events.models import FEED_TYPES, DeliveryState, EventType, WebhookDelivery, WebhookEndpoint
 from events.netguard import url_addresses
@@ -80,9 +81,20 @@ def endpoint_update(*, endpoint: WebhookEndpoint, changes: dict[str, Any], now: 
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, now: dt.datetime) -> WebhookEndpoint:
-    """A new secret; the current one keeps signing (beside it) for ``WEBHOOK_SECRET_OVERLAP_HOURS``."""
+    """A new secret; the current one keeps signing (beside it) for ``WEBHOOK_SECRET_OVERLAP_HOURS``.
+
+    ``Conflict`` while an earlier rotation's overlap runs: its old secret was promised
+    until then, and an endpoint signs with at most two secrets (decision 0026).
+    """
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        overlap_end = endpoint.previous_secret_expires_at
+        if endpoint.previous_secret and overlap_end is not None and overlap_end > now:
+            until = format_utc(overlap_end)
+            raise Conflict(
+                f"The previous rotation's old secret is valid until {until}; rotate again after that.",
+                previous_secret_valid_until=until,
+            )
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = now + dt.timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
         endpoint.secret = new_secret()

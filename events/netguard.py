@@ -37,11 +37,25 @@ def _resolve(host: str, port: int) -> list[str]:
 resolver = _resolve
 
 
+# IPv6 global unicast (RFC 4291); everything outside it (NAT64 64:ff9b::/96, IPv4-compatible
+# ::/96, SIIT ::ffff:0:0:0/96, ...) can reach an IPv4 address through a translator.
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
 def address_is_public(address: str) -> bool:
-    """Whether ``address`` is a global unicast address (not loopback, private, link-local, reserved, multicast)."""
+    """Whether ``address`` is a global unicast address (not loopback, private, link-local, reserved, multicast).
+
+    An IPv4-mapped address is judged as its IPv4 address; any other IPv6 address must be
+    global unicast, and a 6to4 address's embedded IPv4 address must be public too.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return address_is_public(str(ip.ipv4_mapped))
+        if ip not in GLOBAL_UNICAST or ip.teredo is not None:
+            return False
+        if ip.sixtofour is not None and not address_is_public(str(ip.sixtofour)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -4,6 +4,11 @@ The column holds a Fernet token (AES-128-CBC and HMAC-SHA256) made with a key
 derived from ``SECRET_KEY``; the keys of ``SECRET_KEY_FALLBACKS`` still open
 older tokens, so rotating ``SECRET_KEY`` the Django way keeps every endpoint
 working (a token is sealed again with the current key when its endpoint is saved).
+
+The key is never derived from the development key published in the repository
+(settings refuse it as ``SECRET_KEY``). Tokens sealed with it by an earlier
+embedded default are sealed again with the current key by migration 0003
+(``reseal_published``), which is the only reader of that key.
 """
 
 from __future__ import annotations
@@ -45,6 +50,20 @@ def _unseal(stored: str, key: str, fallbacks: tuple[str, ...]) -> str:
     return MultiFernet([_fernet(each) for each in (key, *fallbacks)]).decrypt(stored.encode()).decode()
 
 
+def reseal_published(stored: str) -> str | None:
+    """``stored`` sealed again with the current key if only the published development key opens it; else None."""
+    try:
+        unseal(stored)
+        return None
+    except InvalidToken:
+        pass
+    try:
+        plain = _fernet(settings.PUBLISHED_DEV_SECRET_KEY).decrypt(stored.encode()).decode()
+    except InvalidToken:
+        return None  # no key of ours opens it: left as it is (reading it raises, as before)
+    return seal(plain)
+
+
 class SealedField(models.CharField):
     """A CharField whose value is encrypted in the database and plain in Python."""
 
@@ -56,4 +75,4 @@ class SealedField(models.CharField):
         return seal(value) if value else value
 
 
-__all__ = ["InvalidToken", "SealedField", "seal", "unseal"]
+__all__ = ["InvalidToken", "SealedField", "reseal_published", "seal", "unseal"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -33,6 +34,7 @@ def celery_worker(log_path: Path, **extra_env: str) -> Iterator[Path]:
         **os.environ,
         "DATABASE_URL": database_url(),
         "CERTHUB_VAR_DIR": str(log_path.parent),
+        "SECRET_KEY": settings.SECRET_KEY,  # the key of this run's processes (webhook secrets are sealed with it)
         "PYTHONUNBUFFERED": "1",
         **extra_env,
     }

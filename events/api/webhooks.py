@@ -194,11 +194,12 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="Rotate the signing secret",
-        description="A new secret, shown once; the previous one keeps signing beside it for 24 hours.",
+        description="A new secret, shown once; the previous one keeps signing beside it for 24 hours. "
+        "409 while an earlier rotation's old secret is still valid (`previous_secret_valid_until` says until when).",
         tags=TAG,
         parameters=[ENDPOINT_ID],
         request=None,
-        responses={200: EndpointWithSecretSerializer, **error_responses(401, 403, 404)},
+        responses={200: EndpointWithSecretSerializer, **error_responses(401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, endpoint_id: str) -> Response:

@@ -42,6 +42,10 @@ def test_rotate_update_and_delete(admin_client, receiver):
     old = WebhookEndpoint.objects.get().secret
     rotated = admin_client.post(f"{ENDPOINTS}/{endpoint_id}/rotate-secret").json()
     assert rotated["secret"] != old and rotated["previous_secret_valid_until"] is not None
+    again = admin_client.post(f"{ENDPOINTS}/{endpoint_id}/rotate-secret")
+    assert_error(again, 409, "conflict")
+    assert again.json()["error"]["previous_secret_valid_until"] == rotated["previous_secret_valid_until"]
+    assert WebhookEndpoint.objects.get().secret == rotated["secret"]  # the second rotation changed nothing
     changed = admin_client.patch(f"{ENDPOINTS}/{endpoint_id}", {"is_active": False}, format="json").json()
     assert changed["is_active"] is False
     assert admin_client.delete(f"{ENDPOINTS}/{endpoint_id}").status_code == 204
@@ -90,6 +94,8 @@ def test_deliveries_filter_by_endpoint_event_and_state(admin_client, receiver):
         ({}, "url"),
         ({"url": "ftp://example.org/"}, "url"),
         ({"url": "http://127.0.0.1:9/"}, "url"),  # private (the setting is off in this test)
+        ({"url": "http://[64:ff9b::7f00:1]:9/"}, "url"),  # loopback through NAT64
+        ({"url": "http://[::ffff:0:a9fe:a9fe]/"}, "url"),  # the metadata address, IPv4-translated
         ({"url": "https://example.org/", "event_types": ["mentor.deleted"]}, "event_types.0"),
         ({"url": "https://example.org/", "event_types": "mentor.paused"}, "event_types"),
         ({"url": "https://example.org/", "secret": "whsec_mine"}, "secret"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 
 import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from certhub.errors import Conflict
 from certifications import services
 from events import netguard
 from events.delivery import deliveries_claim, deliveries_send, delivery_attempt
@@ -131,6 +135,38 @@ def test_after_a_rotation_both_secrets_verify_until_the_overlap_ends(receiver):
     paused_event(later)
     send_due(later)
     assert len(receiver.received[-1].headers["webhook-signature"].split(" ")) == 1
+
+
+def hmac_verifies(secret: str, request) -> bool:
+    """Whether one of the request's ``v1`` signatures is the HMAC-SHA256 of ``id.timestamp.body`` under ``secret``."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode() + request.body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    sent = [each.removeprefix("v1,") for each in request.headers["webhook-signature"].split(" ")]
+    return any(hmac.compare_digest(expected, each) for each in sent)
+
+
+def test_a_second_rotation_waits_for_the_first_overlap_so_every_promised_secret_keeps_verifying(receiver):
+    now = timezone.now().replace(microsecond=0)
+    first = endpoint_create(url=receiver.url, now=now).secret
+    rotated = endpoint_rotate_secret(endpoint=WebhookEndpoint.objects.get(), now=now)
+    second, promised = rotated.secret, rotated.previous_secret_expires_at
+    with pytest.raises(Conflict, match="valid until"):
+        endpoint_rotate_secret(endpoint=rotated, now=now + dt.timedelta(hours=1))
+    stored = WebhookEndpoint.objects.get()
+    assert (stored.secret, stored.previous_secret, stored.previous_secret_expires_at) == (second, first, promised)
+    # Until the promised time, both the first and the second secret verify.
+    just_before = promised - dt.timedelta(seconds=1)
+    paused_event(just_before)
+    assert send_due(just_before) == [DeliveryState.DELIVERED]
+    assert hmac_verifies(first, receiver.received[-1]) and hmac_verifies(second, receiver.received[-1])
+    # Once it has passed, a second rotation is allowed; the second secret is promised in turn.
+    third = endpoint_rotate_secret(endpoint=stored, now=promised).secret
+    later = promised + dt.timedelta(hours=1)
+    paused_event(later)
+    assert send_due(later) == [DeliveryState.DELIVERED]
+    request = receiver.received[-1]
+    assert hmac_verifies(second, request) and hmac_verifies(third, request) and not hmac_verifies(first, request)
 
 
 def test_a_redirect_is_not_followed(receiver):
@@ -257,8 +293,37 @@ def test_non_public_addresses_are_refused(address):
     assert not address_is_public(address)
 
 
+# IPv6 forms that carry an IPv4 address a translator or tunnel may dial: NAT64, 6to4,
+# IPv4-compatible, SIIT (IPv4-translated), Teredo, and an IPv4-mapped metadata address.
+TRANSITION_FORMS = (
+    *("64:ff9b::7f00:1", "64:ff9b::808:808", "2002:7f00:1::1", "2002:a9fe:a9fe::1", "::127.0.0.1", "::7f00:1"),
+    *("::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "::ffff:169.254.169.254", "2001:0:4136:e378:8000:63bf:3fff:fdd2"),
+)
+
+
+@pytest.mark.parametrize("address", TRANSITION_FORMS)
+def test_ipv6_transition_forms_are_refused(address):
+    assert not address_is_public(address)
+
+
 def test_public_addresses_are_allowed():
     assert address_is_public("93.184.215.14") and address_is_public("2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+    assert address_is_public("2002:808:808::1") and address_is_public("::ffff:93.184.215.14")
+
+
+@pytest.mark.parametrize("address", TRANSITION_FORMS[:8])
+def test_an_ipv6_transition_form_is_refused_at_save_and_at_send(settings, monkeypatch, receiver, address):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(UnsafeUrl, match="non-public"):
+        endpoint_create(url=f"http://[{address}]/", now=timezone.now())
+    answers = {"hooks.example.org": ["93.184.215.14"]}
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: answers[host])
+    now = timezone.now()
+    endpoint_create(url="http://hooks.example.org/x", now=now)
+    answers["hooks.example.org"] = [address]
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.PENDING]
+    assert WebhookAttempt.objects.get().error.startswith("refused: The host hooks.example.org resolves to a non-public")
 
 
 def test_a_private_url_is_refused_at_save(settings, receiver):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -34,6 +35,7 @@ def celery_worker(log_path: Path) -> Iterator[subprocess.Popen]:
         **os.environ,
         "DATABASE_URL": database_url(),
         "CERTHUB_VAR_DIR": str(log_path.parent),
+        "SECRET_KEY": settings.SECRET_KEY,  # the key of this run's processes (webhook secrets are sealed with it)
         "PYTHONUNBUFFERED": "1",
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         "WEBHOOK_SEND_LEASE_SECONDS": str(LEASE_SECONDS),

@@ -51,6 +51,31 @@ def test_production_refuses_to_start_without_a_strong_secret_key(tmp_path, secre
     assert "SECRET_KEY" in done.stderr
 
 
+SHOW_KEY = "from django.conf import settings as s; print(s.SECRET_KEY)"
+
+
+@pytest.mark.standalone
+def test_the_embedded_default_makes_its_own_secret_key_once_and_keeps_it_in_var(tmp_path):
+    """Not the key published in the repository: a random one per installation, the same for every process."""
+    env = base_env(CERTHUB_VAR_DIR=str(tmp_path / "one"))
+    first = manage("shell", "-c", SHOW_KEY, env=env).stdout.split()[-1]
+    assert first != "certhub-insecure-development-key-do-not-use-in-production" and len(first) >= 50
+    assert manage("shell", "-c", SHOW_KEY, env=env).stdout.split()[-1] == first
+    kept = tmp_path / "one" / "secret-key.txt"
+    assert kept.read_text().strip() == first and kept.stat().st_mode & 0o777 == 0o600
+    other = manage("shell", "-c", SHOW_KEY, env=base_env(CERTHUB_VAR_DIR=str(tmp_path / "two")))
+    assert other.stdout.split()[-1] != first
+
+
+@pytest.mark.standalone
+def test_the_published_development_key_is_refused(tmp_path):
+    env = base_env(
+        CERTHUB_VAR_DIR=str(tmp_path), SECRET_KEY="certhub-insecure-development-key-do-not-use-in-production"
+    )
+    done = manage("check", env=env)
+    assert done.returncode != 0 and "published in the repository" in done.stderr
+
+
 @pytest.mark.standalone
 def test_production_defaults_debug_off_and_passes_the_deploy_check(tmp_path):
     """Secure by default: nothing but CERTHUB_ENV, a key and a host (no BEHIND_TLS_PROXY)."""
