@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from certifications.bulk.export import FORMULA_STARTS, HEADER, export_stream, neutralised
 from certifications.bulk.rows import read_csv
 from certifications.models import Certification, Mentor
+from certifications.text import one_line
 from tests.conftest import _token_client, _user_with
 from tests.factories import CertificationFactory, MentorFactory
 
@@ -131,6 +132,8 @@ def importer():
 CELL_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
 STARTS = st.sampled_from(["", "'", "''", "'=", "' ", *FORMULA_STARTS, *(f"{start}'" for start in FORMULA_STARTS)])
 STORED_TEXT = st.builds(lambda start, rest: (start + rest).strip(), STARTS, CELL_TEXT)
+# A name as the services store it: on one line, without control or bidi characters.
+STORED_NAMES = STORED_TEXT.map(one_line)
 EMAILS = st.builds(
     lambda start, local: f"{start}{local}@example.org",
     st.sampled_from(["", "'", "''", "'=", "=", "+", "-", "=+"]),
@@ -168,7 +171,7 @@ def test_an_exported_file_with_formula_like_names_imports_back_unchanged(exporte
 
 
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=STORED_TEXT, email=EMAILS)
+@given(name=STORED_NAMES, email=EMAILS)
 def test_export_then_import_changes_nothing_whatever_the_name(exporter, importer, name, email):
     """Property: for generated names and addresses, the exported file imports back with its row skipped."""
     assume(len(name) <= 200)

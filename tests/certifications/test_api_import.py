@@ -356,7 +356,8 @@ def test_an_email_longer_than_a_mentor_can_hold_is_an_invalid_row_not_a_refused_
     assert not Mentor.objects.filter(mentor_id="mntr_01HX4V2K8P").exists()
 
 
-def test_imported_names_are_stored_on_one_line_and_an_unchanged_name_is_skipped(importer):
+def test_imported_names_are_stored_on_one_line_and_an_unchanged_name_is_skipped():
+    importer = _token_client(_user_with("editor", "add_certification", "change_certification", "change_mentor"))
     MentorFactory(mentor_id="mntr_01HX4V2K8Q", name="Grace Hopper")
     MentorFactory(mentor_id="mntr_01HX4V2K8R", name="Old Name")
     rows = [

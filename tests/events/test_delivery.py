@@ -322,8 +322,9 @@ def test_an_ipv6_transition_form_is_refused_at_save_and_at_send(settings, monkey
     endpoint_create(url="http://hooks.example.org/x", now=now)
     answers["hooks.example.org"] = [address]
     paused_event(now)
-    assert send_due(now) == [DeliveryState.PENDING]
+    assert send_due(now) == [DeliveryState.FAILED]  # refused for good: the endpoint is disabled
     assert WebhookAttempt.objects.get().error.startswith("refused: The host hooks.example.org resolves to a non-public")
+    assert receiver.received == []
 
 
 def test_a_private_url_is_refused_at_save(settings, receiver):

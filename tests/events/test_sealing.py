@@ -60,7 +60,7 @@ def test_an_upgrade_seals_again_the_secrets_sealed_with_the_published_key(settin
             [published.encrypt(endpoint.secret.encode()).decode()],
         )
     current = stored("previous_secret")  # sealed with today's key: left as it is
-    migration = importlib.import_module("events.migrations.0003_reseal_secrets_sealed_with_the_published_key")
+    migration = importlib.import_module("events.migrations.0005_reseal_secrets_sealed_with_the_published_key")
     migration.reseal(apps, types.SimpleNamespace(connection=connection, quote_name=connection.ops.quote_name))
     with pytest.raises(InvalidToken):
         published.decrypt(stored("secret").encode())
