@@ -268,6 +268,15 @@ def test_error_bodies_match_the_schema(schema, api_client, anon_client, reader_c
 # --- Swagger UI ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["options", "post", "put", "patch", "delete"])
+def test_the_swagger_page_answers_405_to_a_method_it_does_not_serve(client, method):
+    """The page is rendered from a template: a method with nothing to render is refused, never a 500."""
+    response = getattr(client, method)("/api/docs/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
 def test_swagger_ui_is_served_from_local_static_files(client):
     response = client.get("/api/docs/")
 
