@@ -317,3 +317,21 @@ def test_an_email_longer_than_a_mentor_can_hold_is_an_invalid_row_not_a_refused_
     assert rows[0]["errors"] == {"mentor_email": ["At most 254 characters."]}
     assert rows[1]["action"] == "new"
     assert not Mentor.objects.filter(mentor_id="mntr_01HX4V2K8P").exists()
+
+
+@pytest.mark.parametrize("query", ["dry_run=true&dry_run=false", "partial=false&partial=true", "dry_run=true&dry_run="])
+def test_a_flag_given_twice_is_a_400_and_applies_nothing(importer, query):
+    response = importer.post(f"{URL}?{query}", data=csv(*ROWS), content_type="text/csv")
+    assert response.status_code == 400, response.content
+    flag = query.split("=")[0]
+    assert response.json()["error"]["fields"] == {flag: ["Give this flag once."]}
+    assert Certification.objects.count() == 0 and Mentor.objects.count() == 0
+
+
+def test_two_multipart_files_are_a_400_and_neither_is_applied(importer):
+    first, second = io.BytesIO(csv(ROWS[0]).encode()), io.BytesIO(csv(ROWS[1]).encode())
+    first.name, second.name = "first.csv", "second.csv"
+    response = importer.post(URL, {"file": [first, second]}, format="multipart")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"] == {"file": ["One file only."]}
+    assert Certification.objects.count() == 0 and Mentor.objects.count() == 0
