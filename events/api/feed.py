@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +27,8 @@ class EventSerializer(serializers.Serializer):
     data = serializers.DictField(help_text="Ids, states and dates of what changed (see the README per type).")
 
 
+# One page object, not a list of them: drf-spectacular would wrap a ``list`` action's answer in an array.
+@extend_schema_serializer(many=False)
 class FeedSerializer(serializers.Serializer):
     data = EventSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True, help_text="Send as `after` next time.")
@@ -98,7 +100,9 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "type", OpenApiTypes.STR, description="Comma-separated event types: " + ", ".join(FEED_TYPES) + "."
             ),
             OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
             ),
         ],
         responses={200: FeedSerializer, **error_responses(400, 401, 403)},
