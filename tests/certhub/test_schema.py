@@ -416,3 +416,5 @@ def test_the_schema_states_what_the_api_refuses_and_returns(schema):
     body = paths["/api/v1/certifications/import"]["post"]["requestBody"]["content"]
     assert body["text/csv"]["schema"]["minLength"] == 1
     assert components["ImportUploadRequest"]["properties"]["file"]["minLength"] == 1
+    for name in ("CertificationUpdateRequest", "PatchedCertificationUpdateRequest"):
+        assert components[name]["minProperties"] == 1  # "Nothing to update" is a 400
