@@ -17,6 +17,9 @@ from events.feed import DEFAULT_LIMIT, MAX_LIMIT, feed_read
 from events.models import FEED_TYPES, Event
 
 EVENT_ID_RE = re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{12}$")
+# ``type``: feed types separated by commas (empty items are dropped), as a pattern for the schema.
+_ANY_TYPE = "|".join(re.escape(each) for each in FEED_TYPES)
+TYPES_PATTERN = rf"^,*(?:(?:{_ANY_TYPE}),*)*$"
 
 
 class EventSerializer(serializers.Serializer):
@@ -97,7 +100,9 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "after", OpenApiTypes.STR, description="The last event id you read.", pattern=EVENT_ID_RE.pattern
             ),
             OpenApiParameter(
-                "type", OpenApiTypes.STR, description="Comma-separated event types: " + ", ".join(FEED_TYPES) + "."
+                "type",
+                {"type": "string", "pattern": TYPES_PATTERN},
+                description="Comma-separated event types: " + ", ".join(FEED_TYPES) + ".",
             ),
             OpenApiParameter(
                 "limit",
@@ -109,7 +114,8 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         examples=[EXAMPLE],
     )
     def list(self, request: Request) -> Response:
-        query = FeedQuerySerializer(data=request.query_params.dict())
+        # An empty value means the default, as in every filter (``?after=``: from the first event).
+        query = FeedQuerySerializer(data={key: value for key, value in request.query_params.items() if value != ""})
         query.is_valid(raise_exception=True)
         page = feed_read(
             after=query.validated_data.get("after"),
