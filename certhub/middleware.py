@@ -2,7 +2,9 @@
 
 Django answers some errors before a DRF view runs (no URL matched, an
 exception outside DRF, the database gone): for API paths this middleware turns
-those into the envelope, never an HTML page or a stack trace.
+those into the envelope, never an HTML page or a stack trace. A query string
+with more parameters than Django parses is refused here, on every path, before
+the view reads it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,16 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import bad_request
 
 from certhub.api.errors import error_response
 
@@ -37,7 +46,27 @@ def suspicious_request_response(exception: SuspiciousOperation) -> HttpResponse:
     if isinstance(exception, TooManyFieldsSent):
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         return error_response(400, f"Too many query or form parameters (at most {limit}).", code="bad_request")
+    if isinstance(exception, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return error_response(400, f"Too many files in one request (at most {limit}).", code="bad_request")
     return error_response(400, "The request is malformed and was refused.", code="bad_request")
+
+
+def unreadable_query_response(request: HttpRequest) -> HttpResponse | None:
+    """A 400 for a query string Django refuses to parse (``DATA_UPLOAD_MAX_NUMBER_FIELDS``), else None.
+
+    Checked before the view reads ``request.GET``: DRF's content negotiation reads it
+    before a renderer is chosen (so with ``DEBUG`` the error surfaced as an ``AttributeError``,
+    a 500), and Django's debug page reads it again while reporting the first error.
+    """
+    try:
+        request.GET  # noqa: B018 -- parsed here once, cached for the rest of the request
+    except TooManyFieldsSent as exc:
+        if is_api_request(request):
+            return suspicious_request_response(exc)
+        logger.warning("suspicious request refused: %s", type(exc).__name__)
+        return bad_request(request, exc)
+    return None
 
 
 class ApiErrorMiddleware:
@@ -63,6 +92,9 @@ class ApiErrorMiddleware:
                 return suspicious_request_response(exc)
             return error_response(response.status_code)
         return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        return unreadable_query_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_request(request):

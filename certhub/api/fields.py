@@ -22,6 +22,13 @@ UTC = dt.UTC
 MIN_YEAR, MAX_YEAR = 1900, 9998
 # The same range as a pattern, for the schema: 1900-1999, 2000-8999, 9000-9899, 9900-9989, 9990-9998.
 YEAR_PATTERN = r"^(19\d\d|[2-8]\d\d\d|9[0-8]\d\d|99[0-8]\d|999[0-8])-"
+# What a timestamp input takes, as a schema: a zoned date-time or a bare date (midnight UTC).
+DATE_OR_DATE_TIME_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN},
+        {"type": "string", "format": "date", "pattern": YEAR_PATTERN},
+    ]
+}
 
 
 def format_utc(value: dt.datetime | None) -> str | None:

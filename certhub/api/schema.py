@@ -104,6 +104,11 @@ class CertHubAutoSchema(AutoSchema):
             auths.append({})
         return auths
 
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body that must name some field (``min_fields``) is required, even when each field is optional."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        return schema, required or bool(getattr(serializer, "min_fields", 0))
+
 
 class ErrorBodySerializer(serializers.Serializer):
     """The ``error`` object: a stable ``code``, a readable ``message``, and per-field messages."""
@@ -177,7 +182,8 @@ def document_common_errors(result: dict, **kwargs) -> dict:
 
 
 class StrictSerializerExtension(OpenApiSerializerExtension):
-    """Request bodies of :class:`~certhub.api.serializers.StrictSerializer` refuse unknown fields."""
+    """Request bodies of :class:`~certhub.api.serializers.StrictSerializer` refuse unknown fields
+    (and, with ``min_fields``, a body naming fewer fields)."""
 
     target_class = "certhub.api.serializers.StrictSerializer"
     match_subclasses = True
@@ -185,6 +191,23 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)
         schema["additionalProperties"] = False
+        if self.target.min_fields:
+            schema["minProperties"] = self.target.min_fields
+        return schema
+
+
+class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
+    """A :class:`~certhub.api.serializers.StrictCharField` holds no NUL character (DRF refuses one).
+
+    (One or more characters: drf-spectacular states a blank value as a ``oneOf`` branch of its own.)
+    """
+
+    target_class = "certhub.api.serializers.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema.setdefault("pattern", "^[^\\u0000]+$")
         return schema
 
 

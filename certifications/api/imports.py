@@ -16,7 +16,13 @@ from django.http import StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -95,11 +101,14 @@ def read_upload(request: Request) -> bytes:
         data = _read_body(django_request, limit)
     elif media_type == "multipart/form-data":
         try:
-            upload = django_request.FILES.get("file")
+            uploads = django_request.FILES.getlist("file")
         except MultiPartParserError:
             raise ParseError("The multipart body cannot be read (no boundary, or a malformed part).") from None
-        if upload is None:
+        if not uploads:
             raise RuleViolation("Send the CSV as the multipart field 'file'.", fields={"file": ["Required."]})
+        if len(uploads) > 1:
+            raise RuleViolation("Send one CSV file per import.", fields={"file": ["One file only."]})
+        [upload] = uploads
         if upload.size > limit:
             raise _too_large(limit)
         data = upload.read()
@@ -110,7 +119,11 @@ def read_upload(request: Request) -> bytes:
 
 
 def _flag(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "").strip().lower() or "false"  # empty means the default, as in a filter
+    """A ``true``/``false`` query flag, given at most once (``?dry_run=true&dry_run=false`` is a 400, not a guess)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this flag once."]})
+    raw = (values or [""])[0].strip().lower() or "false"  # empty means the default, as in a filter
     if raw not in ("true", "false"):
         raise ValidationError({name: ["Must be true or false."]})
     return raw == "true"
@@ -146,8 +159,13 @@ class ImportResultSerializer(serializers.Serializer):
     rows = ImportRowSerializer(many=True)
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class CSVFileField(serializers.FileField):
+    """The uploaded CSV; the schema says it is not empty (the import needs a header line)."""
+
+
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The CSV file (UTF-8, BOM allowed).")
+    file = CSVFileField(help_text="The CSV file (UTF-8, BOM allowed).")
 
 
 IMPORT_CSV_EXAMPLE = OpenApiExample(
@@ -199,7 +217,7 @@ class CertificationImportViewSet(viewsets.ViewSet):
         ),
         tags=TAG,
         parameters=[*FLAGS, IDEMPOTENCY_KEY_PARAMETER],
-        request={"text/csv": OpenApiTypes.STR, "multipart/form-data": ImportUploadSerializer},
+        request={"text/csv": {"type": "string", "minLength": 1}, "multipart/form-data": ImportUploadSerializer},
         responses={200: ImportResultSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422)},
         examples=[IMPORT_CSV_EXAMPLE, IMPORT_RESULT_EXAMPLE],
     )

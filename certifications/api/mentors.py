@@ -26,11 +26,11 @@ from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from certhub.api.fields import DistinctListField, UTCDateTimeField, parse_timestamp
+from certhub.api.fields import DATE_OR_DATE_TIME_SCHEMA, DistinctListField, UTCDateTimeField, parse_timestamp
 from certhub.api.filters import FilterSet, TieBreakOrderingFilter
 from certhub.api.permissions import check_method
 from certhub.api.schema import error_responses
-from certhub.api.serializers import StrictSerializer
+from certhub.api.serializers import StrictCharField, StrictSerializer
 from certifications import services
 from certifications.api.history import history_action_schema, history_response
 from certifications.api.serializers import MentorIdField
@@ -83,10 +83,10 @@ class MentorSerializer(serializers.Serializer):
 
 
 class PauseSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+    reason = StrictCharField(max_length=255, allow_blank=True, required=False, default="")
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+@extend_schema_field(DATE_OR_DATE_TIME_SCHEMA)
 class ThroughField(serializers.Field):
     """A zoned timestamp or a bare date (midnight UTC), not earlier than now."""
 
@@ -148,7 +148,7 @@ class MentorFilter(FilterSet):
 
 THROUGH = OpenApiParameter(
     "through",
-    OpenApiTypes.DATETIME,
+    DATE_OR_DATE_TIME_SCHEMA,
     description="Eligible through this moment too (a zoned timestamp or a date, not earlier than now).",
 )
 MENTOR_ID = OpenApiParameter("mentor_id", OpenApiTypes.STR, OpenApiParameter.PATH)
@@ -314,7 +314,8 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"])
     def eligibility(self, request: Request, mentor_id: str) -> Response:
-        query = ThroughSerializer(data=request.query_params.dict())
+        # An empty value means the default, as in every filter (``?through=``: now).
+        query = ThroughSerializer(data={key: value for key, value in request.query_params.items() if value != ""})
         query.is_valid(raise_exception=True)
         mentor = self.get_object()
         [answer] = mentors_eligibility(

@@ -125,6 +125,7 @@ class CertificationUpdateSerializer(StrictSerializer):
     """PUT/PATCH body: a partial update of the writable fields."""
 
     read_only_names = frozenset(CERTIFICATION_FIELDS)
+    min_fields = 1
 
     issued_at = UTCDateTimeField(required=False)
     expires_at = UTCDateTimeField(required=False)

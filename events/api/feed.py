@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,9 @@ from events.feed import DEFAULT_LIMIT, MAX_LIMIT, feed_read
 from events.models import FEED_TYPES, Event
 
 EVENT_ID_RE = re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{12}$")
+# ``type``: feed types separated by commas (empty items are dropped), as a pattern for the schema.
+_ANY_TYPE = "|".join(re.escape(each) for each in FEED_TYPES)
+TYPES_PATTERN = rf"^,*(?:(?:{_ANY_TYPE}),*)*$"
 
 
 class EventSerializer(serializers.Serializer):
@@ -27,6 +30,8 @@ class EventSerializer(serializers.Serializer):
     data = serializers.DictField(help_text="Ids, states and dates of what changed (see the README per type).")
 
 
+# One page object, not a list of them: drf-spectacular would wrap a ``list`` action's answer in an array.
+@extend_schema_serializer(many=False)
 class FeedSerializer(serializers.Serializer):
     data = EventSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True, help_text="Send as `after` next time.")
@@ -95,17 +100,22 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "after", OpenApiTypes.STR, description="The last event id you read.", pattern=EVENT_ID_RE.pattern
             ),
             OpenApiParameter(
-                "type", OpenApiTypes.STR, description="Comma-separated event types: " + ", ".join(FEED_TYPES) + "."
+                "type",
+                {"type": "string", "pattern": TYPES_PATTERN},
+                description="Comma-separated event types: " + ", ".join(FEED_TYPES) + ".",
             ),
             OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
             ),
         ],
         responses={200: FeedSerializer, **error_responses(400, 401, 403)},
         examples=[EXAMPLE],
     )
     def list(self, request: Request) -> Response:
-        query = FeedQuerySerializer(data=request.query_params.dict())
+        # An empty value means the default, as in every filter (``?after=``: from the first event).
+        query = FeedQuerySerializer(data={key: value for key, value in request.query_params.items() if value != ""})
         query.is_valid(raise_exception=True)
         page = feed_read(
             after=query.validated_data.get("after"),

@@ -22,6 +22,7 @@ from certhub.api.fields import UTCDateTimeField
 from certhub.api.filters import FilterSet
 from certhub.api.schema import error_responses
 from certhub.api.serializers import StrictBooleanField, StrictSerializer
+from events.api.fields import WebhookUrlField
 from events.api.permissions import ModelPermissions
 from events.endpoints import endpoint_create, endpoint_rotate_secret, endpoint_send_test, endpoint_update
 from events.models import FEED_TYPES, DeliveryState, WebhookDelivery, WebhookEndpoint
@@ -48,7 +49,7 @@ class EndpointWithSecretSerializer(EndpointSerializer):
 
 
 class EndpointCreateSerializer(StrictSerializer):
-    url = serializers.CharField(max_length=2000)
+    url = WebhookUrlField()
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=FEED_TYPES), required=False, default=list, help_text="Empty: every type."
     )
@@ -58,7 +59,7 @@ class EndpointCreateSerializer(StrictSerializer):
 class EndpointUpdateSerializer(StrictSerializer):
     read_only_names = frozenset({"endpoint_id", "secret", "disabled_reason", "created_at", "updated_at"})
 
-    url = serializers.CharField(max_length=2000, required=False)
+    url = WebhookUrlField(required=False)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=FEED_TYPES), required=False)
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
     is_active = StrictBooleanField(required=False)

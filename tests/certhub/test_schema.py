@@ -416,3 +416,32 @@ def test_only_the_public_reads_are_marked_as_needing_no_credentials(schema, sett
     }
     assert not private & public
     assert {"/api/v1/certifications", "/api/v1/certifications/{certification_id}"} <= public
+
+
+def test_the_schema_states_what_the_api_refuses_and_returns(schema):
+    """Each was a schemathesis finding from outside: the schema must say what the API does (issue 23)."""
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    feed = paths["/api/v1/events"]["get"]
+    assert feed["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Feed"}
+    [limit] = [p["schema"] for p in feed["parameters"] if p["name"] == "limit"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 1000)
+    [through] = [
+        p["schema"]
+        for p in paths["/api/v1/mentors/{mentor_id}/eligibility"]["get"]["parameters"]
+        if p["name"] == "through"
+    ]
+    for held in (through, components["EligibilityBatchRequest"]["properties"]["through"]):
+        assert sorted(branch["format"] for branch in held["anyOf"]) == ["date", "date-time"]
+    for name in ("EndpointCreateRequest", "PatchedEndpointUpdateRequest"):
+        url = components[name]["properties"]["url"]
+        assert url["format"] == "uri"
+        pattern = re.compile(url["pattern"])
+        assert pattern.match("https://match.example.org/hooks/certhub?x=1")
+        assert not any(
+            pattern.match(bad) for bad in ("ftp://x", "https://", "https://a b", "https://a/\r\nX: 1", " https://a")
+        )
+    body = paths["/api/v1/certifications/import"]["post"]["requestBody"]["content"]
+    assert body["text/csv"]["schema"]["minLength"] == 1
+    assert components["ImportUploadRequest"]["properties"]["file"]["minLength"] == 1
+    for name in ("CertificationUpdateRequest", "PatchedCertificationUpdateRequest"):
+        assert components[name]["minProperties"] == 1  # "Nothing to update" is a 400

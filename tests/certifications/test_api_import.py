@@ -376,3 +376,21 @@ def test_imported_names_are_stored_on_one_line_and_an_unchanged_name_is_skipped(
     # The clean name was not rewritten: only the creation and the changed name left mentor history.
     changed = HistoryEntry.objects.filter(subject="mentor", change="changed")
     assert [row.changes["name"] for row in changed] == [["Old Name", "New Name"]]
+
+
+@pytest.mark.parametrize("query", ["dry_run=true&dry_run=false", "partial=false&partial=true", "dry_run=true&dry_run="])
+def test_a_flag_given_twice_is_a_400_and_applies_nothing(importer, query):
+    response = importer.post(f"{URL}?{query}", data=csv(*ROWS), content_type="text/csv")
+    assert response.status_code == 400, response.content
+    flag = query.split("=")[0]
+    assert response.json()["error"]["fields"] == {flag: ["Give this flag once."]}
+    assert Certification.objects.count() == 0 and Mentor.objects.count() == 0
+
+
+def test_two_multipart_files_are_a_400_and_neither_is_applied(importer):
+    first, second = io.BytesIO(csv(ROWS[0]).encode()), io.BytesIO(csv(ROWS[1]).encode())
+    first.name, second.name = "first.csv", "second.csv"
+    response = importer.post(URL, {"file": [first, second]}, format="multipart")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"] == {"file": ["One file only."]}
+    assert Certification.objects.count() == 0 and Mentor.objects.count() == 0

@@ -269,3 +269,21 @@ def test_a_batch_of_500_unknown_ids_answers_each_of_them(staff):
     answers = response.json()["data"]
     assert [each["mentor_id"] for each in answers] == ids
     assert all(each["reasons"] == ["unknown_mentor"] and not each["eligible"] for each in answers)
+
+
+# --- Inputs the schema states (issue 23) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", [0, 1.5, True, ["On leave"], {"why": "leave"}])
+def test_a_pause_reason_that_is_not_a_string_is_a_400_and_pauses_nobody(staff, reason):
+    mentor = MentorFactory()
+    response = staff.post(f"{MENTORS}/{mentor.mentor_id}/pause", {"reason": reason}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"] == {"reason": ["Must be a string."]}
+    assert Mentor.objects.get(pk=mentor.pk).status == MentorStatus.ACTIVE
+
+
+def test_an_empty_through_means_now_as_an_empty_filter_does(staff):
+    mentor = MentorFactory()
+    held(mentor, expires=NOW + 30 * DAY)
+    assert eligibility(staff, mentor, through="") == eligibility(staff, mentor)

@@ -66,3 +66,9 @@ def test_type_filter_over_the_api(feed_client):
     events_write(items=[("mentor.paused", {}), ("certification.created", {}), ("mentor.resumed", {})], occurred_at=NOW)
     body = feed_client.get(URL, {"type": "mentor.paused,mentor.resumed"}).json()
     assert [item["type"] for item in body["data"]] == ["mentor.paused", "mentor.resumed"]
+
+
+def test_an_empty_after_or_type_means_the_default_as_an_empty_filter_does(feed_client):
+    response = feed_client.get("/api/v1/events?after=&type=&limit=5")
+    assert response.status_code == 200, response.content
+    assert response.json() == feed_client.get("/api/v1/events?limit=5").json()

@@ -107,6 +107,23 @@ def test_bad_endpoint_bodies_are_400s(admin_client, settings, body, field):
     assert not WebhookEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/a b",
+        "http://127.0.0.1:9/hook\r\nX-Injected: 1",
+        "http://127.0.0.1:9/hook\n",
+        " http://127.0.0.1:9/hook",
+        "http://127.0.0.1:9/\thook",
+        0,
+    ],
+)
+def test_a_url_with_a_space_a_line_break_or_not_a_string_is_refused(admin_client, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # the address is allowed: only the URL's form is at fault
+    assert_error(admin_client.post(ENDPOINTS, {"url": url}, format="json"), 400, "validation_error", fields={"url"})
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_model_permissions(anon_client, receiver):
     assert_error(anon_client.get(ENDPOINTS), 401, "not_authenticated")
     viewer = client_with("view_webhookendpoint")

@@ -8,13 +8,15 @@ a value the database cannot take, a Host header the service does not answer to.
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from django.test import Client
 
 from certifications.models import Certification, Mentor
 from tests.factories import CertificationFactory
-from tests.hardening.servers import gunicorn, http
+from tests.hardening.servers import create_token, gunicorn, http, manage
 
 CERTS = "/api/v1/certifications"
 VALID = {"mentor_id": "mntr_01HX4V2K8P", "certification_type": "peer_mentor_basic", "issued_at": "2026-03-26T00:00:00Z"}
@@ -98,6 +100,76 @@ def test_request_lines_up_to_gunicorns_limit_reach_the_api_and_longer_ones_get_t
         assert "data" in body
     else:
         assert body["error"]["code"] == "uri_too_long"
+
+
+def _multipart(fields: int, files: int, boundary: str = "limits") -> bytes:
+    """A multipart body of ``fields`` plain fields and ``files`` CSV parts named ``file``."""
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n1\r\n' for i in range(fields)]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{i}.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nmentor_id,certification_type,issued_at\r\n"
+        for i in range(files)
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+def _raw(method: str, url: str, body: bytes | None = None, content_type: str | None = None, token: str | None = None):
+    """One request with a raw body; returns ``(status, content type, text)``."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+@pytest.mark.standalone
+@pytest.mark.slow
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_too_many_parameters_fields_or_files_are_a_400_through_gunicorn(tmp_path, sqlite_env, debug):
+    """More than 1,000 query parameters, form fields or 100 files: a 400 (the envelope on the API), never a 500.
+
+    With ``DEBUG`` (bin/run's embedded default) the query string was read first by DRF's
+    content negotiation (a 500 from ``raise_uncaught_exception``) and by the debug page.
+    """
+    env = {**sqlite_env, "DEBUG": debug, "ALLOWED_HOSTS": "127.0.0.1", "SECRET_KEY": "k" * 60}
+    token = create_token(env)
+    if debug == "false":
+        assert manage("collectstatic", "--noinput", env=env).returncode == 0  # the admin's pages need the manifest
+    query = "&".join(f"p{i}=1" for i in range(1001))
+    at_the_limit = "&".join(f"p{i}=1" for i in range(1000))
+    imports = f"{CERTS}/import?dry_run=true"
+    with gunicorn(env, workers=1, log_path=tmp_path / "gunicorn.log") as base:
+        answers = {
+            "list at the limit": _raw("GET", f"{base}{CERTS}?{at_the_limit}"),
+            "list": _raw("GET", f"{base}{CERTS}?{query}"),
+            "events": _raw("GET", f"{base}/api/v1/events?{query}", token=token),
+            "import query": _raw("POST", f"{base}{imports}&{query}", b"mentor_id\r\n", "text/csv", token),
+            "import fields": _raw(
+                "POST", f"{base}{imports}", _multipart(1001, 1), "multipart/form-data; boundary=limits", token
+            ),
+            "import files": _raw(
+                "POST", f"{base}{imports}", _multipart(0, 101), "multipart/form-data; boundary=limits", token
+            ),
+            "admin at the limit": _raw("GET", f"{base}/admin/login/?{at_the_limit}"),
+            "admin": _raw("GET", f"{base}/admin/login/?{query}"),
+            "admin form": _raw("POST", f"{base}/admin/login/", query.encode(), "application/x-www-form-urlencoded"),
+        }
+    assert answers.pop("list at the limit")[0] == 200
+    assert answers.pop("admin at the limit")[0] == 200
+    answers_admin_get = answers["admin"][2]
+    for name in ("admin", "admin form"):
+        status, content_type, text = answers.pop(name)
+        assert (status, content_type.split(";")[0]) == (400, "text/html"), (name, text[:300])
+    assert "<h1>Bad Request (400)</h1>" in answers_admin_get
+    for name, (status, content_type, text) in answers.items():
+        assert (status, content_type) == (400, "application/json"), (name, text[:300])
+        error = json.loads(text)["error"]
+        assert error["code"] == "bad_request", (name, error)
+        assert "at most 1000" in error["message"] or "at most 100)" in error["message"], (name, error)
 
 
 @pytest.mark.parametrize("query", ["ordering=,", "ordering=", "ordering=,,", "status=,", "status=", "status=,,"])
