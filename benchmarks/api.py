@@ -29,7 +29,7 @@ from benchmarks.expiry import postgres_url
 from certhub.api.fields import parse_timestamp
 from certifications.api.serializers import certification_row, certification_rows, represent_row
 from certifications.models import Certification
-from totals.counts import CertificationCount
+from certifications.totals.counts import CertificationCount
 
 JSON_OPTIONS = {"separators": (",", ":"), "ensure_ascii": False}  # what DRF's JSONRenderer writes
 

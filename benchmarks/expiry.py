@@ -52,7 +52,7 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services.lapse import expiry_run_create, pause_reason
-from totals.models import CertificationTally
+from certifications.totals.models import CertificationTally
 
 SNAP = "bench_snap_"
 RESULT = "bench_result_"

@@ -31,8 +31,8 @@ from certhub.ids import CROCKFORD_ALPHABET, new_id
 from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
+from certifications.totals.models import CertificationTally, Span
 from events.models import Event, WebhookAttempt, WebhookDelivery
-from totals.models import CertificationTally, Span
 
 HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email"
 TYPES = ("peer_mentor_basic", "peer_mentor_advanced")

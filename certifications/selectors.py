@@ -23,7 +23,7 @@ from certifications.models import (
     MentorStatus,
     PausedBy,
 )
-from totals.counts import CertificationCount
+from certifications.totals.counts import CertificationCount
 
 EXPIRING_SOON_DAYS = 30
 CHART_MONTHS = 12

@@ -98,7 +98,7 @@ INSTALLED_APPS = [
     "import_export",
     "certhub",
     "certifications",
-    "totals",
+    "certifications.totals",
     "events",
     "notifications",
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone

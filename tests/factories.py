@@ -10,7 +10,7 @@ from certhub.ids import new_id
 from certifications.history import Actor, Source
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services.effects import certification_snapshot
-from totals.tallies import tally_certification_written
+from certifications.totals.tallies import tally_certification_written
 
 UTC = dt.UTC
 

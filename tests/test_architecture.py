@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("certhub", "certifications", "config", "events", "notifications", "totals")
+PRODUCT = ("certhub", "certifications", "config", "events", "notifications")
 PACKAGES = (*PRODUCT, "benchmarks")
 MAX_LINES = 500
 

@@ -24,7 +24,7 @@ from django.utils.functional import cached_property
 
 from certifications.models import CertificationStatus, Mentor, renewal_exists
 from certifications.selectors import certification_list
-from totals.counts import CertificationCount
+from certifications.totals.counts import CertificationCount
 
 MICROSECOND = dt.timedelta(microseconds=1)
 # Parameters that choose a page or an order, not which rows: they change no count.

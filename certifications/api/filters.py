@@ -20,7 +20,7 @@ from certifications.models import (
     LogEvent,
     mentor_id_validator,
 )
-from totals.counts import CertificationCount
+from certifications.totals.counts import CertificationCount
 
 TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
 

@@ -26,8 +26,8 @@ from certifications.demo.dataset import (
 from certifications.demo.layout import SeedError, SeedSpec
 from certifications.demo.progress import Progress
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, HistoryEntry, JobLock, Mentor
-from totals.models import CertificationTally
-from totals.tallies import tallies_rebuild
+from certifications.totals.models import CertificationTally
+from certifications.totals.tallies import tallies_rebuild
 
 # The tallies are derived from the certifications: emptied with them, recounted after a load.
 DOMAIN_MODELS = (HistoryEntry, AutoPauseLog, CertificationTally, Certification, Mentor, ExpiryJobRun, JobLock)

@@ -21,9 +21,9 @@ from certifications.history.models import Subject
 from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
+from certifications.totals import tallies
 from events import outbox
 from notifications import effects as notifications
-from totals import tallies
 
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
 CERTIFICATION_FIELDS = TRACKED[Subject.CERTIFICATION]

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from certifications.models import Certification
+from tests.certifications.totals.helpers import counted, tallied
 from tests.factories import CertificationFactory, MentorFactory
-from tests.totals.helpers import counted, tallied
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from certifications.models import AutoPauseLog, Certification, CertificationType, Lifecycle, Mentor, MentorStatus
 from certifications.services import certification_renew, certification_revoke, expiry_job_run
 from tests.certifications.services.lapse.helpers import LAPSED_ON, lapsed_cert
+from tests.certifications.totals.helpers import random_write
 from tests.factories import TEST_ACTOR, cert_type
-from tests.totals.helpers import random_write
 
 pytestmark = pytest.mark.django_db
 

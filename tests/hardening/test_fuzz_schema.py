@@ -40,11 +40,11 @@ from schemathesis.core.parameters import ParameterLocation
 
 from certhub.models import IdempotencyKey
 from certifications.models import Certification, CertificationType, Mentor
+from certifications.totals.models import CertificationTally
 from tests.certhub.test_schema import _json_schema
 from tests.conftest import _user_with
 from tests.hardening import figures
 from tests.hardening.import_files import import_files, refused_files
-from totals.models import CertificationTally
 
 # A request can match the schema and still break a business rule (an unknown or
 # inactive certification type, expires_at before issued_at, a duplicate record):

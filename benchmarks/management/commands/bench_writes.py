@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from certhub.ids import new_id
 from certifications.models import Certification
-from totals.models import CertificationTally
+from certifications.totals.models import CertificationTally
 
 USERNAME = "bench-writes"
 TALLY_TABLE = CertificationTally._meta.db_table

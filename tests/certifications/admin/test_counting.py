@@ -8,8 +8,8 @@ import pytest
 
 from certifications.models import CertificationStatus
 from tests.certifications.admin.helpers import CERTS, MENTORS, listed_ids, make_cert
+from tests.certifications.totals.helpers import stray_delta
 from tests.factories import MentorFactory, cert_type
-from tests.totals.helpers import stray_delta
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,10 @@ from certifications.models import AutoPauseLog, Certification, Mentor, MentorSta
 from certifications.services import certification_import, expiry_job_run
 from certifications.services import imports as imports_service
 from certifications.services.records import certification_create
+from certifications.totals.models import CertificationTally
 from events.models import Event
 from notifications.models import Notification
 from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory, cert_type
-from totals.models import CertificationTally
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
 
 from certifications.models import Certification
-from totals.models import CertificationTally, Span
-from totals.tallies import STATUSES, TABLE
+from certifications.totals.models import CertificationTally, Span
+from certifications.totals.tallies import STATUSES, TABLE
 
 DAY = dt.timedelta(days=1)
 

@@ -12,9 +12,9 @@ from django.db.models.functions import TruncDate
 from certhub.errors import DomainError
 from certifications import services
 from certifications.models import Certification, CertificationStatus, CertificationType
+from certifications.totals.counts import CertificationCount
+from certifications.totals.models import CertificationTally, Span
 from tests.factories import TEST_ACTOR
-from totals.counts import CertificationCount
-from totals.models import CertificationTally, Span
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from django.db import connections
 
 from certifications.models import Certification, CertificationStatus, CertificationType
 from certifications.services import expiry_job_run
+from certifications.totals.counts import CertificationCount, certification_total
+from certifications.totals.models import CertificationTally
+from certifications.totals.tallies import tallies_fold, tallies_rebuild
+from tests.certifications.totals.helpers import NOW, assert_totals_match, counted, random_write, tallied
 from tests.factories import cert_type
-from tests.totals.helpers import NOW, assert_totals_match, counted, random_write, tallied
-from totals.counts import CertificationCount, certification_total
-from totals.models import CertificationTally
-from totals.tallies import tallies_fold, tallies_rebuild
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from certifications.models import Certification
+from tests.certifications.totals.helpers import NOW, random_write, stray_delta
 from tests.factories import cert_type
-from tests.totals.helpers import NOW, random_write, stray_delta
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from totals.tallies import tallies_rebuild
+from certifications.totals.tallies import tallies_rebuild
 
 
 class Command(BaseCommand):

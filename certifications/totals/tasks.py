@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from totals.tallies import tallies_fold
+from certifications.totals.tallies import tallies_fold
 
 FOLD_TASK_NAME = "totals.tasks.fold_tallies"
 # How often beat folds (the schedule's migration sets it). Between folds a reader sums the new deltas too.

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 
 from certhub.sql import pk_in
 from certifications.models import Certification, CertificationStatus
-from totals.models import CertificationTally, Span
+from certifications.totals.models import CertificationTally, Span
 
 STATUSES = tuple(CertificationStatus.values)  # valid, expired, revoked: one column each
 TABLE = CertificationTally._meta.db_table
