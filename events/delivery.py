@@ -269,7 +269,9 @@ def _record_together(
         if answer.status == 410 and not final:
             disabled[delivery.endpoint_id] = f"The receiver answered 410 Gone on {format_utc(now)}."
         elif answer.refused and not final:
-            disabled[delivery.endpoint_id] = safe_text(f"Refused on {format_utc(now)}: {answer.error}")[:255]
+            disabled[delivery.endpoint_id] = safe_text(
+                f"Refused on {format_utc(now)}: {answer.error.removeprefix('refused: ')}"
+            )[:255]
         attempts.append(
             WebhookAttempt(
                 delivery=delivery,

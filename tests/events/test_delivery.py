@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -364,10 +365,10 @@ def test_an_endpoint_saved_while_private_networks_were_allowed_is_disabled_at_th
     assert receiver.received == []
     endpoint.refresh_from_db()
     assert not endpoint.is_active
-    assert (
-        endpoint.disabled_reason.startswith("Refused on ")
-        and "non-public address (127.0.0.1)" in endpoint.disabled_reason
-    )
+    assert re.fullmatch(
+        r"Refused on \S+Z: The host 127\.0\.0\.1 resolves to a non-public address \(127\.0\.0\.1\)\.",
+        endpoint.disabled_reason,
+    ), endpoint.disabled_reason
 
 
 def test_a_host_that_does_not_resolve_is_retried_and_its_endpoint_stays_active(settings, monkeypatch):
