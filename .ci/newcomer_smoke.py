@@ -3,9 +3,9 @@
 Clones the committed tree into a temporary folder, lets ``bin/run`` install the
 runtime requirements alone into a fresh virtualenv, starts it on a free port
 (the embedded default, then with ``REDIS_URL``), and checks that every read of
-the README's tour answers 200, that a dry run answers 200 and that an async run
-reaches ``succeeded``. Then it stops ``bin/run`` with SIGTERM and checks that no
-process it started is left behind.
+the API tours (the README's and the longer ones in ``docs/``) answers 200, that a
+dry run answers 200 and that an async run reaches ``succeeded``. Then it stops
+``bin/run`` with SIGTERM and checks that no process it started is left behind.
 
 Usage: python3 .ci/newcomer_smoke.py [--redis-url redis://127.0.0.1:6379/15]
 Standard library only: it runs before any virtualenv exists.
@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 900  # the first start installs the runtime requirements
 RUN_TIMEOUT = 180
 STOP_TIMEOUT = 60
+# The pages whose ``sh``/``bash`` blocks are a tour a reader runs as printed.
+TOUR_PAGES = ("README.md", "docs/api.md", "docs/operations.md")
 ENV_DROP = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTUAL_ENV", "CERTHUB_ENV", "DJANGO_ENV", "DEBUG")
 
 
@@ -65,7 +67,7 @@ def request(url: str, *, method: str = "GET", token: str | None = None, body: di
 
 
 def tour_reads(readme: str) -> list[tuple[str, bool]]:
-    """The GET URLs of the README's ``sh`` blocks (the curl lines with no method and no -w),
+    """The GET URLs of a page's ``sh`` blocks (the curl lines with no method and no -w),
     each with whether it sends the token."""
     urls = []
     for block in re.findall(r"```(?:sh|bash)\n(.*?)```", readme, flags=re.S):
@@ -89,7 +91,7 @@ def expand(url: str, *, origin: str, cert_id: str, run_id: str, mentor_id: str) 
     # The tour's mentor exists once its create commands ran; the smoke reads a demo mentor instead.
     url = re.sub(r"/mentors/mntr_[0-9A-Z]{8,26}", f"/mentors/{mentor_id}", url)
     if "$" in url:
-        raise SmokeFailure(f"the README reads an unknown variable: {url}")
+        raise SmokeFailure(f"a tour reads an unknown variable: {url}")
     return url
 
 
@@ -187,7 +189,7 @@ def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
         check(status == 200 and runs["data"], f"GET {api}/expiry-job/runs answers 200 with the demo runs ({status})")
         run_id = runs["data"][0]["job_run_id"]
 
-        for url, with_token in tour_reads((clone / "README.md").read_text()):
+        for url, with_token in (read for page in TOUR_PAGES for read in tour_reads((clone / page).read_text())):
             full = expand(url, origin=origin, cert_id=cert_id, run_id=run_id, mentor_id=mentor_id)
             status, body = request(full, token=token if with_token else None)
             check(status == 200, f"GET {full} answers 200 ({status}{'' if status == 200 else f': {body}'})")
