@@ -37,7 +37,8 @@ from django.db import DatabaseError, connection, transaction
 from benchmarks import history as bench_history
 from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
-from certifications.demo.loader import DOMAIN_MODELS, deferred_indexes, referencing_models
+from certhub.sql import dialect
+from certifications.demo.loader import DOMAIN_MODELS, referencing_models
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -85,7 +86,7 @@ def restore() -> None:
     tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
     with transaction.atomic():
         _execute(f"TRUNCATE {tables}")
-        with deferred_indexes(LOAD_ORDER):
+        with dialect().deferred_indexes(LOAD_ORDER):
             for model in LOAD_ORDER:
                 table = model._meta.db_table
                 _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")

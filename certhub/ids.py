@@ -13,9 +13,9 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, models, transaction
+
+from certhub.sql import dialect
 
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MENTOR_ID_RE = re.compile(r"^mntr_[0-9A-TV-Z]{8,26}$")
@@ -69,14 +69,6 @@ def create_with_unique_id(
     raise IdSpaceExhausted(f"no free {prefix} id after {ID_ATTEMPTS} attempts")
 
 
-def _in(model: type[models.Model], field: str, values: set[str]):
-    """``field IN values``; on PostgreSQL ``= ANY(%s)`` with one array parameter (cheaper to send than 1,000)."""
-    if connection.vendor == "postgresql":
-        column = f'"{model._meta.db_table}"."{model._meta.get_field(field).column}"'
-        return RawSQL(f"{column} = ANY(%s)", [sorted(values)], output_field=models.BooleanField())
-    return Q(**{f"{field}__in": values})
-
-
 def fresh_ids(
     model: type[models.Model],
     *,
@@ -97,7 +89,8 @@ def fresh_ids(
         if missing <= 0:
             break
         candidates = {make(prefix) for _ in range(missing)} - ids
-        taken = set(model._default_manager.filter(_in(model, field, candidates)).values_list(field, flat=True))
+        among = dialect().field_in(model, field, candidates)
+        taken = set(model._default_manager.filter(among).values_list(field, flat=True))
         ids |= candidates - taken
     if len(ids) < count:
         raise IdSpaceExhausted(f"no {count} free {prefix} ids after {ID_ATTEMPTS} rounds")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from certhub.errors import RuleViolation
+from certhub.sql import dialect
 from events.models import FEED_TYPES, Event
 
 # The publisher's advisory lock key (an arbitrary constant: "evts" in ASCII).
@@ -59,8 +60,7 @@ def events_publish(*, chunk: int = PUBLISH_CHUNK) -> int:
         return 0
     table = connection.ops.quote_name(Event._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK_KEY])
+        dialect().lock_transaction(cursor, PUBLISH_LOCK_KEY)
         cursor.execute(_PUBLISH_SQL.format(table=table), [chunk])
         return cursor.rowcount
 

@@ -131,3 +131,25 @@ def test_no_benchmark_code_in_the_product(package):
         or any(line.startswith(("import benchmarks", "from benchmarks")) for line in path.read_text().splitlines())
     ]
     assert offenders == []
+
+
+# The modules that may ask which database they run on: the dialect seam's chooser, the job's
+# engine chooser (decision 0001), and the outbox, whose SQL is rewritten apart (decision 0031).
+VENDOR_MODULES = {"certhub.sql", "certifications.services.lapse.engines", "events.outbox"}
+
+
+def vendor_readers(*packages: str) -> set[str]:
+    """Modules that read a connection's ``vendor`` (``connection.vendor``, ``connections[alias].vendor``, ...)."""
+    return {
+        module_name(path)
+        for path in source_files(*packages)
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "vendor"
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        )
+    }
+
+
+def test_only_the_dialect_seam_asks_which_database_it_runs_on():
+    assert vendor_readers(*PRODUCT) - VENDOR_MODULES == set()
+    assert len(VENDOR_MODULES) <= 4

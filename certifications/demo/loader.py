@@ -2,19 +2,18 @@
 
 ``seed`` checks the sizes, then (with ``replace``) empties the domain tables,
 then writes each chunk of rows as ``DatasetStream`` generates it, so that
-memory holds one chunk at a time whatever the size of the set. On PostgreSQL
-the tables' secondary indexes, unique and foreign-key constraints are dropped
-for the load and rebuilt after it (``deferred_indexes``).
+memory holds one chunk at a time whatever the size of the set. How rows are
+written fast is the dialect's (``certhub.sql``): ``COPY`` into tables whose
+secondary indexes and constraints are rebuilt after the load on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 
-from django.db import connection, models, transaction
+from django.db import transaction
 
+from certhub.sql import dialect
 from certifications.demo.dataset import (
     CERT_COLUMNS,
     LOG_COLUMNS,
@@ -63,117 +62,31 @@ def flush() -> None:
 
     Rows of other tables that point at them (``referencing_models``) go too.
     """
-    if connection.vendor == "postgresql":
-        tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
-        with connection.cursor() as cursor:
-            # Rows written earlier in this transaction leave deferred foreign-key checks
-            # pending, and TRUNCATE refuses a table with pending checks: run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
-        return
-    with transaction.atomic():
-        for model in (*referencing_models(), *DOMAIN_MODELS):
-            model.objects.all()._raw_delete(using=connection.alias)
-
-
-@contextmanager
-def deferred_indexes(models: Sequence[type]) -> Iterator[None]:
-    """On PostgreSQL, drop the tables' secondary indexes, unique and foreign-key constraints, then rebuild them.
-
-    Bulk loading then writes bare heaps, and each index is built once, sorted,
-    instead of taking a million random insertions. Use inside a transaction;
-    elsewhere this does nothing.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    tables = [model._meta.db_table for model in models]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
-            "WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('u', 'f') ORDER BY contype DESC",
-            [tables],
-        )
-        constraints = cursor.fetchall()  # foreign keys first: they depend on the unique ones
-        cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-            "WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))",
-            [tables],
-        )
-        indexes = cursor.fetchall()
-        for table, name, _, _ in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition, _ in reversed(constraints):
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    dialect().empty_tables((*referencing_models(), *DOMAIN_MODELS))
 
 
 def load(chunks: Iterable[tuple[str, list[tuple]]]) -> None:
-    """Write each ``(table, rows)`` chunk as it comes into empty tables, in one transaction; then analyze."""
-    write = _copy if connection.vendor == "postgresql" else _bulk_insert
-    with transaction.atomic(), deferred_indexes([model for model, _ in TABLES.values()]):
+    """Write each ``(table, rows)`` chunk as it comes into empty tables, in one transaction; then analyze.
+
+    On PostgreSQL the tables' secondary indexes, unique and foreign-key
+    constraints are dropped for the load and rebuilt after it, and rows go by
+    ``COPY``; elsewhere by bulk inserts (the dialect's bulk load).
+    """
+    sql = dialect()
+    loaded = [model for model, _ in TABLES.values()]
+    with transaction.atomic(), sql.deferred_indexes(loaded):
         for table, rows in chunks:
             model, columns = TABLES[table]
-            write(model, columns, rows)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                for model, _ in TABLES.values():
-                    table = model._meta.db_table
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                    )
+            sql.write_rows(model, columns, rows)
+        sql.reset_sequences(loaded)
         # The load bypassed the services, which keep the totals: count them once, set-based.
         tallies_rebuild()
     analyze()
 
 
-def _copy(model, columns: Sequence[str], rows: list[tuple]) -> None:
-    table = model._meta.db_table
-    # The Django cursor wraps psycopg 3's, whose copy() streams rows in COPY's text format.
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _bulk_insert(model, columns: Sequence[str], rows: list[tuple]) -> None:
-    attnames = [_field(model, column).attname for column in columns]
-    # Rows carry JSON columns as COPY text ('[]'); a model instance needs the value itself,
-    # or the field would store the JSON *string* "[]".
-    json_at = [i for i, column in enumerate(columns) if isinstance(_field(model, column), models.JSONField)]
-
-    def instance(row: tuple):
-        values = list(row)
-        for i in json_at:
-            if isinstance(values[i], str):
-                values[i] = json.loads(values[i])
-        return model(**dict(zip(attnames, values, strict=True)))
-
-    model.objects.bulk_create([instance(row) for row in rows], batch_size=len(rows))
-
-
-def _field(model, column: str):
-    for fld in model._meta.concrete_fields:
-        if fld.column == column:
-            return fld
-    raise LookupError(column)
-
-
 def analyze() -> None:
     """Refresh the planner's statistics of the domain tables."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            tables = ", ".join(model._meta.db_table for model in DOMAIN_MODELS)
-            cursor.execute(f"ANALYZE {tables}")
-        else:
-            cursor.execute("ANALYZE")
+    dialect().analyze(DOMAIN_MODELS)
 
 
 def seed(spec: SeedSpec, *, show_progress: bool = False, replace: bool = False, chunk: int = 20_000) -> SeedSummary:

@@ -11,7 +11,6 @@ calls no ``save()`` for a library to notice.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db import connection
 from django.db.models import DateTimeField, IntegerField, Model, QuerySet
 
 from certhub.api.fields import format_utc
+from certhub.sql import dialect
 from certifications.history.actor import Actor
 from certifications.history.models import Change, HistoryEntry, Subject
 from certifications.models import Certification, CertificationType, Mentor
@@ -143,20 +143,6 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
     )
 
 
-def _json_sql(constant: dict[str, list[Any]], per_row: dict[str, str]) -> tuple[str, list[Any]]:
-    """SQL for the ``changes`` value: ``constant`` merged with ``{field: [null, <column>]}`` for each of ``per_row``.
-
-    ``per_row`` maps a field to a column of the queried table, already quoted.
-    """
-    if connection.vendor == "postgresql":
-        pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())
-        sql = "%s::jsonb" + (f" || jsonb_build_object({pairs})" if per_row else "")
-    else:
-        pairs = ", ".join(f"'{name}', json_array(NULL, {column})" for name, column in per_row.items())
-        sql = f"json_patch(%s, json_object({pairs}))" if per_row else "%s"
-    return sql, [json.dumps(constant)]
-
-
 def rows_changed(
     *,
     queryset: QuerySet,
@@ -173,7 +159,7 @@ def rows_changed(
     model = queryset.model
     table = model._meta.db_table
     columns = {name: f'"{table}"."{model._meta.get_field(name).column}"' for name in per_row}
-    json_sql, json_params = _json_sql(changes, columns)
+    json_sql, json_params = dialect().json_with_new_values(changes, columns)
     select = queryset.order_by().values_list("pk")
     select_sql, select_params = select.query.sql_with_params()
     # ``select_sql`` is ``SELECT <pk> FROM ... WHERE ...``; the constant columns go after the primary key.

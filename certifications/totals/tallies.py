@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import TruncDate
 
-from certhub.sql import pk_in
+from certhub.sql import dialect, pk_in
 from certifications.models import Certification, CertificationStatus
 from certifications.totals.models import CertificationTally, Span
 
@@ -27,13 +27,6 @@ KEY = "certification_type_id, deleted, span, expires_on"
 COLUMNS = f"{KEY}, valid, expired, revoked"
 
 Key = tuple[int, bool, dt.date]
-
-
-def month_of(column: str) -> str:
-    """SQL for the first day of the month of the date ``column``."""
-    if connection.vendor == "postgresql":
-        return f"CAST(date_trunc('month', CAST({column} AS timestamp)) AS date)"
-    return f"date({column}, 'start of month')"
 
 
 def expires_on(expires_at: dt.datetime) -> dt.date:
@@ -92,12 +85,13 @@ def tally_records_expired(*, pks: Sequence[int]) -> None:
         .annotate(n=Count("pk"))
     )
     sql, params = groups.query.sql_with_params()
+    month = dialect().month_start("g.day")
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH g AS ({sql}) INSERT INTO {TABLE} ({COLUMNS}) "
             f"SELECT g.certification_type_id, %s, %s, g.day, -g.n, g.n, 0 FROM g UNION ALL "
-            f"SELECT g.certification_type_id, %s, %s, {month_of('g.day')}, -SUM(g.n), SUM(g.n), 0 FROM g "
-            f"GROUP BY g.certification_type_id, {month_of('g.day')}",
+            f"SELECT g.certification_type_id, %s, %s, {month}, -SUM(g.n), SUM(g.n), 0 FROM g "
+            f"GROUP BY g.certification_type_id, {month}",
             [*params, False, Span.DAY, False, Span.MONTH],
         )
 
@@ -105,35 +99,12 @@ def tally_records_expired(*, pks: Sequence[int]) -> None:
 def tallies_fold() -> int:
     """Sum every key's delta rows into one row (dropping keys that sum to zero); return the rows removed.
 
-    On PostgreSQL one statement deletes the rows of each key holding several and
-    inserts their sums: a writer's uncommitted delta is not in the statement's
-    snapshot, so it stays for the next fold. Elsewhere writes are serialised, and
-    the same is done in one transaction by id.
+    The dialect's fold: on PostgreSQL one statement, which leaves a writer's
+    uncommitted delta for the next fold; elsewhere writes are serialised, and
+    the same is done in this transaction by id.
     """
-    sums = "SUM(valid), SUM(expired), SUM(revoked)"
-    nonzero = "SUM(valid) <> 0 OR SUM(expired) <> 0 OR SUM(revoked) <> 0"
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH gone AS (DELETE FROM {TABLE} WHERE ({KEY}) IN "
-                f"(SELECT {KEY} FROM {TABLE} GROUP BY {KEY} HAVING COUNT(*) > 1) RETURNING {COLUMNS}), "
-                f"kept AS (INSERT INTO {TABLE} ({COLUMNS}) SELECT {KEY}, {sums} FROM gone "
-                f"GROUP BY {KEY} HAVING {nonzero} RETURNING 1) "
-                "SELECT (SELECT COUNT(*) FROM gone) - (SELECT COUNT(*) FROM kept)"
-            )
-            removed = cursor.fetchone()[0]
-        else:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TABLE}")
-            last = cursor.fetchone()[0]
-            several = f"SELECT {KEY} FROM {TABLE} WHERE id <= %s GROUP BY {KEY} HAVING COUNT(*) > 1"
-            cursor.execute(
-                f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {KEY}, {sums} FROM {TABLE} "
-                f"WHERE id <= %s AND ({KEY}) IN ({several}) GROUP BY {KEY} HAVING {nonzero}",
-                [last, last],
-            )
-            kept = cursor.rowcount
-            cursor.execute(f"DELETE FROM {TABLE} WHERE id <= %s AND ({KEY}) IN ({several})", [last, last])
-            removed = cursor.rowcount - kept
+        removed = dialect().fold(cursor, table=TABLE, key=KEY, values=STATUSES)
         # A lone row summing to zero counts for nothing.
         cursor.execute(f"DELETE FROM {TABLE} WHERE valid = 0 AND expired = 0 AND revoked = 0")
         return removed + cursor.rowcount
@@ -159,9 +130,8 @@ def tallies_rebuild() -> int:
     )
     sql, params = groups.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Writers insert deltas meanwhile: wait for them, and hold them off until the recount commits.
-            cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+        # Writers insert deltas meanwhile: wait for them, and hold them off until the recount commits.
+        dialect().lock_table(cursor, TABLE)
         cursor.execute(f"DELETE FROM {TABLE}")
         cursor.execute(
             f"INSERT INTO {TABLE} ({COLUMNS}) "
@@ -169,7 +139,7 @@ def tallies_rebuild() -> int:
             [Span.DAY, *params],
         )
         written = cursor.rowcount
-        month = month_of("expires_on")
+        month = dialect().month_start("expires_on")
         cursor.execute(
             f"INSERT INTO {TABLE} ({COLUMNS}) "
             f"SELECT certification_type_id, deleted, %s, {month}, SUM(valid), SUM(expired), SUM(revoked) "

@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, fresh_ids
+from certhub.sql import dialect
 from notifications.models import Notification, NotificationState
 
 logger = logging.getLogger("certhub.notifications")
@@ -74,9 +75,8 @@ class Inserted:
 
 def notifications_insert(*, candidates: QuerySet, kind: str, now: dt.datetime) -> Inserted:
     """Insert one ``kind`` notification per candidate row, skipping conflicts."""
-    if connection.vendor == "postgresql":
-        return _insert_postgresql(candidates, kind=kind, now=now)
-    return _insert_orm(candidates, kind=kind, now=now)
+    insert = dialect().pick(postgresql=_insert_postgresql, sqlite=_insert_orm)
+    return insert(candidates, kind=kind, now=now)
 
 
 def candidates_values(candidates: QuerySet) -> QuerySet:

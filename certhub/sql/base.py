@@ -1,0 +1,98 @@
+"""The dialect interface: each concern's SQL spelling, one method (or a few) per concern.
+
+A ``Dialect`` knows no model of the domain: the callers pass tables, columns,
+models and queries, and keep the meaning. Two implementations:
+``certhub.sql.sqlite`` (SQLite, and the ORM where SQL differs) and
+``certhub.sql.postgresql``; ``certhub.sql.dialect()`` picks one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+T = TypeVar("T")
+
+
+class Dialect(ABC):
+    """How this database spells what the set-based writes, the totals, the feed and the demo load need."""
+
+    # -- a concern with two whole implementations (as the job's engines) --
+
+    @abstractmethod
+    def pick(self, *, postgresql: T, sqlite: T) -> T:
+        """Of a concern's two implementations, the one for this database (SQLite's runs anywhere else)."""
+
+    # -- filters --
+
+    @abstractmethod
+    def field_in(self, model: type[Model], field: str, values: Iterable[Any]):
+        """``field IN values`` as a filter for ``model``'s queries."""
+
+    # -- JSON and dates in SQL --
+
+    @abstractmethod
+    def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
+        """SQL for a JSON object: ``constant`` merged with ``{field: [null, <column>]}`` for each of ``per_row``.
+
+        ``per_row`` maps a field to a column of the queried table, already quoted.
+        """
+
+    @abstractmethod
+    def month_start(self, column: str) -> str:
+        """SQL for the first day of the month of the date ``column``."""
+
+    # -- locks inside the caller's transaction --
+
+    @abstractmethod
+    def lock_transaction(self, cursor: CursorWrapper, key: int) -> None:
+        """Hold the lock ``key`` until the transaction ends: one holder at a time (writers already are one)."""
+
+    @abstractmethod
+    def lock_table(self, cursor: CursorWrapper, table: str) -> None:
+        """Wait for the table's writers, and hold new ones off until the transaction ends."""
+
+    # -- delta rows --
+
+    @abstractmethod
+    def fold(self, cursor: CursorWrapper, *, table: str, key: str, values: Sequence[str]) -> int:
+        """Sum the ``values`` of each ``key`` holding several rows into one row (none if all sums are zero).
+
+        Returns the rows removed. Inside a transaction; a writer's uncommitted
+        row is left for the next fold.
+        """
+
+    # -- bulk loading into empty tables --
+
+    @abstractmethod
+    def empty_tables(self, models: Sequence[type[Model]]) -> None:
+        """Delete every row of ``models``' tables (given referencing tables first)."""
+
+    @abstractmethod
+    def deferred_indexes(self, models: Sequence[type[Model]]) -> AbstractContextManager[None]:
+        """Inside the block, the tables may have lost their secondary indexes and constraints; rebuilt after it."""
+
+    @abstractmethod
+    def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
+        """Insert ``rows`` (values in COPY's text form, JSON as text) into ``model``'s ``columns``."""
+
+    @abstractmethod
+    def reset_sequences(self, models: Sequence[type[Model]]) -> None:
+        """After rows were written with explicit ids: the next id drawn is above the highest."""
+
+    @abstractmethod
+    def analyze(self, models: Sequence[type[Model]]) -> None:
+        """Refresh the planner's statistics of ``models``' tables."""
+
+
+def fold_terms(key: str, values: Sequence[str]) -> tuple[str, str, str]:
+    """The columns of a fold's rows, their sums, and the condition that a sum is not zero."""
+    columns = ", ".join((key, *values))
+    sums = ", ".join(f"SUM({value})" for value in values)
+    nonzero = " OR ".join(f"SUM({value}) <> 0" for value in values)
+    return columns, sums, nonzero
