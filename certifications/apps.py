@@ -1,8 +1,14 @@
 """The certification domain app."""
 
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CertificationsConfig(AppConfig):
     name = "certifications"
     verbose_name = "Certifications"
+
+    def ready(self):
+        from certifications.services.receivers import check_receivers
+
+        checks.register(check_receivers)

@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = "Events and webhooks"
+
+    def ready(self):
+        from certifications.services.receivers import register
+        from events import effects
+
+        register(self, effects)

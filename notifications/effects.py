@@ -1,17 +1,43 @@
-"""What the notifications add to a write's consequences (called by ``certifications.services.effects``).
+"""What the notifications add to a write's consequences: one function per hook of the domain's receivers.
 
-Inside the write's transaction: the job's batch pauses get one notice per
-paused mentor, set-based; an automatic resume gets one notice.
+``NotificationsConfig.ready()`` registers this module
+(``certifications.services.receivers``, decision 0029);
+``certifications.services.effects`` calls each hook inside the write's
+transaction. The job's batch pauses get one notice per paused mentor,
+set-based; an automatic resume gets one notice; the other writes none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from certifications.changes import MentorChange
-from certifications.models import AutoPauseLog, ExpiryJobRun, LogEvent, Mentor
+from certifications.changes import CertificationChange, MentorChange
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor
 from notifications.services import pause_notices_create, resume_notice_create
+
+
+def certification_written(
+    *, change: CertificationChange, before: dict[str, Any] | None, after: Certification, now: dt.datetime
+) -> None:
+    """No notice: a record write's resume, if any, is told by ``mentor_written``."""
+
+
+def certifications_created(*, certs: Sequence[Certification], now: dt.datetime) -> None:
+    """No notice for a bulk create."""
+
+
+def mentor_written(
+    *, change: MentorChange, before: dict[str, Any] | None, after: Mentor, now: dt.datetime, log: AutoPauseLog | None
+) -> None:
+    """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice."""
+    if change == MentorChange.RESUMED and log is not None and log.event == LogEvent.AUTO_RESUME:
+        resume_notice_create(mentor=after, log=log, now=now)
+
+
+def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
+    """No notice: an expired record's mentor is told when the batch pauses them."""
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
@@ -19,7 +45,5 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     pause_notices_create(flagged=flagged, paused=paused, now=now)
 
 
-def mentor_written(*, change: MentorChange, after: Mentor, now: dt.datetime, log: AutoPauseLog | None) -> None:
-    """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice."""
-    if change == MentorChange.RESUMED and log is not None and log.event == LogEvent.AUTO_RESUME:
-        resume_notice_create(mentor=after, log=log, now=now)
+def job_run_finished(*, run: ExpiryJobRun) -> None:
+    """No notice when a run ends."""

@@ -1,4 +1,4 @@
-"""The shape of the house: module sizes, the import graph, and where benchmark code may live.
+"""The shape of the house: module sizes, the import graph (of modules and of apps), and where benchmark code may live.
 
 These read the source as text (no module is imported), so they hold for every
 module, including the ones a test run never imports.
@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("certhub", "certifications", "config", "events", "notifications")
 PACKAGES = (*PRODUCT, "benchmarks")
 MAX_LINES = 500
+# The apps that react to the domain's writes: they import ``certifications``, never the other way (decision 0029).
+REACTING = ("events", "notifications")
+# Modules Django loads by name (DJANGO_SETTINGS_MODULE, ROOT_URLCONF): the benchmarks' profile extends config's.
+CONFIG_ENTRY_POINTS = ("benchmarks.settings", "benchmarks.urls")
 
 
 def source_files(*packages: str) -> list[Path]:
@@ -65,6 +69,17 @@ def import_graph(*packages: str) -> dict[str, set[str]]:
     return {module_name(path): imported_modules(path, known) for path in files}
 
 
+def app_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph folded onto top-level packages: which package imports which (itself left out)."""
+    apps: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        package = module.partition(".")[0]
+        apps.setdefault(package, set()).update(
+            target.partition(".")[0] for target in imported if target.partition(".")[0] != package
+        )
+    return apps
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan's algorithm)."""
     index: dict[str, int] = {}
@@ -111,6 +126,34 @@ def test_no_product_module_is_over_500_lines():
 
 def test_the_import_graph_has_no_cycle_function_level_imports_included():
     assert cycles(import_graph(*PACKAGES)) == []
+
+
+def test_the_app_graph_has_no_cycle_function_level_imports_included():
+    assert cycles(app_graph(import_graph(*PACKAGES))) == []
+
+
+def test_the_domain_imports_none_of_the_apps_that_react_to_it():
+    assert app_graph(import_graph(*PACKAGES))["certifications"] & set(REACTING) == set()
+
+
+def test_the_platform_imports_no_other_package():
+    assert app_graph(import_graph(*PACKAGES))["certhub"] == set()
+
+
+def test_config_is_imported_by_entry_points_only():
+    importers = {
+        module
+        for module, imported in import_graph(*PACKAGES).items()
+        if module.partition(".")[0] != "config" and any(target.partition(".")[0] == "config" for target in imported)
+    }
+    assert importers <= set(CONFIG_ENTRY_POINTS)
+
+
+def test_the_app_graph_folds_modules_onto_packages_and_sees_a_cycle_between_apps():
+    graph = {"a.one": {"a.two", "b.one"}, "a.two": set(), "b.one": {"c.one"}, "c.one": {"a.two"}}
+    assert app_graph(graph) == {"a": {"b"}, "b": {"c"}, "c": {"a"}}
+    assert cycles(app_graph(graph)) == [["a", "b", "c"]]
+    assert cycles(graph) == []  # no module cycle, yet the apps depend on each other both ways
 
 
 def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import(tmp_path):

@@ -2,10 +2,13 @@
 
 A certification write, a mentor's pause or resume, and the expiry job's steps
 each call one function here after writing, in the same transaction as the
-change. The consequences that follow a change wherever it comes from (history,
-outbox events, notifications, maintained counts) are added here, set-based for
-the job's batches, so that no entry point adds a side effect of its own and
-the API, the admin, an import row, a command and the job cannot disagree.
+change. The consequences that follow a change wherever it comes from are added
+here, set-based for the job's batches, so that no entry point adds a side
+effect of its own and the API, the admin, an import row, a command and the job
+cannot disagree: first the domain's own (history, maintained totals), then
+those of the apps that react to a write (outbox events, notifications), which
+plug in at start-up as ``receivers`` (decision 0029) since the domain does not
+import them.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ from certifications.history.models import Subject
 from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
+from certifications.services.receivers import receivers
 from certifications.totals import tallies
-from events import outbox
-from notifications import effects as notifications
 
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
 CERTIFICATION_FIELDS = TRACKED[Subject.CERTIFICATION]
@@ -59,7 +61,8 @@ def certification_written(
     change = certification_change(before=before, after=snapshot)
     history.certification_written(change=change, before=before, after=after, now=now, by=by)
     tallies.tally_certification_written(before=before, after=snapshot)
-    outbox.certification_written(change=change, before=before, after=after, now=now)
+    for receiver in receivers():
+        receiver.certification_written(change=change, before=before, after=after, now=now)
     return change
 
 
@@ -76,7 +79,8 @@ def certifications_created(
     history.objects_created(objs=mentors, now=now, by=by)
     history.objects_created(objs=certs, now=now, by=by)
     tallies.tally_certifications_created(afters=[certification_snapshot(cert) for cert in certs])
-    outbox.certifications_created(certs=certs, now=now)
+    for receiver in receivers():
+        receiver.certifications_created(certs=certs, now=now)
 
 
 def mentor_written(
@@ -93,8 +97,8 @@ def mentor_written(
     ``log`` is the ``auto_resume`` log row of an automatic resume.
     """
     history.mentor_written(change=change, before=before, after=after, now=now, by=by, log=log)
-    outbox.mentor_written(change=change, before=before, after=after, now=now, log=log)
-    notifications.mentor_written(change=change, after=after, now=now, log=log)
+    for receiver in receivers():
+        receiver.mentor_written(change=change, before=before, after=after, now=now, log=log)
 
 
 def certification_type_written(
@@ -113,7 +117,8 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
     """The job's step 1 moved the certifications ``pks`` from ``valid`` to ``expired`` (one chunk of them)."""
     tallies.tally_records_expired(pks=pks)
     history.job_records_expired(pks=pks, now=now, run=run)
-    outbox.job_records_expired(pks=pks, now=now, run=run)
+    for receiver in receivers():
+        receiver.job_records_expired(pks=pks, now=now, run=run)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
@@ -124,10 +129,11 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     set-based from those, a fixed number of statements whatever the batch size.
     """
     history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
-    outbox.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
-    notifications.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
+    for receiver in receivers():
+        receiver.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:
     """A non-dry run ended (succeeded or failed) and its record is saved."""
-    outbox.job_run_finished(run=run)
+    for receiver in receivers():
+        receiver.job_run_finished(run=run)

@@ -30,6 +30,8 @@ from certifications.models import (
 from certifications.services.lapse import LOCK_NAME, expiry_run_create
 from certifications.tasks import run_expiry_job
 from config.celery import app as celery_app
+from events.models import Event, EventType
+from notifications.models import Notification, NotificationKind
 from tests.celery_worker import celery_worker, wait_for
 from tests.factories import CertificationFactory, cert_type
 
@@ -164,6 +166,11 @@ def test_the_worker_runs_the_task_as_beat_enqueues_it(worker):
     assert (mentor.status, mentor.paused_by) == (MentorStatus.PAUSED, "auto")
     log = AutoPauseLog.objects.get()
     assert (log.event, log.job_run_id, log.certification_id) == (LogEvent.AUTO_PAUSE, run.pk, cert.pk)
+    # The worker's process registered the reacting apps (decision 0029): their rows are in the run's transactions.
+    assert sorted(Event.objects.values_list("type", flat=True)) == sorted(
+        [EventType.CERTIFICATION_EXPIRED, EventType.MENTOR_PAUSED, EventType.EXPIRY_JOB_COMPLETED]
+    )
+    assert list(Notification.objects.values_list("kind", "mentor_id")) == [(NotificationKind.MENTOR_PAUSED, mentor.pk)]
     assert "Task certifications.tasks.run_expiry_job[" in worker.read_text()
     assert json.loads(periodic.kwargs) == {} and json.loads(periodic.args) == []
 

@@ -1,0 +1,25 @@
+"""What the events add to a write's consequences: the outbox's entry points, one per hook.
+
+``EventsConfig.ready()`` registers this module as a receiver
+(``certifications.services.receivers``, decision 0029);
+``certifications.services.effects`` calls each hook inside the write's
+transaction. The events and deliveries themselves are written by ``outbox``.
+"""
+
+from events.outbox import (
+    certification_written,
+    certifications_created,
+    job_batch_applied,
+    job_records_expired,
+    job_run_finished,
+    mentor_written,
+)
+
+__all__ = [
+    "certification_written",
+    "certifications_created",
+    "job_batch_applied",
+    "job_records_expired",
+    "job_run_finished",
+    "mentor_written",
+]
