@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
 from certifications.models import ExpiryJobRun, JobState, JobTrigger
+from certifications.representation import run_counters
 from certifications.services import EXPIRY_TASK_EXPIRES_SECONDS, EXPIRY_TASK_NAME, expiry_job_run, expiry_runs_reap
 
 logger = logging.getLogger("certhub.expiry")
@@ -23,10 +24,7 @@ def summary(run: ExpiryJobRun) -> dict:
         "job_run_id": run.job_run_id,
         "state": run.state,
         "dry_run": run.dry_run,
-        "mentors_scanned": run.mentors_scanned,
-        "expired_found": run.expired_found,
-        "auto_paused": run.auto_paused,
-        "marked_expired": run.marked_expired,
+        **run_counters(run),
         "failures": run.failures,
     }
 

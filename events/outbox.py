@@ -28,8 +28,9 @@ from django.db import connection, transaction
 from certhub.api.fields import format_utc
 from certhub.ids import fresh_ids, new_id
 from certhub.sql import bigint_array
+from certifications import representation
 from certifications.changes import CertificationChange, MentorChange
-from certifications.models import Certification, CertificationType, Mentor
+from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from events.models import DeliveryState, Event, EventType, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("certhub.webhooks")
@@ -126,17 +127,8 @@ def _dispatch_soon() -> None:
 
 
 def certification_data(cert) -> dict[str, Any]:
-    """A certification's thin event data."""
-    return {
-        "certification_id": cert.certification_id,
-        "mentor_id": cert.mentor.mentor_id,
-        "certification_type": cert.certification_type.code,
-        "status": cert.status,
-        "issued_at": format_utc(cert.issued_at),
-        "expires_at": format_utc(cert.expires_at),
-        "revoked_at": format_utc(cert.revoked_at),
-        "deleted_at": format_utc(cert.deleted_at),
-    }
+    """A certification's thin event data (``representation.EVENT``)."""
+    return representation.represent(representation.EVENT, representation.read(cert, representation.EVENT))
 
 
 # The event of each kind of certification write (the kind is derived from the write, ``certification_change``).
@@ -201,15 +193,11 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:
         _events_insert_select(
             type_=EventType.CERTIFICATION_EXPIRED,
             select_sql=f"""
-                SELECT c.id AS sort_key, jsonb_build_object(
-                    'certification_id', c.certification_id, 'mentor_id', m.mentor_id,
-                    'certification_type', t.code, 'status', 'expired',
-                    'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
-                    'expires_at', to_char(c.expires_at AT TIME ZONE 'UTC', '{UTC_FORMAT}'),
+                SELECT c.id AS sort_key, jsonb_build_object({_jsonb_pairs(representation.EXPIRED_EVENT, ["status"])},
                     'job_run_id', %s::text) AS data
                 FROM {CERT} c JOIN {MENTOR} m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
                 WHERE c.id = ANY(%s::bigint[])""",
-            params=[run.job_run_id, bigint_array(pks)],
+            params=[CertificationStatus.EXPIRED, run.job_run_id, bigint_array(pks)],
             count=len(pks),
             occurred_at=now,
         )
@@ -219,24 +207,33 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:
 
 def expired_items(*, pks: Sequence[int], run) -> list[tuple[str, dict[str, Any]]]:
     """The ``certification.expired`` events of records ``pks`` as ``(type, data)``, in primary-key order."""
-    rows = Certification.objects.filter(pk__in=pks).values(
-        "certification_id", "mentor__mentor_id", "certification_type__code", "issued_at", "expires_at"
-    )
-    return [
-        (
-            EventType.CERTIFICATION_EXPIRED,
-            {
-                "certification_id": row["certification_id"],
-                "mentor_id": row["mentor__mentor_id"],
-                "certification_type": row["certification_type__code"],
-                "status": "expired",
-                "issued_at": format_utc(row["issued_at"]),
-                "expires_at": format_utc(row["expires_at"]),
-                "job_run_id": run.job_run_id,
-            },
-        )
-        for row in rows.order_by("pk")
-    ]
+    names = representation.EXPIRED_EVENT
+    rows = Certification.objects.filter(pk__in=pks).order_by("pk").values_list(*representation.columns(names))
+    expired = {"status": CertificationStatus.EXPIRED, "job_run_id": run.job_run_id}
+    return [(EventType.CERTIFICATION_EXPIRED, {**representation.represent(names, row), **expired}) for row in rows]
+
+
+# The SQL aliases of the tables ``_jsonb_pairs`` reads: a certification and the relations its fields follow.
+ALIASES = {"": "c", "mentor": "m", "certification_type": "t"}
+
+
+def _jsonb_pairs(names: Sequence[str], given: Sequence[str] = ()) -> str:
+    """``jsonb_build_object``'s arguments for fields ``names``, read as ``representation.columns`` reads them.
+
+    A timestamp is rendered as ``format_utc`` renders it (``to_char``, to the
+    second). A field of ``given`` is a text parameter instead of its column, in order.
+    """
+    pairs = []
+    for name in names:
+        field = representation.SPEC[name]
+        relation = field.path.rpartition("__")[0]
+        column = f"{ALIASES[relation]}.{field.model_field.column}"
+        if name in given:
+            column = "%s::text"
+        elif field.time:
+            column = f"to_char({column} AT TIME ZONE 'UTC', '{UTC_FORMAT}')"
+        pairs.append(f"'{name}', {column}")
+    return ", ".join(pairs)
 
 
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run) -> None:
@@ -312,10 +309,7 @@ def job_run_finished(*, run) -> None:
         "state": run.state,
         "started_at": format_utc(run.started_at),
         "completed_at": format_utc(run.completed_at),
-        "mentors_scanned": run.mentors_scanned,
-        "expired_found": run.expired_found,
-        "auto_paused": run.auto_paused,
-        "marked_expired": run.marked_expired,
+        **representation.run_counters(run),
         "failures": len(run.failures),
     }
     events_write(items=[(EventType.EXPIRY_JOB_COMPLETED, data)], occurred_at=run.completed_at or run.started_at)

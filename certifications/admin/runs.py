@@ -14,6 +14,7 @@ from certhub.errors import DomainError, JobAlreadyRunning
 from certifications import services
 from certifications.admin.common import ReadOnlyAdmin, day, plural
 from certifications.models import ExpiryJobRun, JobTrigger
+from certifications.representation import RUN_COUNTERS
 from certifications.selectors import expiry_run_last
 from certifications.services.lapse import lock_holder
 
@@ -29,10 +30,7 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "dry_run",
         "requested_by",
         "started",
-        "mentors_scanned",
-        "expired_found",
-        "auto_paused",
-        "marked_expired",
+        *RUN_COUNTERS,
         "failure_count",
     ]
     list_select_related = ["requested_by"]
@@ -48,10 +46,7 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "created_at",
         "started_at",
         "completed_at",
-        "mentors_scanned",
-        "expired_found",
-        "auto_paused",
-        "marked_expired",
+        *RUN_COUNTERS,
         "failure_table",
         "error",
         "log_entries",

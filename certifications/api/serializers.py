@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import QuerySet
 from rest_framework import serializers
 
 from certhub.api.fields import UTCDateTimeField, format_utc
 from certhub.api.serializers import StrictBooleanField, StrictSerializer
+from certifications import representation
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -16,27 +18,10 @@ from certifications.models import (
     mentor_id_validator,
 )
 
-CERTIFICATION_FIELDS = (
-    "certification_id",
-    "mentor_id",
-    "certification_type",
-    "issued_at",
-    "expires_at",
-    "status",
-    "auto_pause_applied",
-    "auto_pause_applied_at",
-    "revoked_at",
-    "revocation_reason",
-    "created_at",
-    "updated_at",
-)
-
-
+# The API's certification fields (``representation.API``): none of them is writable through the API.
+CERTIFICATION_FIELDS = representation.API
 # The list page's columns, in the order of the fields: what ``represent_row`` reads, fetched as plain rows.
-ROW_COLUMNS = tuple(
-    {"mentor_id": "mentor__mentor_id", "certification_type": "certification_type__code"}.get(name, name)
-    for name in CERTIFICATION_FIELDS
-)
+ROW_COLUMNS = representation.columns(CERTIFICATION_FIELDS)
 
 
 def certification_rows(records: QuerySet[Certification]) -> QuerySet:
@@ -46,33 +31,25 @@ def certification_rows(records: QuerySet[Certification]) -> QuerySet:
 
 def certification_row(cert: Certification) -> tuple:
     """A loaded record as the row ``certification_rows`` would fetch for it."""
-    values = []
-    for path in ROW_COLUMNS:
-        value = cert
-        for name in path.split("__"):
-            value = getattr(value, name)
-        values.append(value)
-    return tuple(values)
+    return representation.read(cert, CERTIFICATION_FIELDS)
 
 
 def represent_row(row: tuple) -> dict:
-    """One row of ``certification_rows`` as the API renders a certification. Built by hand: it runs per listed row."""
-    (cert_id, mentor_id, code, issued, expires, status, flagged, flagged_at, revoked_at, reason, created, updated) = row
-    revoked = status == CertificationStatus.REVOKED
-    return {
-        "certification_id": cert_id,
-        "mentor_id": mentor_id,
-        "certification_type": code,
-        "issued_at": format_utc(issued),
-        "expires_at": format_utc(expires),
-        "status": status,
-        "auto_pause_applied": flagged,
-        "auto_pause_applied_at": format_utc(flagged_at),
-        "revoked_at": format_utc(revoked_at) if revoked else None,
-        "revocation_reason": (reason or None) if revoked else None,
-        "created_at": format_utc(created),
-        "updated_at": format_utc(updated),
-    }
+    """One row of ``certification_rows`` as the API renders a certification."""
+    return representation.api_representation(row)
+
+
+def api_field(field: representation.Field) -> serializers.Field:
+    """The read-only serializer field (its schema) of a field of the specification, from its model field."""
+    model_field = field.model_field
+    allow_null = model_field.null or field.empty_is_null
+    if field.time:
+        return UTCDateTimeField(read_only=True, allow_null=allow_null)
+    if model_field.choices:
+        return serializers.ChoiceField(choices=model_field.choices, read_only=True, allow_null=allow_null)
+    if isinstance(model_field, models.BooleanField):
+        return serializers.BooleanField(read_only=True)
+    return serializers.CharField(read_only=True, allow_null=allow_null)
 
 
 class MentorIdField(serializers.CharField):
@@ -86,18 +63,8 @@ class MentorIdField(serializers.CharField):
 class CertificationSerializer(serializers.Serializer):
     """A certification as the API renders it: the contract's fields plus audit fields."""
 
-    certification_id = serializers.CharField(read_only=True)
-    mentor_id = serializers.CharField(read_only=True)
-    certification_type = serializers.CharField(read_only=True)
-    issued_at = UTCDateTimeField(read_only=True)
-    expires_at = UTCDateTimeField(read_only=True)
-    status = serializers.ChoiceField(choices=CertificationStatus.choices, read_only=True)
-    auto_pause_applied = serializers.BooleanField(read_only=True)
-    auto_pause_applied_at = UTCDateTimeField(read_only=True, allow_null=True)
-    revoked_at = UTCDateTimeField(read_only=True, allow_null=True)
-    revocation_reason = serializers.CharField(read_only=True, allow_null=True)
-    created_at = UTCDateTimeField(read_only=True)
-    updated_at = UTCDateTimeField(read_only=True)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: api_field(representation.SPEC[name]) for name in CERTIFICATION_FIELDS}
 
     def to_representation(self, cert: Certification) -> dict:
         return represent_row(certification_row(cert))
@@ -168,18 +135,30 @@ ExpiryJobRunRequestSerializer = type(
 )
 
 
+# The contract lists the first three counters, before ``failures``; ``marked_expired`` came later, after ``dry_run``.
+CONTRACT_COUNTERS = representation.RUN_COUNTERS[:3]
+
+
 class ExpiryJobRunResultSerializer(serializers.Serializer):
     """The run endpoint's synchronous answer (the contract's fields + dry_run, marked_expired)."""
 
     job_run_id = serializers.CharField()
     started_at = UTCDateTimeField(allow_null=True)
     completed_at = UTCDateTimeField(allow_null=True)
-    mentors_scanned = serializers.IntegerField()
-    expired_found = serializers.IntegerField()
-    auto_paused = serializers.IntegerField()
     failures = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
     dry_run = serializers.BooleanField()
-    marked_expired = serializers.IntegerField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The declared fields and the run's counters (``RUN_COUNTERS``), in the contract's order."""
+        fields = {}
+        for name, field in super().get_fields().items():
+            if name == "failures":
+                fields.update((counter, serializers.IntegerField()) for counter in CONTRACT_COUNTERS)
+            fields[name] = field
+            if name == "dry_run":
+                added = (counter for counter in representation.RUN_COUNTERS if counter not in CONTRACT_COUNTERS)
+                fields.update((counter, serializers.IntegerField()) for counter in added)
+        return fields
 
 
 class ExpiryJobRunSerializer(ExpiryJobRunResultSerializer):

@@ -15,21 +15,12 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
-from certhub.api.fields import format_utc
+from certifications import representation
 from certifications.models import CertificationStatus
 
-HEADER = (
-    "certification_id",
-    "mentor_id",
-    "certification_type",
-    "issued_at",
-    "expires_at",
-    "mentor_name",
-    "mentor_email",
-    "action",
-    "revocation_reason",
-    "status",
-)
+# The import's columns plus ``certification_id`` and ``status``: the representation's export fields,
+# with the import's ``action`` (told from the status) before the reason.
+HEADER = (*representation.EXPORT[:-2], "action", *representation.EXPORT[-2:])
 # The rows name mentors and hold their addresses: reading them takes both view permissions,
 # in the API and in the admin, whatever ``API_PUBLIC_READS`` says.
 EXPORT_PERMISSIONS = ("certifications.view_certification", "certifications.view_mentor")
@@ -55,36 +46,13 @@ def restored(cell: str) -> str:
 def export_rows(queryset: QuerySet) -> Iterator[list[str]]:
     """The header, then one list of cells per record of ``queryset``, read in chunks."""
     yield list(HEADER)
-    values = queryset.values_list(
-        "certification_id",
-        "mentor__mentor_id",
-        "certification_type__code",
-        "issued_at",
-        "expires_at",
-        "mentor__name",
-        "mentor__email",
-        "status",
-        "revocation_reason",
-    )
-    for cert_id, mentor_id, code, issued_at, expires_at, name, email, status, reason in values.iterator(
-        chunk_size=CHUNK_ROWS
-    ):
-        revoked = status == CertificationStatus.REVOKED
-        yield [
-            neutralised(cell)
-            for cell in (
-                cert_id,
-                mentor_id,
-                code,
-                format_utc(issued_at),
-                format_utc(expires_at),
-                name,
-                email,
-                "revoke" if revoked else "upsert",
-                reason if revoked else "",
-                status,
-            )
-        ]
+    values = queryset.values_list(*representation.columns(representation.EXPORT))
+    for row in values.iterator(chunk_size=CHUNK_ROWS):
+        data = representation.represent(representation.EXPORT, row)
+        revoked = data["status"] == CertificationStatus.REVOKED
+        data["action"] = "revoke" if revoked else "upsert"
+        data["revocation_reason"] = (data["revocation_reason"] or "") if revoked else ""  # null is an empty cell
+        yield [neutralised(data[name]) for name in HEADER]
 
 
 class _Line:

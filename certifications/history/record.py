@@ -19,6 +19,7 @@ from django.db.models import DateTimeField, IntegerField, Model, QuerySet
 
 from certhub.api.fields import format_utc
 from certhub.sql import dialect
+from certifications import representation
 from certifications.history.actor import Actor
 from certifications.history.models import Change, HistoryEntry, Subject
 from certifications.models import Certification, CertificationType, Mentor
@@ -30,16 +31,7 @@ SUBJECTS: dict[type[Model], str] = {
 }
 # The fields of each kind of object that a history row records (the attribute names).
 TRACKED: dict[str, tuple[str, ...]] = {
-    Subject.CERTIFICATION: (
-        "certification_type_id",
-        "issued_at",
-        "expires_at",
-        "status",
-        "revoked_at",
-        "revocation_reason",
-        "deleted_at",
-        "auto_pause_applied",
-    ),
+    Subject.CERTIFICATION: tuple(representation.SPEC[name].attribute for name in representation.HISTORY),
     Subject.MENTOR: ("name", "email", "status", "paused_by", "paused_at", "pause_reason"),
     Subject.CERTIFICATION_TYPE: (
         "code",
@@ -69,10 +61,17 @@ def _type_code(pk: int, obj: Model) -> str:
     return CertificationType.objects.values_list("code", flat=True).get(pk=pk)
 
 
+# A certification's tracked attributes, and the fields of its representation they hold.
+CERTIFICATION_ATTRIBUTES = {field.attribute: field for field in map(representation.SPEC.get, representation.HISTORY)}
+
+
 def render(name: str, value: Any, obj: Model) -> tuple[str, Any]:
     """``(field name, value)`` as the API shows it: timestamps ``...Z``, a type as its code, empty text as null."""
     if name == "certification_type_id":
         return "certification_type", None if value is None else _type_code(value, obj)
+    if isinstance(obj, Certification):
+        field = CERTIFICATION_ATTRIBUTES[name]
+        return field.name, field.render(value)
     if isinstance(value, dt.datetime):
         return name, format_utc(value)
     if name in EMPTY_IS_NULL and value == "":
