@@ -1,4 +1,4 @@
-"""CertHub settings: one module, driven by environment variables.
+"""CertHub settings: one module, driven by environment variables (read by the helpers of ``config.env``).
 
 With no environment set, CertHub runs on its embedded default: SQLite and a
 filesystem Celery broker under ``var/``. Production sets ``DATABASE_URL``
@@ -9,28 +9,15 @@ filesystem Celery broker under ``var/``. Production sets ``DATABASE_URL``
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import embedded_secret_key, env_bool, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CERTHUB_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    """Read a boolean environment variable (1/true/yes/on)."""
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    """Read a comma-separated environment variable."""
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
 
 # A production deployment says so with CERTHUB_ENV=production (DJANGO_ENV=production
 # is read too): DEBUG then defaults to off, and the "Security" block below refuses
@@ -42,24 +29,6 @@ DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 # BEHIND_TLS_PROXY defaults to on there. A deployment that really serves plain HTTP
 # sets BEHIND_TLS_PROXY=false explicitly (and `check --deploy` then says what that costs).
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", IS_PRODUCTION)
-
-
-def embedded_secret_key(path: Path) -> str:
-    """The embedded default's SECRET_KEY: random, made by the first process that needs it, kept in ``path``."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        made = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(64) + "\n")
-        try:
-            os.link(made, path)  # atomic: of processes starting together, the first one's key is kept
-        except FileExistsError:
-            pass
-        finally:
-            made.unlink()
-    return path.read_text().strip()
-
 
 # The key the embedded default used before it made one per installation. It is published in
 # the repository, so it is refused as SECRET_KEY; events.sealing opens (and migration

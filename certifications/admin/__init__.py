@@ -6,9 +6,9 @@ shows the service's ``DomainError`` message, the same text the API returns.
 Run records and the auto-pause log are read-only here.
 
 This module registers the pages; each lives in its own module:
-``certifications`` (records), ``types`` (types and their policy), ``mentors``, ``runs`` (run history and
-the run page), ``log``, ``dashboard`` (the index page's panel); ``actions`` and
-``common`` hold what they share.
+``certifications`` (records; their forms and actions in ``certification_writes``), ``types`` (types and
+their policy), ``mentors``, ``runs`` (run history and the run page), ``log``, ``dashboard`` (the index
+page's panel); ``actions`` and ``common`` hold what they share.
 """
 
 from django.contrib import admin

@@ -31,21 +31,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from certifications.demo.chains import DAY, HOUR, ChainRecords, timestamp
 from certifications.demo.ids import IntSet, SeededIds
-from certifications.demo.layout import (
-    DELETED_OLD_RECORD_SHARE,
-    REVOKED_THEN_REISSUED_SHARE,
-    STAFF_PAUSED_SHARE,
-    Chain,
-    Layout,
-    SeedSpec,
-    plan,
-)
+from certifications.demo.layout import STAFF_PAUSED_SHARE, Layout, SeedSpec, plan
 from certifications.models import CertificationType
 
-UTC = dt.UTC
-DAY = 86_400
-HOUR = 3_600
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 # fmt: off
@@ -132,10 +122,6 @@ class Dataset(SeedSummary):
     runs: list[tuple] = field(default_factory=list)
 
 
-def _timestamp(seconds: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, UTC)
-
-
 class DatasetStream:
     """The data set of ``spec`` as ``(table, rows)`` chunks, in load order; iterate it once.
 
@@ -186,12 +172,10 @@ class _Writer:
         progress: Callable[[int], None] | None,
     ) -> None:
         self.rng = rng
-        self.validity = validity
-        self.codes = {pk: code for code, (pk, _) in types.items()}
         self.now = int(spec.now.timestamp())
-        self.today = self.now // DAY
-        self.stopped = self.now - spec.window_days * DAY  # the job's last run was at or before this
-        self.last_run_day = (self.stopped - HOUR) // DAY
+        codes = {pk: code for code, (pk, _) in types.items()}
+        self.chains = ChainRecords(rng, validity, codes, now=self.now, window_days=spec.window_days)
+        self.last_run_day = self.chains.last_run_day
         self.cert_ids = SeededIds(rng, "cert_", 8, expected=spec.certs)
         self.log_ids = SeededIds(rng, "log_", 8)
         self.mentor_ids = SeededIds(rng, "mntr_", 10, expected=spec.mentor_count)
@@ -201,11 +185,9 @@ class _Writer:
         self._time_cache: dict[int, dt.datetime] = {}
         self.run_logs: dict[int, int] = defaultdict(int)
         self.run_paused: dict[int, int] = defaultdict(int)
-        self.run_marked: dict[int, int] = defaultdict(int)
         # The log rows wait for the run records (and their ids are drawn last): one array per column.
         self.log_mentor, self.log_cert, self.log_at, self.log_reason = array("q"), array("q"), array("q"), array("l")
         self.reasons: dict[str, int] = {}
-        self.due_records = 0
 
     def ts(self, seconds: int | None) -> dt.datetime | None:
         if seconds is None:
@@ -214,7 +196,7 @@ class _Writer:
         if value is None:
             if len(self._time_cache) >= self.TIME_CACHE:
                 self._time_cache.clear()
-            value = self._time_cache[seconds] = _timestamp(seconds)
+            value = self._time_cache[seconds] = timestamp(seconds)
         return value
 
     def rows(self, layout: Layout) -> Iterator[tuple[str, list[tuple]]]:
@@ -227,7 +209,7 @@ class _Writer:
                 yield from self._hand_out(mentor_rows, cert_rows)
                 mentor_rows, cert_rows = [], []
         yield from self._hand_out(mentor_rows, cert_rows)
-        self.summary.expected_due = self.due_records
+        self.summary.expected_due = self.chains.due_records
         yield from self._runs_and_logs()
 
     def _hand_out(self, mentor_rows: list[tuple], cert_rows: list[tuple]) -> Iterator[tuple[str, list[tuple]]]:
@@ -247,7 +229,7 @@ class _Writer:
         applied_at: list[tuple[int, str]] = []
         has_due = False
         for chain in layout.chains(mentor_index):
-            chain_records, lapse = self._chain(chain)
+            chain_records, lapse = self.chains.records(chain)
             for record in chain_records:
                 cert_pk += 1
                 record["pk"] = cert_pk
@@ -316,107 +298,6 @@ class _Writer:
         if self.progress is not None and records:
             self.progress(len(records))
 
-    def _record(self, type_pk: int, issued_day: int, *, status: str = "expired") -> dict:
-        issued = issued_day * DAY
-        expires = (issued_day + self.validity[type_pk]) * DAY
-        created = min(issued + self.rng.randint(0, 3) * DAY + 9 * HOUR, self.now)
-        return {
-            "type": type_pk,
-            "issued": issued,
-            "expires": expires,
-            "status": status,
-            "revoked": None,
-            "applied": None,
-            "created": created,
-            "updated": created,
-            "deleted": None,
-            "reason": "",
-        }
-
-    def _older(
-        self, type_pk: int, newer_issued_day: int, count: int, *, superseded: bool, expire_by: int | None = None
-    ) -> list[dict]:
-        """``count`` earlier records, each renewed up to 60 days before it expired (and by ``expire_by``)."""
-        rng, records, next_issue = self.rng, [], newer_issued_day
-        for _ in range(count):
-            expiry_day = next_issue + rng.randint(0, 60)
-            if expire_by is not None:
-                expiry_day = min(expiry_day, expire_by)
-            issued_day = expiry_day - self.validity[type_pk]
-            record = self._record(type_pk, issued_day)
-            if record["expires"] > self.stopped:
-                record["status"] = "valid"  # expired after the job stopped (or not yet): not marked yet
-            else:
-                self._mark(record)
-            if superseded and rng.random() < REVOKED_THEN_REISSUED_SHARE:
-                span = max(1, next_issue - issued_day - 1)
-                record["status"] = "revoked"
-                record["revoked"] = (issued_day + rng.randint(1, span)) * DAY + 10 * HOUR
-                record["updated"] = max(record["updated"], record["revoked"])
-            if superseded and rng.random() < DELETED_OLD_RECORD_SHARE:
-                record["deleted"] = min(record["created"] + 3 * DAY, self.now)
-                record["updated"] = max(record["updated"], record["deleted"])
-            records.append(record)
-            next_issue = issued_day
-        return records
-
-    def _mark(self, record: dict) -> None:
-        """The daily run at 01:00 on the day of expiry marked it ``expired``."""
-        record["status"] = "expired"
-        marked = record["expires"] + HOUR
-        record["updated"] = max(record["updated"], marked)
-        self.run_marked[record["expires"] // DAY] += 1
-
-    def _chain(self, chain: Chain) -> tuple[list[dict], tuple[int, str] | None]:
-        """The records of one chain, newest first, and (applied at, reason) when its lapse was applied."""
-        rng, type_pk, days = self.rng, chain.type_pk, self.validity[chain.type_pk]
-        code = self.codes[type_pk]
-        if chain.kind == "current":
-            last = self._record(type_pk, self.today - rng.randint(0, days - 1), status="valid")
-            return [last, *self._older(type_pk, last["issued"] // DAY, chain.length - 1, superseded=True)], None
-        if chain.kind == "deleted_orphan":
-            last = self._record(type_pk, self.today - days - rng.randint(10, 800))
-            self._mark(last)
-            last["deleted"] = last["created"] + DAY
-            last["updated"] = max(last["updated"], last["deleted"])
-            return [last], None
-        if chain.kind in ("due_expired", "due_revoked"):
-            if chain.kind == "due_expired":
-                expiry_day = rng.randint(self.stopped // DAY + 1, self.today)
-                last = self._record(type_pk, expiry_day - days, status="valid")
-            else:
-                revoked = self.stopped + rng.randint(1, self.now - self.stopped)
-                last = self._record(type_pk, revoked // DAY - rng.randint(10, days - 1), status="revoked")
-                last["revoked"] = revoked
-                last["created"] = min(last["created"], revoked)
-                last["updated"] = revoked
-            older = self._older(
-                type_pk, last["issued"] // DAY, chain.length - 1, superseded=False, expire_by=self.today
-            )
-            records = [last, *older]
-            self.due_records += len(records)
-            return records, None
-        # An applied lapse: the run after it flagged every record of the chain and paused the mentor.
-        if chain.kind == "applied_expired":
-            expiry_day = self.last_run_day - rng.randint(0, 1500)
-            last = self._record(type_pk, expiry_day - days)
-            self._mark(last)
-            lapse_at = last["expires"] + HOUR
-        else:
-            revoked_day = self.last_run_day - 1 - rng.randint(0, 1000)
-            last = self._record(type_pk, revoked_day - rng.randint(10, days - 1), status="revoked")
-            last["revoked"] = revoked_day * DAY + rng.randint(8 * HOUR, 17 * HOUR)
-            last["created"] = min(last["created"], last["revoked"])
-            lapse_at = (revoked_day + 1) * DAY + HOUR
-        expire_by = (lapse_at - HOUR) // DAY - 1
-        older = self._older(type_pk, last["issued"] // DAY, chain.length - 1, superseded=False, expire_by=expire_by)
-        records = [last, *older]
-        for record in records:
-            record["applied"] = lapse_at
-            record["updated"] = max(record["updated"], lapse_at)
-            record["reason"] = _reason(code, record)
-        return records, (lapse_at, records[0]["reason"])
-
     def _runs_and_logs(self) -> Iterator[tuple[str, list[tuple]]]:
         """One succeeded run per day from the first applied lapse to the day the job stopped; then its log rows."""
         days = [*self.run_logs, *self.run_paused]
@@ -424,7 +305,7 @@ class _Writer:
         runs: list[tuple] = []
         for pk, day in enumerate(range(first_day, self.last_run_day + 1), start=1):
             started = day * DAY + HOUR
-            when = _timestamp(day * DAY)
+            when = timestamp(day * DAY)
             runs.append(
                 (
                     pk,
@@ -438,7 +319,7 @@ class _Writer:
                     0,
                     self.run_logs.get(day, 0),
                     self.run_paused.get(day, 0),
-                    self.run_marked.get(day, 0),
+                    self.chains.run_marked.get(day, 0),
                     "[]",
                     "",
                 )
@@ -460,9 +341,3 @@ class _Writer:
         self.summary.log_count += len(logs)
         if logs:
             yield "logs", logs
-
-
-def _reason(code: str, record: dict) -> str:
-    if record["status"] == "revoked" and record["revoked"] is not None:
-        return f"Certification {code} revoked on {_timestamp(record['revoked']):%Y-%m-%d}"
-    return f"Certification {code} expired on {_timestamp(record['expires']):%Y-%m-%d}"

@@ -6,9 +6,9 @@ created otherwise. Mentor name and email columns create or update the mentor;
 changing an existing mentor's name or email needs ``change_mentor`` (the
 importing user's: ``by.user``), else the row is invalid and says so.
 
-The file is read and checked first, then the existing mentors (locked) and
-their live keys are read set-based, and each mentor's rows take one of two
-roads that end in the same rows:
+Each row is checked first (``certifications.bulk.parse``), then the existing
+mentors (locked) and their live keys are read set-based, and each mentor's
+rows take one of two roads that end in the same rows:
 
 - **in bulk** (``services.bulk``) when every row of the mentor only creates a
   record and implies nothing beyond it (no auto-resume to run, no name or
@@ -30,14 +30,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from certhub.api.fields import parse_timestamp
 from certhub.errors import DomainError, RuleViolation
-from certhub.ids import MENTOR_ID_RE
-from certifications.bulk.rows import ACTIONS, ImportRow
+from certifications.bulk.parse import ParsedRow, RowInvalid, parse_row
+from certifications.bulk.rows import ImportRow
 from certifications.history import Actor
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services import bulk
@@ -51,7 +48,6 @@ from certifications.services.records import (
     certification_revoke,
     certification_update,
 )
-from certifications.text import one_line
 
 NEW, UPDATED, SKIPPED, INVALID = "new", "updated", "skipped", "invalid"
 CHANGE_MENTOR = "certifications.change_mentor"
@@ -84,88 +80,11 @@ class ImportResult:
         return counts
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    mentor_id: str
-    cert_type: CertificationType
-    issued_at: dt.datetime
-    expires_at: dt.datetime | None
-    name: str | None
-    email: str | None
-    action: str
-    reason: str
-
-    @property
-    def key(self) -> tuple:
-        return (self.mentor_id, self.cert_type.pk, self.issued_at)
-
-
-class _RowInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
 class _Rollback(Exception):
     """Leaves the import's transaction without committing (a dry run, or an invalid row without ``partial``)."""
 
 
-def _timestamp(cells: dict[str, str], name: str, errors: dict[str, list[str]]) -> dt.datetime | None:
-    raw = cells.get(name, "")
-    if not raw:
-        return None
-    try:
-        return parse_timestamp(raw)
-    except ValueError as exc:
-        errors[name] = [str(exc)]
-        return None
-
-
-def _parse(row: ImportRow, types: dict[str, CertificationType]) -> _Parsed:
-    """The row's values, each cell checked; ``_RowInvalid`` lists every cell at fault."""
-    cells, errors = row.cells, {}
-    if "__extra__" in cells:
-        errors["row"] = ["More cells than the header has columns."]
-    mentor_id = cells.get("mentor_id", "")
-    if not MENTOR_ID_RE.match(mentor_id):
-        errors["mentor_id"] = ["A mentor id is 'mntr_' followed by 8 to 26 upper-case Crockford base32 characters."]
-    code = cells.get("certification_type", "")
-    cert_type = types.get(code)
-    if cert_type is None:
-        errors["certification_type"] = [f"Unknown certification type '{code}'."]
-    elif not cert_type.is_active:
-        errors["certification_type"] = [f"Certification type '{code}' is inactive."]
-    if not cells.get("issued_at"):
-        errors["issued_at"] = ["Required."]
-    issued_at = _timestamp(cells, "issued_at", errors)
-    expires_at = _timestamp(cells, "expires_at", errors)
-    action = cells.get("action", "").lower() or "upsert"
-    if action not in ACTIONS:
-        errors["action"] = [f"One of {', '.join(ACTIONS)} (empty means upsert)."]
-    reason = cells.get("revocation_reason", "")
-    if reason and action != "revoke":
-        errors["revocation_reason"] = ["Only a revoke row has a revocation reason."]
-    email = cells.get("mentor_email") if "mentor_email" in cells else None
-    if email:
-        longest = Mentor._meta.get_field("email").max_length
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["mentor_email"] = ["Not a valid email address."]
-        else:
-            if len(email) > longest:
-                errors["mentor_email"] = [f"At most {longest} characters."]
-    name = one_line(cells["mentor_name"]) if "mentor_name" in cells else None
-    if name is not None and len(name) > Mentor._meta.get_field("name").max_length:
-        errors["mentor_name"] = ["At most 200 characters."]
-    if len(reason) > Certification._meta.get_field("revocation_reason").max_length:
-        errors["revocation_reason"] = ["At most 500 characters."]
-    if errors:
-        raise _RowInvalid(errors)
-    return _Parsed(mentor_id, cert_type, issued_at, expires_at, name, email, action, reason)
-
-
-def _mentor_changes(mentor: Mentor, parsed: _Parsed) -> dict[str, str]:
+def _mentor_changes(mentor: Mentor, parsed: ParsedRow) -> dict[str, str]:
     """The name and email the row gives that differ from the mentor's (an empty cell changes nothing)."""
     changes = {}
     if parsed.name and parsed.name != mentor.name:
@@ -185,7 +104,7 @@ def _check_may_change_mentor(changes: dict[str, str], by: Actor) -> None:
     raise RuleViolation(message, fields={COLUMN_OF[name]: [message] for name in changes})
 
 
-def _apply(parsed: _Parsed, *, now: dt.datetime, by: Actor) -> tuple[str, Certification]:
+def _apply(parsed: ParsedRow, *, now: dt.datetime, by: Actor) -> tuple[str, Certification]:
     """Write one row through the services; return its action and record."""
     mentor = Mentor.objects.filter(mentor_id=parsed.mentor_id).first()
     if mentor is None:
@@ -250,11 +169,11 @@ def certification_import(
     seen: dict[tuple, int] = {}
     for index, row in enumerate(rows):
         try:
-            parsed = _parse(row, types)
+            parsed = parse_row(row, types)
             if parsed.key in seen:
-                raise _RowInvalid({"row": [f"Duplicate of line {seen[parsed.key]} (same mentor, type and issued_at)."]})
+                raise RowInvalid({"row": [f"Duplicate of line {seen[parsed.key]} (same mentor, type and issued_at)."]})
             seen[parsed.key] = row.line
-        except _RowInvalid as exc:
+        except RowInvalid as exc:
             results[index] = RowResult(line=row.line, action=INVALID, errors=exc.errors)
         else:
             valid.append(_Line(index, row, parsed))
@@ -287,7 +206,7 @@ def certification_import(
 class _Line:
     index: int
     row: ImportRow
-    parsed: _Parsed
+    parsed: ParsedRow
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
+from certifications.bulk.parse import parse_row
 from certifications.bulk.rows import read_csv
 from certifications.history import Actor, Source
 from certifications.history.models import HistoryEntry
@@ -174,7 +175,7 @@ def test_a_bulk_import_of_new_records_takes_as_many_statements_for_ten_rows_as_f
 
 def test_a_key_taken_after_the_plan_sends_its_rows_one_by_one(now):
     lines = [
-        imports_service._Line(index, row, imports_service._parse(row, {"peer_mentor_basic": cert_type()}))
+        imports_service._Line(index, row, parse_row(row, {"peer_mentor_basic": cert_type()}))
         for index, row in enumerate(_new_rows(3))
     ]
     with transaction.atomic():

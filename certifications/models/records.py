@@ -1,119 +1,20 @@
-"""The certification domain: types, mentors, certifications, expiry runs and the auto-pause log.
+"""Certification records and their reads: the lifecycle a record is in at a moment, lapsed and due.
 
-Models hold data and invariants (choices, check and unique constraints,
-indexes that match the queries). Rules that change data live in
-``certifications.services``; reusable reads are QuerySet methods here.
+The lifecycle is derived, never stored: ``lifecycle_state`` is one database
+expression and ``lifecycle_condition`` the same partition as plain filters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, Exists, F, Func, OuterRef, Q, Value, When
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
-from certhub.ids import MENTOR_ID_RE
-
-mentor_id_validator = RegexValidator(
-    MENTOR_ID_RE,
-    "A mentor id is 'mntr_' followed by 8 to 26 upper-case Crockford base32 characters.",
-)
-
-
-def validate_reminder_days(value: object) -> None:
-    """Reminder offsets: a list of distinct positive whole numbers of days (empty: no reminders)."""
-    if not isinstance(value, list) or not all(isinstance(day, int) and not isinstance(day, bool) for day in value):
-        raise ValidationError("Reminder days are a list of whole numbers of days, e.g. [90, 30, 7].")
-    if any(day < 1 for day in value):
-        raise ValidationError("Reminder days must be positive.")
-    if len(set(value)) != len(value):
-        raise ValidationError("Reminder days must be distinct.")
-
-
-class CertificationType(models.Model):
-    """A kind of certification: how long one stays valid, and its policy around expiry.
-
-    ``grace_days``: an expired record lapses (and its mentor is paused) only once
-    ``expires_at + grace_days`` has passed; a revoked one lapses at once.
-    ``renewal_window_days``: how long before expiry a record is due for renewal.
-    ``reminder_days``: the offsets, in days before expiry, at which reminders go out.
-    A changed policy takes effect at the next job run; it never lifts a pause by itself.
-    """
-
-    code = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    validity_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    is_active = models.BooleanField("active", default=True)
-    renewal_window_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days before expiry from which a record is due for renewal."
-    )
-    grace_days = models.PositiveSmallIntegerField(
-        default=0, help_text="Days after expiry before an expired record pauses its mentor (0: at once)."
-    )
-    reminder_days = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_reminder_days],
-        help_text="Days before expiry at which reminders go out, e.g. [90, 30, 7]; empty for none.",
-    )
-
-    class Meta:
-        ordering = ["code"]
-        constraints = [
-            models.CheckConstraint(condition=Q(validity_months__gte=1), name="certtype_validity_positive"),
-            models.CheckConstraint(condition=Q(renewal_window_days__gte=0), name="certtype_window_not_negative"),
-            models.CheckConstraint(condition=Q(grace_days__gte=0), name="certtype_grace_not_negative"),
-        ]
-        verbose_name_plural = "certification types"
-
-    def __str__(self) -> str:
-        return self.code
-
-
-class MentorStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-
-
-class PausedBy(models.TextChoices):
-    AUTO = "auto", "Automatically (lapsed certification)"
-    STAFF = "staff", "Staff"
-
-
-class Mentor(models.Model):
-    """A peer mentor; created the first time a certification names an unknown mentor id."""
-
-    mentor_id = models.CharField(max_length=31, unique=True, validators=[mentor_id_validator])
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    status = models.CharField(max_length=10, choices=MentorStatus.choices, default=MentorStatus.ACTIVE)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.CharField(max_length=255, blank=True)
-    paused_by = models.CharField(max_length=10, choices=PausedBy.choices, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["mentor_id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(status=MentorStatus.ACTIVE, paused_by="", paused_at__isnull=True)
-                    | Q(status=MentorStatus.PAUSED, paused_by__in=PausedBy.values, paused_at__isnull=False)
-                ),
-                name="mentor_pause_fields_match_status",
-            ),
-        ]
-        indexes = [models.Index(fields=["status", "paused_by"], name="mentor_status_idx")]
-        verbose_name_plural = "mentors"
-
-    def __str__(self) -> str:
-        return self.mentor_id if not self.name else f"{self.name} ({self.mentor_id})"
+from certifications.models.mentors import Mentor
+from certifications.models.types import CertificationType
 
 
 class CertificationStatus(models.TextChoices):
@@ -375,101 +276,3 @@ class Certification(models.Model):
 
     def __str__(self) -> str:
         return self.certification_id
-
-
-class JobTrigger(models.TextChoices):
-    SCHEDULE = "schedule", "Schedule"
-    API = "api", "API"
-    ADMIN = "admin", "Admin"
-    CLI = "cli", "Command line"
-
-
-class JobState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class ExpiryJobRun(models.Model):
-    """One run of the expiry job (a dry run included) and what it found and did."""
-
-    job_run_id = models.CharField(max_length=32, unique=True, editable=False)
-    trigger = models.CharField(max_length=10, choices=JobTrigger.choices)
-    dry_run = models.BooleanField(default=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
-    mentors_scanned = models.PositiveIntegerField(default=0)
-    expired_found = models.PositiveIntegerField(default=0)
-    auto_paused = models.PositiveIntegerField(default=0)
-    marked_expired = models.PositiveIntegerField(default=0)
-    failures = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        permissions = [("run_expiry_job", "Can run the expiry job")]
-        verbose_name = "expiry job run"
-        verbose_name_plural = "expiry job runs"
-
-    def __str__(self) -> str:
-        return self.job_run_id
-
-
-class JobLock(models.Model):
-    """A lease that keeps non-dry expiry runs single across processes and machines.
-
-    A holder renews the lease at every batch; a holder that died stops renewing,
-    and the next run may take the lock once ``lease_until`` has passed.
-    """
-
-    name = models.CharField(max_length=50, primary_key=True)
-    holder = models.CharField(max_length=32, blank=True)
-    acquired_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name_plural = "job locks"
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.holder or 'free'}"
-
-
-class LogEvent(models.TextChoices):
-    AUTO_PAUSE = "auto_pause", "Auto pause"
-    AUTO_RESUME = "auto_resume", "Auto resume"
-
-
-class AutoPauseLog(models.Model):
-    """Append-only record of every automatic pause and resume."""
-
-    log_id = models.CharField(max_length=12, unique=True, editable=False)
-    # No foreign-key indexes of their own: log_mentor_idx and log_cert_idx lead with these columns.
-    mentor = models.ForeignKey(Mentor, on_delete=models.PROTECT, related_name="+", db_index=False)
-    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+", db_index=False)
-    job_run = models.ForeignKey(ExpiryJobRun, null=True, blank=True, on_delete=models.PROTECT, related_name="logs")
-    event = models.CharField(max_length=12, choices=LogEvent.choices)
-    reason = models.CharField(max_length=255)
-    applied_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-applied_at", "-id"]
-        verbose_name = "auto-pause log entry"
-        verbose_name_plural = "auto-pause log"
-        indexes = [
-            models.Index(fields=["applied_at", "id"], name="log_applied_order_idx"),
-            models.Index(fields=["mentor", "applied_at"], name="log_mentor_idx"),
-            models.Index(fields=["certification", "applied_at"], name="log_cert_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return self.log_id
-
-
-# The history table lives in its own module of this app (``certifications.history``).
-from certifications.history.models import HistoryEntry  # noqa: E402, F401
