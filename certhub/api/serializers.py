@@ -6,10 +6,12 @@ from rest_framework import serializers
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses body fields the operation does not accept, naming each one.
+    """Refuses body fields the operation does not accept, naming each one, and text fields given as non-strings.
 
     ``read_only_names`` lists fields of the resource that exist but cannot be
     written by this operation; they get "read-only" rather than "unknown".
+    A text field (any ``CharField``) takes a JSON string only: DRF's own would
+    store the number 0 as "0".
     """
 
     read_only_names: frozenset[str] = frozenset()
@@ -30,6 +32,13 @@ class StrictSerializer(serializers.Serializer):
                     unknown[name] = ["Unknown field."]
             if unknown:
                 raise serializers.ValidationError(unknown)
+            not_text = {
+                name: [StrictCharField.default_error_messages["invalid"]]
+                for name, value in data.items()
+                if isinstance(self.fields[name], serializers.CharField) and not isinstance(value, str | None)
+            }
+            if not_text:
+                raise serializers.ValidationError(not_text)
         return super().to_internal_value(data)
 
 

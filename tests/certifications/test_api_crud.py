@@ -664,3 +664,21 @@ def test_mentor_survives_the_deletion_of_its_certification(api_client):
     api_client.delete(url(cert))
 
     assert Mentor.objects.filter(pk=cert.mentor_id).exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "revoked", "revocation_reason": 5},
+        {"status": "revoked", "revocation_reason": ["moved"]},
+        {"certification_type": 7},
+        {"certification_type": True},
+    ],
+)
+def test_a_text_field_given_as_a_non_string_is_a_400_and_changes_nothing(api_client, expired_cert, body):
+    """A number is not quietly stored as its digits: every text field takes a JSON string only."""
+    with unchanged():
+        response = api_client.patch(url(expired_cert), body, format="json")
+    field = next(name for name in body if name != "status")
+    assert_error(response, 400, "validation_error", fields={field})
+    assert response.json()["error"]["fields"][field] == ["Must be a string."]

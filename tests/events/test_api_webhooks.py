@@ -99,6 +99,7 @@ def test_deliveries_filter_by_endpoint_event_and_state(admin_client, receiver):
         ({"url": "https://example.org/", "event_types": ["mentor.deleted"]}, "event_types.0"),
         ({"url": "https://example.org/", "event_types": "mentor.paused"}, "event_types"),
         ({"url": "https://example.org/", "secret": "whsec_mine"}, "secret"),
+        ({"url": "https://example.org/", "description": 5}, "description"),  # text is a JSON string only
     ],
 )
 def test_bad_endpoint_bodies_are_400s(admin_client, settings, body, field):
