@@ -27,7 +27,7 @@ class EventSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(help_text="The feed position: increasing in feed order.")
     type = serializers.ChoiceField(choices=FEED_TYPES)
     occurred_at = UTCDateTimeField()
-    data = serializers.DictField(help_text="Ids, states and dates of what changed (see the README per type).")
+    data = serializers.DictField(help_text="Ids, states and dates of what changed (per type: docs/api.md, events).")
 
 
 # One page object, not a list of them: drf-spectacular would wrap a ``list`` action's answer in an array.

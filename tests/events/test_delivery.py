@@ -209,7 +209,7 @@ def test_a_2xx_whose_answer_trickles_past_the_timeout_is_delivered_and_the_attem
     receiver.reply(Reply(status=200, body=b"z" * 1000, chunk=1, trickle=0.05))  # a byte every 50 ms
     endpoint_create(url=receiver.url, now=now)
     paused_event(now)
-    assert send_due(now) == [DeliveryState.DELIVERED]  # the status line decides (README, "Retries")
+    assert send_due(now) == [DeliveryState.DELIVERED]  # the status line decides (docs/api.md, retries)
     attempt = WebhookAttempt.objects.get()
     assert attempt.error.startswith("answer cut off at the deadline after ")
     assert attempt.error.endswith(f"{len(attempt.response_body)} of 1000 bytes")
