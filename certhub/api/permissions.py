@@ -1,10 +1,28 @@
-"""API access: public reads (closable by a setting), model permissions for writes, private reads."""
+"""API access, from one factory: who may read, who may write, and 405 before 401 or 403.
+
+``api_permission()`` builds every permission class of the API. Reads are either
+public (open while ``API_PUBLIC_READS`` is on, else to any authenticated user) or
+need named permissions with credentials always (personal data, users' names);
+writes need the model permission of the method (``add``/``change``/``delete``,
+as ``DjangoModelPermissions``) or named permissions. A refusal is a 401 without
+credentials and a 403 with them (DRF decides that from the authentication).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+
+# Permission templates, filled in with the view's model (``view.get_queryset().model``).
+VIEW = "%(app_label)s.view_%(model_name)s"
+CHANGE = "%(app_label)s.change_%(model_name)s"
+# The model permission of each write method: ``add`` to POST, ``change`` to PUT or PATCH, ``delete`` to DELETE.
+MODEL_WRITES: Mapping[str, tuple[str, ...]] = {
+    method: tuple(perms) for method, perms in DjangoModelPermissions.perms_map.items() if method not in SAFE_METHODS
+}
 
 
 def check_method(request, view) -> None:
@@ -13,57 +31,77 @@ def check_method(request, view) -> None:
         raise MethodNotAllowed(request.method)
 
 
-class ModelPermissionsOrPublicRead(DjangoModelPermissions):
-    """Reads are open when ``API_PUBLIC_READS`` is on; writes need the model permission.
+class ApiPermission(BasePermission):
+    """The API's permission; configured by :func:`api_permission`, not used as it stands."""
 
-    Without credentials a write is refused with 401; an authenticated user
-    lacking the permission gets 403.
-    """
-
-    public_read = True  # the schema marks its reads as needing no credentials (while reads are public)
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": [],
-        "HEAD": [],
-        "OPTIONS": [],
-    }
+    public_read = False  # the schema marks the reads as needing no credentials (while reads are public)
+    read_perms: tuple[str, ...] = ()
+    write_perms: Mapping[str, tuple[str, ...]] = MODEL_WRITES
+    read_actions: frozenset[str] = frozenset()
 
     def has_permission(self, request, view) -> bool:
         check_method(request, view)
-        if request.method in SAFE_METHODS:
-            return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
+        reading = request.method in SAFE_METHODS or getattr(view, "action", None) in self.read_actions
+        if reading and self.public_read and settings.API_PUBLIC_READS:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if reading:
+            perms = self.read_perms
+        elif request.method in self.write_perms:
+            perms = self.write_perms[request.method]
+        else:
+            raise MethodNotAllowed(request.method)  # as DjangoModelPermissions: no method goes unchecked
+        return user.has_perms(self._for_model(perms, view))
+
+    @staticmethod
+    def _for_model(perms: tuple[str, ...], view) -> list[str]:
+        if not any("%(" in perm for perm in perms):
+            return list(perms)
+        model = view.get_queryset().model
+        names = {"app_label": model._meta.app_label, "model_name": model._meta.model_name}
+        return [perm % names for perm in perms]
 
 
-def require_perm(perm: str) -> type[BasePermission]:
-    """A permission class that demands one named permission, e.g. ``certifications.run_expiry_job``."""
+def api_permission(
+    *,
+    read: Iterable[str] | None = None,
+    write: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
+    read_actions: Iterable[str] = (),
+) -> type[BasePermission]:
+    """A permission class: ``read`` None is a public read, else the permissions every read needs.
 
-    class HasPerm(BasePermission):
-        public_read = True
+    ``write`` None is the model permission of the method; permissions (e.g.
+    ``certifications.run_expiry_job``) are needed by every write; a mapping
+    changes the model map for the methods it names. ``read_actions`` are POST
+    actions that only read (a question sent as a body): they need the read's
+    permissions. Templates (``VIEW``, ``CHANGE``) name the view's model.
+    """
+    read_perms = None if read is None else tuple(read)
+    if write is None:
+        write_perms = MODEL_WRITES
+    elif isinstance(write, Mapping):
+        write_perms = {**MODEL_WRITES, **{method: tuple(perms) for method, perms in write.items()}}
+    else:
+        write_perms = dict.fromkeys(MODEL_WRITES, tuple(write))
+    attributes = {
+        "public_read": read_perms is None,
+        "read_perms": read_perms or (),
+        "write_perms": write_perms,
+        "read_actions": frozenset(read_actions),
+    }
+    name = f"ApiPermission[read={'public' if read_perms is None else ','.join(read_perms)}]"
+    return type(name, (ApiPermission,), attributes)
 
-        def has_permission(self, request, view) -> bool:
-            check_method(request, view)
-            if request.method in SAFE_METHODS:
-                return settings.API_PUBLIC_READS or bool(request.user and request.user.is_authenticated)
-            user = request.user
-            return bool(user and user.is_authenticated and user.has_perm(perm))
 
-    HasPerm.__name__ = f"HasPerm[{perm}]"
-    return HasPerm
+# Public reads, model permissions to write: the API's default (``DEFAULT_PERMISSION_CLASSES`` names it).
+ModelPermissionsOrPublicRead = api_permission()
 
 
 def require_perms_to_read(*perms: str) -> type[BasePermission]:
-    """An authenticated user holding every one of ``perms``, whatever ``API_PUBLIC_READS`` says.
+    """An authenticated user holding every one of ``perms`` for every method, whatever ``API_PUBLIC_READS`` says.
 
     For answers that carry personal data (names, addresses) or name users: they are never public.
     """
-
-    class HasPerms(BasePermission):
-        def has_permission(self, request, view) -> bool:
-            check_method(request, view)
-            user = request.user
-            return bool(user and user.is_authenticated and user.has_perms(perms))
-
-    HasPerms.__name__ = f"HasPerms[{', '.join(perms)}]"
-    return HasPerms
+    return api_permission(read=perms, write=perms)

@@ -15,25 +15,17 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from certhub.api.permissions import check_method, require_perms_to_read
-from certhub.api.schema import error_responses
+from certhub.api.permissions import api_permission, require_perms_to_read
+from certhub.api.viewsets import ApiActionViewSet, ApiViewSet
 from certhub.errors import RuleViolation, TooLarge
-from certhub.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from certhub.idempotency import idempotent
 from certifications import services
 from certifications.api.filters import CertificationFilter
 from certifications.bulk.export import EXPORT_PERMISSIONS, export_rows, export_stream
@@ -41,9 +33,9 @@ from certifications.bulk.rows import read_csv
 from certifications.history import Actor
 from certifications.selectors import certification_list
 
-TAG = ["certifications"]
 CHUNK = 64 * 1024
 UPLOAD_ATTRIBUTE = "_certhub_import_upload"
+IMPORT_PERMISSIONS = ("certifications.add_certification", "certifications.change_certification")
 
 
 class CSVParser(BaseParser):
@@ -53,19 +45,6 @@ class CSVParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return {}
-
-
-class ImportPermission(BasePermission):
-    """``add_certification`` and ``change_certification``: an import creates and updates records."""
-
-    def has_permission(self, request, view) -> bool:
-        check_method(request, view)
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and user.has_perms(["certifications.add_certification", "certifications.change_certification"])
-        )
 
 
 def _too_large(limit: int) -> TooLarge:
@@ -168,59 +147,13 @@ class ImportUploadSerializer(serializers.Serializer):
     file = CSVFileField(help_text="The CSV file (UTF-8, BOM allowed).")
 
 
-IMPORT_CSV_EXAMPLE = OpenApiExample(
-    "Two rows",
-    request_only=True,
-    media_type="text/csv",
-    value=(
-        "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email,action,revocation_reason\n"
-        "mntr_01HX4V2K8P,peer_mentor_basic,2026-01-15,,Ada Lovelace,ada@example.org,,\n"
-        "mntr_01HX4V2K8Q,peer_mentor_advanced,2025-06-01T00:00:00Z,2027-06-01T00:00:00Z,,,revoke,Audit\n"
-    ),
-)
-IMPORT_RESULT_EXAMPLE = OpenApiExample(
-    "One new row, one invalid",
-    response_only=True,
-    value={
-        "dry_run": False,
-        "applied": False,
-        "totals": {"new": 1, "updated": 0, "skipped": 0, "invalid": 1},
-        "rows": [
-            {"line": 2, "action": "new", "certification_id": None, "errors": {}},
-            {"line": 3, "action": "invalid", "certification_id": None, "errors": {"issued_at": ["Required."]}},
-        ],
-    },
-)
-FLAGS = [
-    OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="Validate and report; apply nothing."),
-    OpenApiParameter(
-        "partial", OpenApiTypes.BOOL, description="Apply the valid rows even when some are invalid (default: none)."
-    ),
-]
-
-
-class CertificationImportViewSet(viewsets.ViewSet):
+class CertificationImportViewSet(ApiActionViewSet):
     """``POST /api/v1/certifications/import``: a CSV of certifications, applied row by row through the services."""
 
-    permission_classes = [ImportPermission]
+    # An import creates and updates records: add_certification and change_certification, whatever the method.
+    permission_classes = [api_permission(read=IMPORT_PERMISSIONS, write=IMPORT_PERMISSIONS)]
     parser_classes = [CSVParser, MultiPartParser]
 
-    @extend_schema(
-        summary="Import certifications from a CSV file",
-        description=(
-            "Columns: `mentor_id, certification_type, issued_at, expires_at?, mentor_name?, mentor_email?, "
-            "action?` (`upsert` or `revoke`), `revocation_reason?`. A live record with the same mentor, type and "
-            "`issued_at` is updated if the row differs, skipped if identical; otherwise a record is created. "
-            "One invalid row applies nothing unless `partial=true`. Line numbers count the header as line 1. "
-            "Needs `add_certification` and `change_certification`; a row that changes an existing mentor's name or "
-            "email also needs `change_mentor`, else it is invalid."
-        ),
-        tags=TAG,
-        parameters=[*FLAGS, IDEMPOTENCY_KEY_PARAMETER],
-        request={"text/csv": {"type": "string", "minLength": 1}, "multipart/form-data": ImportUploadSerializer},
-        responses={200: ImportResultSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422)},
-        examples=[IMPORT_CSV_EXAMPLE, IMPORT_RESULT_EXAMPLE],
-    )
     @idempotent("certification-import", fingerprint_data=_fingerprint)
     def create(self, request: Request) -> Response:
         dry_run, partial = _flag(request, "dry_run"), _flag(request, "partial")
@@ -246,7 +179,7 @@ class CertificationImportViewSet(viewsets.ViewSet):
         )
 
 
-class CertificationExportViewSet(viewsets.GenericViewSet):
+class CertificationExportViewSet(ApiViewSet):
     """``GET /api/v1/certifications/export.csv``: every row the list's filters match, streamed as CSV."""
 
     permission_classes = [require_perms_to_read(*EXPORT_PERMISSIONS)]
@@ -256,19 +189,6 @@ class CertificationExportViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return certification_list().order_by("-issued_at", "-certification_id")
 
-    @extend_schema(
-        summary="Export certifications as CSV",
-        description=(
-            "The list's filters; every matching row, streamed: the import's columns plus `certification_id` and "
-            "`status`. A cell a spreadsheet would run as a formula is prefixed with `'`. The rows hold mentors' "
-            "names and addresses: needs `view_certification` and `view_mentor`, whatever `API_PUBLIC_READS` says."
-        ),
-        tags=TAG,
-        responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file."),
-            **error_responses(400, 401, 403),
-        },
-    )
     def list(self, request: Request) -> StreamingHttpResponse:
         queryset = self.filter_queryset(self.get_queryset())
         response = StreamingHttpResponse(export_stream(export_rows(queryset)), content_type="text/csv; charset=utf-8")

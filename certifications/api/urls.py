@@ -8,7 +8,12 @@ the ``contract-alias`` namespace, and the schema leaves those routes out.
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from certifications.api import imports, mentors, views
+from certifications.api import (
+    imports,
+    mentors,
+    schema,  # noqa: F401  (documents the views for OpenAPI, on import)
+    views,
+)
 
 router = OptionalSlashRouter()
 # The expiry-job routes come first, so ``expiry-job/...`` is never read as a certification id.

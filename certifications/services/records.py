@@ -189,17 +189,38 @@ def certification_create(
 
 
 def _locked(certification: Certification) -> Certification:
-    """The record, row-locked, then read afresh with its mentor and type (neither of which is locked).
+    """The record read afresh under a row lock, in one statement, with its mentor and type.
 
-    The lock is taken on the record alone, without the join: PostgreSQL
-    re-checks a locked row that changed while it waited against the joined rows
-    it had read before, so a concurrent change of the record's type would have
-    left no row at all. Locking the type row too would serialize every write of
-    that type; the mentor is locked afterwards by auto-resume, in the job's order
-    (record, then mentor).
+    The lock reads the record alone, without a join: PostgreSQL re-checks a
+    locked row that changed while it waited against the joined rows it had read
+    before, so a concurrent change of the record's type would have left no row
+    at all. The mentor and type the caller loaded with ``certification`` (the
+    API's lookup joins them) are kept while the record still points at them;
+    otherwise they are read with the record once more. Neither is locked: the
+    mentor is locked afterwards by auto-resume, in the job's order (record, then
+    mentor), and locking the type would serialize every write of that type.
     """
-    Certification.objects.select_for_update().filter(pk=certification.pk).values_list("pk").get()
-    return Certification.objects.select_related("mentor", "certification_type").get(pk=certification.pk)
+    cert = Certification.objects.select_for_update().get(pk=certification.pk)
+    relations = (Certification.mentor.field, Certification.certification_type.field)
+    if not all(
+        field.is_cached(certification) and getattr(certification, field.attname) == getattr(cert, field.attname)
+        for field in relations
+    ):
+        return Certification.objects.select_related("mentor", "certification_type").get(pk=certification.pk)
+    for field in relations:
+        field.set_cached_value(cert, field.get_cached_value(certification))
+    return cert
+
+
+def _as_resumed(cert: Certification, resume: MentorWriteResult) -> None:
+    """``cert`` as auto-resume left it, without reading it again unless it held a flag resume may have cleared.
+
+    Auto-resume locks and reads the mentor afresh (its state is the one to show)
+    and only ever clears ``auto_pause_applied``: a record without the flag is as written.
+    """
+    cert.mentor = resume.mentor
+    if cert.auto_pause_applied:
+        cert.refresh_from_db(fields=["auto_pause_applied", "auto_pause_applied_at", "updated_at"])
 
 
 def _with_changes(cert: Certification, *, changes: dict[str, Any], now: dt.datetime) -> Certification:
@@ -286,7 +307,7 @@ def certification_update(
         cert.save()
         change = effects.certification_written(before=before, after=cert, now=now, by=by)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
-        cert.refresh_from_db()  # auto-resume may have cleared this record's flags
+        _as_resumed(cert, resume)
     return _written(cert, resume)
 
 
@@ -335,9 +356,10 @@ def certification_delete(*, certification: Certification, now: dt.datetime, by: 
             return CertificationWriteResult(certification=cert)
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk, deleted_at__isnull=True).update(deleted_at=now, updated_at=now)
-        cert.refresh_from_db()
+        cert.deleted_at = cert.updated_at = now  # the locked row, as the UPDATE wrote it
         change = effects.certification_written(before=before, after=cert, now=now, by=by)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
+        _as_resumed(cert, resume)
     return _written(cert, resume)
 
 
@@ -355,7 +377,8 @@ def certification_restore(*, certification: Certification, now: dt.datetime, by:
         )
         before = effects.certification_snapshot(cert)
         Certification.objects.filter(pk=cert.pk).update(deleted_at=None, updated_at=now)
-        cert.refresh_from_db()
+        cert.deleted_at, cert.updated_at = None, now  # the locked row, as the UPDATE wrote it
         change = effects.certification_written(before=before, after=cert, now=now, by=by)
         resume = mentor_auto_resume(mentor=cert.mentor, now=now, cause=cert, change=change, by=by)
+        _as_resumed(cert, resume)
     return _written(cert, resume)

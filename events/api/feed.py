@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import mixins, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from certhub.api.fields import UTCDateTimeField
-from certhub.api.schema import error_responses
-from events.api.permissions import ModelPermissions
+from certhub.api.permissions import VIEW, api_permission
+from certhub.api.viewsets import ApiViewSet
 from events.feed import DEFAULT_LIMIT, MAX_LIMIT, feed_read
 from events.models import FEED_TYPES, Event
 
@@ -53,66 +52,14 @@ class FeedQuerySerializer(serializers.Serializer):
         return types
 
 
-EXAMPLE = OpenApiExample(
-    "A page of the feed",
-    value={
-        "data": [
-            {
-                "event_id": "evt_01J8ZK4M2Q7R",
-                "sequence": 1041,
-                "type": "mentor.paused",
-                "occurred_at": "2026-03-26T01:00:00Z",
-                "data": {
-                    "mentor_id": "mntr_02BY7M3RL",
-                    "status": "paused",
-                    "paused_by": "auto",
-                    "paused_at": "2026-03-26T01:00:00Z",
-                    "job_run_id": "job_26MAR2026_01",
-                },
-            }
-        ],
-        "next_cursor": "evt_01J8ZK4M2Q7R",
-        "has_more": False,
-    },
-    response_only=True,
-)
-
-
-class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class EventViewSet(mixins.ListModelMixin, ApiViewSet):
     """``/api/v1/events``: every change, in feed order, after a cursor."""
 
-    permission_classes = [ModelPermissions]
+    permission_classes = [api_permission(read=[VIEW])]
     pagination_class = None
     filter_backends: list = []
-    queryset = Event.objects.none()  # for the model permissions
+    queryset = Event.objects.all()  # the model whose permissions apply; the page is read by ``feed_read``
 
-    @extend_schema(
-        summary="Read the event feed",
-        description=(
-            "Events in feed order after the event `after` (from the first without it). Read until "
-            "`has_more` is false, keep `next_cursor`, and send it as `after` next time: every event is "
-            "served once, in order, including those whose transaction committed late. An `after` that "
-            "names no event of the feed is a 400. Needs `events.view_event`."
-        ),
-        tags=["events"],
-        parameters=[
-            OpenApiParameter(
-                "after", OpenApiTypes.STR, description="The last event id you read.", pattern=EVENT_ID_RE.pattern
-            ),
-            OpenApiParameter(
-                "type",
-                {"type": "string", "pattern": TYPES_PATTERN},
-                description="Comma-separated event types: " + ", ".join(FEED_TYPES) + ".",
-            ),
-            OpenApiParameter(
-                "limit",
-                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-                description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
-            ),
-        ],
-        responses={200: FeedSerializer, **error_responses(400, 401, 403)},
-        examples=[EXAMPLE],
-    )
     def list(self, request: Request) -> Response:
         # An empty value means the default, as in every filter (``?after=``: from the first event).
         query = FeedQuerySerializer(data={key: value for key, value in request.query_params.items() if value != ""})

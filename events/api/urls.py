@@ -3,7 +3,11 @@
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from events.api import feed, webhooks
+from events.api import (
+    feed,
+    schema,  # noqa: F401  (documents the views for OpenAPI, on import)
+    webhooks,
+)
 
 router = OptionalSlashRouter()
 router.register("events", feed.EventViewSet, basename="event")

@@ -3,7 +3,10 @@
 from django.urls import include, path
 
 from certhub.api.routers import OptionalSlashRouter
-from notifications.api import views
+from notifications.api import (
+    schema,  # noqa: F401  (documents the views for OpenAPI, on import)
+    views,
+)
 
 router = OptionalSlashRouter()
 router.register("notifications", views.NotificationViewSet, basename="notification")

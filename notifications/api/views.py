@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework import mixins, serializers
 
 from certhub.api.fields import UTCDateTimeField, format_utc
 from certhub.api.filters import ChoiceInFilter, FilterSet, TimestampFilter
-from certhub.api.permissions import check_method
-from certhub.api.schema import error_responses
+from certhub.api.permissions import VIEW, api_permission
+from certhub.api.viewsets import ApiViewSet
 from certifications.models import mentor_id_validator
 from notifications.models import Notification, NotificationKind, NotificationState
 
-TAG = ["notifications"]
 TIMESTAMP_HELP = "ISO 8601 with Z or an offset, or a bare date (midnight UTC)."
-
-
-class NotificationPermissions(DjangoModelPermissions):
-    """``view_notification`` to read; credentials always."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-    }
-
-    def has_permission(self, request, view) -> bool:
-        check_method(request, view)
-        return super().has_permission(request, view)
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -94,44 +76,12 @@ class NotificationFilter(FilterSet):
         fields: list[str] = []
 
 
-EXAMPLE = OpenApiExample(
-    "One page",
-    value={
-        "notification_id": "ntf_7QK2M9XD",
-        "kind": "expiry_reminder",
-        "mentor_id": "mntr_01HX4V2K8P",
-        "certification_id": "cert_PJRXH884",
-        "cycle_expires_at": "2026-04-05T00:00:00Z",
-        "offset_days": 30,
-        "recipient": "ada@example.org",
-        "subject": "Reminder: your Peer mentor (basic) certification expires on 2026-04-05",
-        "state": "sent",
-        "attempts": 1,
-        "last_error": None,
-        "created_at": "2026-03-26T08:00:02Z",
-        "sent_at": "2026-03-26T08:00:03Z",
-    },
-    response_only=True,
-)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List notifications, newest first",
-        description="Reminders, pause and resume notices and digests, with their delivery state. "
-        "Needs `notifications.view_notification`.",
-        tags=TAG,
-        examples=[EXAMPLE],
-        responses={200: NotificationSerializer(many=True), **error_responses(400, 401, 403)},
-    )
-)
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(mixins.ListModelMixin, ApiViewSet):
     """``GET /api/v1/notifications``."""
 
-    permission_classes = [NotificationPermissions]
+    permission_classes = [api_permission(read=[VIEW])]
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
-    queryset = Notification.objects.none()  # for the model permissions; get_queryset is the real one
 
     def get_queryset(self) -> QuerySet[Notification]:
         return Notification.objects.select_related("mentor", "certification").order_by("-created_at", "-id")

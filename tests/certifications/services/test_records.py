@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from certhub.errors import Conflict, NotFound, RuleViolation
 from certifications.models import AutoPauseLog, Certification, CertificationStatus, LogEvent, Mentor, MentorStatus
+from certifications.selectors import certification_list
 from certifications.services import (
     CertificationWriteResult,
     certification_create,
@@ -62,6 +64,39 @@ def test_create_returns_the_record_with_its_relations_loaded(django_assert_num_q
     with django_assert_num_queries(0):  # the API renders it without reading it back
         assert cert.mentor.mentor_id == "mntr_01HX4V2K8P"
         assert cert.certification_type.code == "peer_mentor_basic"
+
+
+# A plain update, once the record is found: lock-and-read the record, the duplicate check, the UPDATE,
+# its history row, tallies and event (with the outbox's id check and endpoints), then auto-resume
+# (lock the mentor, look for its flagged records), inside a savepoint.
+UPDATE_QUERIES = 12
+
+
+def test_update_reads_and_locks_the_record_once(django_assert_num_queries):
+    cert = certification_list().get(pk=CertificationFactory().pk)  # as the API's lookup finds it
+    with CaptureQueriesContext(connection) as queries, django_assert_num_queries(UPDATE_QUERIES):
+        updated = certification_update(
+            by=TEST_ACTOR, certification=cert, changes={"expires_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}, now=NOW
+        ).certification
+    row_reads = [
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith("SELECT")
+        and f'WHERE "certifications_certification"."id" = {cert.pk}' in query["sql"]
+    ]
+    assert len(row_reads) == 1  # one SELECT ... FOR UPDATE; no read before the lock, none after the write
+    with django_assert_num_queries(0):  # the API renders it without reading it back
+        assert updated.mentor.mentor_id == cert.mentor.mentor_id
+        assert updated.certification_type.code == "peer_mentor_basic"
+        assert updated.expires_at == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def test_update_of_a_flagged_record_shows_the_flag_auto_resume_cleared():
+    cert = _auto_paused()
+    updated = certification_renew(by=TEST_ACTOR, certification=cert, now=NOW).certification
+    assert updated.auto_pause_applied is False
+    assert updated.auto_pause_applied_at is None
+    assert updated.mentor.status == MentorStatus.ACTIVE
 
 
 def _auto_paused() -> Certification:
