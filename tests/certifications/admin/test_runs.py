@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from certifications.models import (
     AutoPauseLog,
@@ -32,6 +33,9 @@ def test_run_page_previews_then_runs_for_real(coordinator_client, coordinator):
     make_cert(days=100)
     page = coordinator_client.get(RUN_PAGE)
     assert page.status_code == 200 and "Preview (dry run)" in page.content.decode()
+    # The page's breadcrumbs (the shared admin/certhub/model_page.html) lead back to the run history.
+    assert '<div class="breadcrumbs">' in page.content.decode()
+    assert f'href="{reverse("admin:certifications_expiryjobrun_changelist")}"' in page.content.decode()
 
     preview = coordinator_client.post(RUN_PAGE, {"preview": "1"})
 
