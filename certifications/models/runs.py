@@ -44,7 +44,7 @@ class ExpiryJobRun(models.Model):
     failures = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     # Batches of step 3 the run applied (recorded when it finishes; a run that died shows 0).
-    batches = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0, db_default=0)  # db_default: bulk loads name no value
 
     class Meta:
         ordering = ["-created_at", "-id"]
