@@ -45,3 +45,11 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 util.write_error = write_json_error
+
+
+def on_starting(server) -> None:
+    """Before the workers start: drop the metric files of processes that no longer run (decision 0034)."""
+    from certhub.metrics.files import clean
+    from config.observability import METRICS_DIR
+
+    clean(METRICS_DIR)

@@ -8,6 +8,22 @@ class CerthubConfig(AppConfig):
     name = "certhub"
     verbose_name = "CertHub platform"
 
+    def ready(self):
+        # Request ids travel on the messages a request enqueues; the task counters add up in every worker.
+        from celery import signals
+        from django.core.signals import request_finished
+
+        from certhub import requestids
+        from certhub.metrics import series
+
+        request_finished.connect(requestids.request_ended, weak=False)
+        signals.before_task_publish.connect(requestids.task_published, weak=False)
+        signals.task_prerun.connect(requestids.task_started, weak=False)
+        signals.task_postrun.connect(requestids.task_ended, weak=False)
+        signals.task_success.connect(series.task_succeeded, weak=False)
+        signals.task_failure.connect(series.task_failed, weak=False)
+        signals.task_retry.connect(series.task_retried, weak=False)
+
 
 class CertHubAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with CertHub's site (dashboard index), so ``admin.site`` is it.

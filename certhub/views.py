@@ -1,16 +1,20 @@
-"""Platform views: health check and the error handlers for non-DRF responses."""
+"""Platform views: liveness (`/healthz`), readiness (`/readyz`), metrics, error handlers for non-DRF answers."""
 
 from __future__ import annotations
 
 from celery import current_app
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 
 from certhub.api.errors import error_response
+from certhub.metrics.exposition import metrics
 from certhub.middleware import is_api_request
+
+__all__ = ["healthz", "metrics", "not_found", "readyz", "server_error"]
 
 
 def _database_ok() -> tuple[bool, str]:
@@ -60,6 +64,37 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "cache": _cache_state(),
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+_migrations_applied = False  # once every migration is applied, it stays so for this process's code
+
+
+def _migrations_ok() -> tuple[bool, str]:
+    global _migrations_applied
+    if _migrations_applied:
+        return True, "ok"
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:
+        return False, type(exc).__name__
+    if pending:
+        return False, f"{len(pending)} not applied"
+    _migrations_applied = True
+    return True, "ok"
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database answers, every migration is applied, the broker answers; 503 naming what failed."""
+    db_ok, db_detail = _database_ok()
+    migrations_ok, migrations_detail = _migrations_ok() if db_ok else (False, "database unavailable")
+    broker_ok, broker_detail = _broker_ok()
+    checks = {"database": db_detail, "migrations": migrations_detail, "broker": broker_detail}
+    failed = [
+        name for name, ok in (("database", db_ok), ("migrations", migrations_ok), ("broker", broker_ok)) if not ok
+    ]
+    body = {"status": "unavailable" if failed else "ok", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=503 if failed else 200)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

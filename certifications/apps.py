@@ -12,3 +12,8 @@ class CertificationsConfig(AppConfig):
         from certifications.services.receivers import check_receivers
 
         checks.register(check_receivers)
+
+        from certhub.metrics import gauges
+        from certifications.metrics import GAUGES
+
+        gauges.register(*GAUGES)

@@ -2,10 +2,30 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("certhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def use_django_logging(**_):
+    """The worker logs through the settings' LOGGING (request id, task name and id; LOG_FORMAT), not Celery's own."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@signals.worker_init.connect
+def clean_metrics_files(**_):
+    """Drop the counter files of processes that no longer run (decision 0034)."""
+    from django.conf import settings
+
+    from certhub.metrics.files import clean
+
+    clean(settings.METRICS_DIR)

@@ -24,6 +24,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def var_dir() -> Path:
+    """Where the embedded default keeps its files: ``CERTHUB_VAR_DIR``, else ``var/`` in the project."""
+    return Path(os.environ.get("CERTHUB_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+
+
+def deployment() -> str:
+    """The deployment's kind: ``CERTHUB_ENV`` (``DJANGO_ENV`` is read too), ``development`` when unset."""
+    return (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
+
+
+def is_production() -> bool:
+    """Whether this is a production deployment (``CERTHUB_ENV=production``)."""
+    return deployment() == "production"
+
+
 def embedded_secret_key(path: Path) -> str:
     """The embedded default's SECRET_KEY: random, made by the first process that needs it, kept in ``path``."""
     if not path.exists():

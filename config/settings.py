@@ -14,15 +14,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import embedded_secret_key, env_bool, env_list
+from config.env import deployment, embedded_secret_key, env_bool, env_list, var_dir
+from config.observability import LOG_FORMAT, LOGGING, METRICS_DIR, METRICS_OPEN_ON_LOOPBACK, METRICS_TOKEN  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("CERTHUB_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = var_dir()
 
 # A production deployment says so with CERTHUB_ENV=production (DJANGO_ENV=production
 # is read too): DEBUG then defaults to off, and the "Security" block below refuses
 # to start with DEBUG on or without a strong SECRET_KEY.
-CERTHUB_ENV = (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
+CERTHUB_ENV = deployment()
 IS_PRODUCTION = CERTHUB_ENV == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 # Production is served over HTTPS by a TLS-terminating proxy unless it says otherwise:
@@ -74,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "certhub.requestids.RequestIdMiddleware",  # first: every log line of the request carries its id
+    "certhub.metrics.series.RequestMetricsMiddleware",
     "certhub.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -377,7 +380,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapes from inside
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
@@ -388,12 +391,4 @@ ADMIN_LOGIN_MAX_ATTEMPTS = int(os.environ.get("ADMIN_LOGIN_MAX_ATTEMPTS", "5"))
 ADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
 # --- end of Security -------------------------------------------------------------
 
-# --- Logging ------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logging and metrics: config/observability.py (LOGGING, LOG_FORMAT, METRICS_*) ----------------

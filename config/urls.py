@@ -1,10 +1,10 @@
-"""Top-level URLs: admin, the API (canonical and contract alias paths), schema, docs, health."""
+"""Top-level URLs: admin, the API (canonical and contract alias paths), schema, docs, health, readiness, metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from certhub.views import healthz
+from certhub.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,7 +17,9 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
         name="swagger-ui",
     ),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),  # liveness
+    path("readyz", readyz, name="readyz"),  # readiness: database, migrations, broker
+    path("metrics", metrics, name="metrics"),
 ]
 
 handler404 = "certhub.views.not_found"

@@ -12,3 +12,8 @@ class EventsConfig(AppConfig):
         from events import effects
 
         register(self, effects)
+
+        from certhub.metrics import gauges
+        from events.metrics import GAUGES
+
+        gauges.register(*GAUGES)

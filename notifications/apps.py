@@ -10,3 +10,8 @@ class NotificationsConfig(AppConfig):
         from notifications import effects
 
         register(self, effects)
+
+        from certhub.metrics import gauges
+        from notifications.metrics import GAUGES
+
+        gauges.register(*GAUGES)

@@ -32,6 +32,9 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "started",
         *RUN_COUNTERS,
         "failure_count",
+        "duration",
+        "batches",
+        "rows_per_second",
     ]
     list_select_related = ["requested_by"]
     list_filter = ["state", "trigger", "dry_run"]
@@ -47,6 +50,9 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
         "started_at",
         "completed_at",
         *RUN_COUNTERS,
+        "duration",
+        "batches",
+        "rows_per_second",
         "failure_table",
         "error",
         "log_entries",
@@ -56,6 +62,16 @@ class ExpiryJobRunAdmin(ReadOnlyAdmin):
     @admin.display(description="started (UTC)", ordering="started_at")
     def started(self, obj: ExpiryJobRun) -> str:
         return day(obj.started_at, time=True)
+
+    @admin.display(description="duration")
+    def duration(self, obj: ExpiryJobRun) -> str:
+        seconds = obj.duration_seconds
+        return "-" if seconds is None else f"{seconds:.1f} s"
+
+    @admin.display(description="rows/s")
+    def rows_per_second(self, obj: ExpiryJobRun) -> str:
+        rate = obj.rows_per_second
+        return "-" if rate is None else f"{rate:,.0f}"
 
     @admin.display(description="failures")
     def failure_count(self, obj: ExpiryJobRun) -> int:

@@ -43,6 +43,8 @@ class ExpiryJobRun(models.Model):
     marked_expired = models.PositiveIntegerField(default=0)
     failures = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Batches of step 3 the run applied (recorded when it finishes; a run that died shows 0).
+    batches = models.PositiveIntegerField(default=0, db_default=0)  # db_default: bulk loads name no value
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -52,6 +54,21 @@ class ExpiryJobRun(models.Model):
 
     def __str__(self) -> str:
         return self.job_run_id
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the run took (``completed_at`` is ``started_at`` plus the measured duration), None until it ends."""
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.started_at).total_seconds()
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """Due records applied per second of the run (``expired_found`` over the duration), None until it ends."""
+        duration = self.duration_seconds
+        if duration is None:
+            return None
+        return self.expired_found / duration if duration > 0 else 0.0
 
 
 class JobLock(models.Model):

@@ -197,3 +197,26 @@ def test_an_async_api_run_completes_on_the_worker(worker, api_client):
     assert Mentor.objects.get(pk=cert.mentor_id).status == MentorStatus.PAUSED
     logs = api_client.get("/api/v1/certifications/expiry-job/logs", {"job_run_id": job_run_id}).json()["data"]
     assert [row["certification_id"] for row in logs] == [cert.certification_id]
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_requests_id_reaches_the_log_lines_of_the_task_it_enqueued(worker, api_client):
+    make_lapsed()
+    response = api_client.post(
+        "/api/v1/certifications/expiry-job/run", {"async": True}, format="json", HTTP_X_REQUEST_ID="trace-async-7"
+    )
+    assert response.status_code == 202 and response["X-Request-ID"] == "trace-async-7"
+    job_run_id = response.json()["job_run_id"]
+
+    def summary_logged() -> bool:
+        # Run ids repeat across this module's tests (each starts from an empty database): the request id tells.
+        return any(
+            "[trace-async-7 certifications.tasks.run_expiry_job " in line
+            and f"expiry job {job_run_id}: succeeded" in line
+            for line in worker.read_text().splitlines()
+        )
+
+    wait_for(summary_logged, what="the run's summary, with the request id", log=worker)

@@ -110,6 +110,7 @@ def _apply_due(
         if deadline is not None and start and time.monotonic() >= deadline:
             return due_ids[start:]
         batch = due_ids[start : start + batch_size]
+        run.batches += 1  # saved with the run's outcome (no statement of its own per batch)
         try:
             run.auto_paused += _apply_batch(engine=engine, ids=batch, now=now, run=run).paused
         except ITEM_ERRORS:

@@ -1,0 +1,89 @@
+"""``manage.py bench_scrape``: the cost of one ``/metrics`` scrape at a data set's size, and of request metrics.
+
+Seeds the data set unless it is there (as ``bench_api``), then times ``--scrapes``
+scrapes (the exposition: every process's counters and the gauges read from the
+database) and reports their median and p99 and the queries of one; then times what
+the request middleware adds to one request (a counter and a histogram observation).
+With ``--json`` the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from benchmarks.expiry import vacuum
+from benchmarks.management.commands.bench_expiry import DEFAULT_NOW
+from certhub.metrics.exposition import scrape
+from certhub.metrics.series import http_duration, http_requests
+from certifications.demo.layout import SeedError, SeedSpec
+from certifications.demo.loader import seed
+from certifications.management.commands.seed_demo import parse_now
+from certifications.models import Certification
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class Command(BaseCommand):
+    help = "Median and p99 of /metrics scrapes at a data set's size, and the request metrics' cost per request."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--certs", type=int, default=1_000_000, help="Data set size (seeded unless it is there).")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--now", default=DEFAULT_NOW)
+        parser.add_argument("--scrapes", type=int, default=100)
+        parser.add_argument("--requests", type=int, default=100_000, help="Request observations to time.")
+        parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
+
+    def handle(self, *args, **options) -> None:
+        say = self.stdout.write if options["verbosity"] >= 1 else (lambda *_: None)
+        certs = options["certs"]
+        existing = Certification.objects.count()
+        if existing != certs:
+            spec = SeedSpec(certs=certs, due=max(1, certs // 100), seed=options["seed"], now=parse_now(options["now"]))
+            try:
+                seed(spec, show_progress=options["verbosity"] >= 1)
+            except SeedError as exc:
+                raise CommandError(f"{exc} (or pass the --certs it holds, {existing:,})") from None
+        if connection.vendor == "postgresql":
+            vacuum()  # a running system's autovacuum keeps the visibility map the index-only counts need
+
+        with CaptureQueriesContext(connection) as queries:
+            scrape()  # warm: the first scrape of a process opens the files and compiles the queries
+        timings = []
+        for _ in range(options["scrapes"]):
+            started = time.perf_counter()
+            scrape()
+            timings.append((time.perf_counter() - started) * 1000)
+
+        n = options["requests"]
+        started = time.perf_counter()
+        for _ in range(n):
+            http_requests.labels("GET", "bench-scrape", "200").inc()
+            http_duration.labels("bench-scrape").observe(0.01)
+        per_request_us = (time.perf_counter() - started) / n * 1e6
+
+        figures = {
+            "certs": certs,
+            "database": connection.vendor,
+            "scrapes": len(timings),
+            "scrape_median_ms": round(statistics.median(timings), 2),
+            "scrape_p99_ms": round(percentile(timings, 0.99), 2),
+            "queries_per_scrape": len(queries),
+            "request_metrics_us": round(per_request_us, 2),
+        }
+        say(
+            f"{certs:,} certifications on {connection.vendor}: scrape median {figures['scrape_median_ms']} ms, "
+            f"p99 {figures['scrape_p99_ms']} ms ({figures['queries_per_scrape']} queries); "
+            f"request metrics {figures['request_metrics_us']} us per request"
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))

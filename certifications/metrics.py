@@ -1,0 +1,71 @@
+"""The domain's gauges: mentors by status, and the expiry job's last real run (registered in ``ready()``).
+
+Mentors are counted per ``(status, paused_by)`` from the ``mentor_status_idx`` index
+(an index-only count of one narrow index; the paused groups are its small ranges).
+The job's figures come from the newest succeeded non-dry run (a table of one row a day).
+A renewal request gauge is one more entry in ``GAUGES`` once those requests exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from certhub.metrics.gauges import Gauge, counts_by
+from certifications.models import ExpiryJobRun, JobState, Mentor, MentorStatus, PausedBy
+
+NOT_PAUSED = "none"  # the paused_by label of an active mentor (the column is empty)
+MENTOR_GROUPS = [(MentorStatus.ACTIVE.value, NOT_PAUSED)] + [(MentorStatus.PAUSED.value, by) for by in PausedBy.values]
+
+
+def mentors(now: dt.datetime) -> dict[tuple[str, str], int]:
+    counts = counts_by(Mentor.objects.all(), "status", "paused_by")
+    return {(status, paused_by or NOT_PAUSED): n for (status, paused_by), n in counts.items()}
+
+
+def last_success() -> ExpiryJobRun | None:
+    """The newest real run that succeeded."""
+    return (
+        ExpiryJobRun.objects.filter(dry_run=False, state=JobState.SUCCEEDED, completed_at__isnull=False)
+        .only("started_at", "completed_at", "expired_found", "batches")
+        .order_by("-completed_at")
+        .first()
+    )
+
+
+def _of_last_success(figure):
+    def read(now: dt.datetime) -> float:
+        run = last_success()
+        return figure(run) or 0 if run is not None else 0
+
+    return read
+
+
+GAUGES = [
+    Gauge(
+        "certhub_mentors",
+        "Mentors by status and by who paused them (paused_by is none for an active mentor).",
+        mentors,
+        labels=("status", "paused_by"),
+        values=MENTOR_GROUPS,
+    ),
+    Gauge(
+        "certhub_expiry_job_last_success_timestamp_seconds",
+        "When the last real expiry job run that succeeded completed (Unix time; 0 before the first).",
+        _of_last_success(lambda run: run.completed_at.timestamp()),
+    ),
+    Gauge(
+        "certhub_expiry_job_last_duration_seconds",
+        "How long the last successful real expiry job run took.",
+        _of_last_success(lambda run: run.duration_seconds),
+    ),
+    Gauge(
+        "certhub_expiry_job_last_batches",
+        "Batches the last successful real expiry job run applied.",
+        _of_last_success(lambda run: run.batches),
+    ),
+    Gauge(
+        "certhub_expiry_job_last_rows_per_second",
+        "Due records per second of the last successful real expiry job run.",
+        _of_last_success(lambda run: run.rows_per_second),
+    ),
+]
