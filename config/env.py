@@ -11,6 +11,11 @@ import secrets
 from pathlib import Path
 
 
+def certhub_env() -> str:
+    """The deployment's kind: ``CERTHUB_ENV`` (or ``DJANGO_ENV``), ``development`` when unset."""
+    return (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
+
+
 def env_bool(name: str, default: bool) -> bool:
     """Read a boolean environment variable (1/true/yes/on)."""
     value = os.environ.get(name)

@@ -14,7 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import embedded_secret_key, env_bool, env_list
+from config.access import ACCESS_APPS, ACCESS_MIDDLEWARE, API_AUTHENTICATION, API_LEGACY_TOKENS, STAFF_MFA  # noqa: F401
+from config.env import certhub_env, embedded_secret_key, env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CERTHUB_VAR_DIR", BASE_DIR / "var"))
@@ -22,7 +23,7 @@ VAR_DIR = Path(os.environ.get("CERTHUB_VAR_DIR", BASE_DIR / "var"))
 # A production deployment says so with CERTHUB_ENV=production (DJANGO_ENV=production
 # is read too): DEBUG then defaults to off, and the "Security" block below refuses
 # to start with DEBUG on or without a strong SECRET_KEY.
-CERTHUB_ENV = (os.environ.get("CERTHUB_ENV") or os.environ.get("DJANGO_ENV") or "development").strip().lower()
+CERTHUB_ENV = certhub_env()
 IS_PRODUCTION = CERTHUB_ENV == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 # Production is served over HTTPS by a TLS-terminating proxy unless it says otherwise:
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "certifications.totals",
     "events",
     "notifications",
+    *ACCESS_APPS,
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    *ACCESS_MIDDLEWARE,
     "certhub.login_limits.AdminLoginLimitMiddleware",
 ]
 
@@ -172,10 +175,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = int(os.environ.get("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS", "600"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION,
     "DEFAULT_PERMISSION_CLASSES": ["certhub.api.permissions.ModelPermissionsOrPublicRead"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["certhub.api.parsers.JSONParser"],

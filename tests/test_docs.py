@@ -79,11 +79,16 @@ def table_variables() -> list[str]:
     return names
 
 
+# config/settings.py and the modules of one feature's settings it imports by name.
+SETTINGS_MODULES = ("settings.py", "access.py")
+
+
 def settings_variables() -> set[str]:
-    """Every variable config/settings.py reads: os.environ.get / os.environ[...] / env_bool / env_list."""
-    tree = ast.parse((ROOT / "config" / "settings.py").read_text())
+    """Every variable config/settings.py (and the modules it imports settings from) reads: os.environ.get /
+    os.environ[...] / env_bool / env_list."""
+    trees = [ast.parse((ROOT / "config" / name).read_text()) for name in SETTINGS_MODULES]
     names = set()
-    for node in ast.walk(tree):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = ast.unparse(node.func)
             if func in {"os.environ.get", "os.getenv", "env_bool", "env_list", "os.environ.setdefault"}:
