@@ -52,7 +52,7 @@ def request(url: str, *, method: str = "GET", token: str | None = None, body: di
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if token:
-        req.add_header("Authorization", f"Token {token}")
+        req.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -176,8 +176,8 @@ def smoke(clone: Path, *, redis_url: str | None, var_dir: Path) -> None:
             status == 200 and isinstance(health, dict) and health.get("broker") == broker,
             f"/healthz answers 200 on {broker} ({status}: {health})",
         )
-        match = re.search(r"\(token: (\w+)\)", log.read_text())
-        check(match is not None, "bin/run printed an API token")
+        match = re.search(r"\(key: (chk_[\w-]+)\)", log.read_text())
+        check(match is not None, "bin/run printed an API key")
         token = match.group(1)
         api = f"{origin}/api/v1/certifications"
 

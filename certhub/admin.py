@@ -25,10 +25,21 @@ class CertHubAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._index_panels: list[IndexPanel] = []
+        self._login_view: Callable | None = None
 
     def add_index_panel(self, panel: IndexPanel) -> None:
         """Show ``panel``'s context on the index page, above the app list (``certifications.admin.dashboard``)."""
         self._index_panels.append(panel)
+
+    def set_login_view(self, view: Callable) -> None:
+        """Sign in through ``view(request, site, extra_context)`` (``access.login``: the second factor)."""
+        self._login_view = view
+
+    def login(self, request, extra_context=None):
+        """The registered login view (``/admin/login/`` and every redirect to it), or Django's."""
+        if self._login_view is None:
+            return super().login(request, extra_context)
+        return self._login_view(request, self, extra_context)
 
     def index(self, request, extra_context=None):
         """The app list, preceded by the panels the apps added."""

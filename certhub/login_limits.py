@@ -6,7 +6,9 @@ and the username tried, for ``ADMIN_LOGIN_LOCKOUT_SECONDS``. After
 four times that many from one address over all usernames) further login posts
 from there answer 429 with ``Retry-After`` until the window passes; the
 password is not even checked (a lock that let the right password through would
-let a guesser go on guessing). A successful login clears the username's count.
+let a guesser go on guessing). A successful login clears the username's count. A wrong second-factor code
+(posted to the same page) counts as a failure of the username whose password
+was right.
 
 Behind the TLS proxy (``BEHIND_TLS_PROXY``) the address is the last entry of
 ``X-Forwarded-For`` (the one the proxy itself saw), not the proxy's own.
@@ -29,6 +31,9 @@ from django.utils import timezone
 from certhub.models import LoginFailure
 
 PER_ADDRESS_FACTOR = 4
+# The session entry of a sign-in whose password was right and whose second factor is still owed
+# (``access.login``): a code posted then counts against the username of that sign-in.
+PENDING_SIGN_IN = "certhub.pending_sign_in"
 
 
 def _max_attempts() -> int:
@@ -49,7 +54,8 @@ def client_address(request: HttpRequest) -> str:
 
 def _keys(request: HttpRequest) -> tuple[str, str]:
     address = client_address(request)
-    username = (request.POST.get("username") or "").strip().lower()
+    pending = request.session.get(PENDING_SIGN_IN) if hasattr(request, "session") else None
+    username = (pending["username"] if pending else request.POST.get("username") or "").strip().lower()
     # Hashed, so neither usernames nor addresses appear in cache keys verbatim.
     pair = hashlib.sha256(f"{address}\n{username}".encode()).hexdigest()
     only_address = hashlib.sha256(address.encode()).hexdigest()

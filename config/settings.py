@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.access import ACCESS_APPS, ACCESS_MIDDLEWARE, API_AUTHENTICATION, API_LEGACY_TOKENS, STAFF_MFA  # noqa: F401
 from config.env import deployment, embedded_secret_key, env_bool, env_list, var_dir
 from config.observability import LOG_FORMAT, LOGGING, METRICS_DIR, METRICS_OPEN_ON_LOOPBACK, METRICS_TOKEN  # noqa: F401
 
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "certifications.totals",
     "events",
     "notifications",
+    *ACCESS_APPS,
     "benchmarks",  # benchmark commands only; its bare views are routed by benchmarks.settings alone
 ]
 
@@ -86,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    *ACCESS_MIDDLEWARE,
     "certhub.login_limits.AdminLoginLimitMiddleware",
 ]
 
@@ -175,10 +178,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS = int(os.environ.get("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_SECONDS", "600"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION,
     "DEFAULT_PERMISSION_CLASSES": ["certhub.api.permissions.ModelPermissionsOrPublicRead"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["certhub.api.parsers.JSONParser"],

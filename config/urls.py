@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from certhub.views import healthz, metrics, readyz
 
 urlpatterns = [
+    path("admin/factor/", include("access.urls")),
     path("admin/", admin.site.urls),
     path("", include("certifications.api.urls")),
     path("", include("events.api.urls")),

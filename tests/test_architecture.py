@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("certhub", "certifications", "config", "events", "notifications")
+PRODUCT = ("access", "certhub", "certifications", "config", "events", "notifications")
 PACKAGES = (*PRODUCT, "benchmarks")
 MAX_LINES = 400
 # The apps that react to the domain's writes: they import ``certifications``, never the other way (decision 0029).
@@ -138,6 +138,13 @@ def test_the_domain_imports_none_of_the_apps_that_react_to_it():
 
 def test_the_platform_imports_no_other_package():
     assert app_graph(import_graph(*PACKAGES))["certhub"] == set()
+
+
+def test_access_is_a_platform_app_that_no_other_app_imports():
+    """Keys, the second factor and the security log stand on the platform alone; only config names them."""
+    graph = app_graph(import_graph(*PACKAGES))
+    assert graph["access"] <= {"certhub"}
+    assert {app for app, imported in graph.items() if "access" in imported} <= {"config"}
 
 
 def test_config_is_imported_by_entry_points_only():

@@ -80,7 +80,7 @@ def table_variables() -> list[str]:
 
 
 # The settings module and the feature modules it imports its names from.
-SETTINGS_MODULES = ("settings.py", "observability.py")
+SETTINGS_MODULES = ("settings.py", "observability.py", "access.py")
 
 
 def settings_variables() -> set[str]:

@@ -104,6 +104,20 @@ class CertHubAutoSchema(AutoSchema):
             auths.append({})
         return auths
 
+    def get_operation(self, *args, **kwargs):
+        """Each operation names the API key scope it needs (``x-required-scope``; absent: keys are refused)."""
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return operation
+        scopes = {
+            permission.scope_of(self.method, getattr(self.view, "action", None))
+            for permission in self.view.get_permissions()
+            if hasattr(permission, "scope_of")
+        } - {None}
+        if scopes:
+            operation["x-required-scope"] = " ".join(sorted(scopes))
+        return operation
+
     def _get_request_for_media_type(self, serializer, direction="request"):
         """A body that must name some field (``min_fields``) is required, even when each field is optional."""
         schema, required = super()._get_request_for_media_type(serializer, direction)

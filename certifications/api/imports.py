@@ -151,7 +151,9 @@ class CertificationImportViewSet(ApiActionViewSet):
     """``POST /api/v1/certifications/import``: a CSV of certifications, applied row by row through the services."""
 
     # An import creates and updates records: add_certification and change_certification, whatever the method.
-    permission_classes = [api_permission(read=IMPORT_PERMISSIONS, write=IMPORT_PERMISSIONS)]
+    permission_classes = [
+        api_permission(read=IMPORT_PERMISSIONS, write=IMPORT_PERMISSIONS, scope="certifications:write")
+    ]
     parser_classes = [CSVParser, MultiPartParser]
 
     @idempotent("certification-import", fingerprint_data=_fingerprint)
@@ -182,7 +184,7 @@ class CertificationImportViewSet(ApiActionViewSet):
 class CertificationExportViewSet(ApiViewSet):
     """``GET /api/v1/certifications/export.csv``: every row the list's filters match, streamed as CSV."""
 
-    permission_classes = [require_perms_to_read(*EXPORT_PERMISSIONS)]
+    permission_classes = [require_perms_to_read(*EXPORT_PERMISSIONS, scope="certifications:read")]
     filterset_class = CertificationFilter
     pagination_class = None
 

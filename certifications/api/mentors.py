@@ -119,7 +119,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
     # Credentials always; POST (pause, resume) needs change_mentor, a question sent as a body view_mentor.
     permission_classes = [
-        api_permission(read=[VIEW], write={"POST": [CHANGE]}, read_actions=["eligibility_batch"]),
+        api_permission(read=[VIEW], write={"POST": [CHANGE]}, read_actions=["eligibility_batch"], scope="mentors"),
     ]
     serializer_class = MentorSerializer
     filterset_class = MentorFilter

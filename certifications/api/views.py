@@ -57,6 +57,7 @@ class CertificationViewSet(
         "list": ("Certification List Create", LIST_DESCRIPTION),
         "detail": ("Certification Detail", DETAIL_DESCRIPTION),
     }
+    permission_classes = [api_permission(scope="certifications")]
 
     serializer_class = CertificationSerializer
     filterset_class = CertificationFilter
@@ -106,7 +107,7 @@ class CertificationViewSet(
     @action(
         detail=True,
         methods=["get"],
-        permission_classes=[require_perms_to_read("certifications.view_certification")],
+        permission_classes=[require_perms_to_read("certifications.view_certification", scope="certifications:read")],
         filterset_class=None,
     )
     def history(self, request: Request, certification_id: str) -> Response:
@@ -126,7 +127,7 @@ class ExpiryJobViewSet(ApiActionViewSet):
 
     path_names = {"list": ("Expiry Job Run", __doc__)}
 
-    permission_classes = [api_permission(write=["certifications.run_expiry_job"])]
+    permission_classes = [api_permission(write=["certifications.run_expiry_job"], scope="jobs:run")]
 
     @action(detail=False, methods=["post"], name="Expiry Job Run")
     @idempotent("expiry-job-run")
@@ -156,6 +157,8 @@ class ExpiryJobViewSet(ApiActionViewSet):
 class AutoPauseLogViewSet(mixins.ListModelMixin, ApiViewSet):
     """``GET /api/v1/certifications/expiry-job/logs``."""
 
+    permission_classes = [api_permission(scope="certifications")]
+
     serializer_class = AutoPauseLogSerializer
     filterset_class = AutoPauseLogFilter
 
@@ -172,6 +175,7 @@ class ExpiryJobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         "detail": ("Expiry Job Run Detail", "``GET /api/v1/certifications/expiry-job/runs/{job_run_id}``."),
     }
 
+    permission_classes = [api_permission(scope="certifications")]
     serializer_class = ExpiryJobRunSerializer
     filter_backends: list = []
     lookup_field = "job_run_id"

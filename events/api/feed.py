@@ -55,7 +55,7 @@ class FeedQuerySerializer(serializers.Serializer):
 class EventViewSet(mixins.ListModelMixin, ApiViewSet):
     """``/api/v1/events``: every change, in feed order, after a cursor."""
 
-    permission_classes = [api_permission(read=[VIEW])]
+    permission_classes = [api_permission(read=[VIEW], scope="events:read")]
     pagination_class = None
     filter_backends: list = []
     queryset = Event.objects.all()  # the model whose permissions apply; the page is read by ``feed_read``

@@ -94,7 +94,7 @@ class DeliveryFilter(FilterSet):
 class EndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet):
     """``/api/v1/webhooks/endpoints``: receivers of signed webhooks."""
 
-    permission_classes = [api_permission(read=[VIEW])]
+    permission_classes = [api_permission(read=[VIEW], scope="webhooks:manage")]
     serializer_class = EndpointSerializer
     filter_backends: list = []
     lookup_field = "endpoint_id"
@@ -132,7 +132,7 @@ class EndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """``/api/v1/webhooks/deliveries``: each event sent to each endpoint, with every attempt."""
 
-    permission_classes = [api_permission(read=[VIEW])]
+    permission_classes = [api_permission(read=[VIEW], scope="webhooks:manage")]
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
     lookup_field = "delivery_id"

@@ -79,7 +79,7 @@ class NotificationFilter(FilterSet):
 class NotificationViewSet(mixins.ListModelMixin, ApiViewSet):
     """``GET /api/v1/notifications``."""
 
-    permission_classes = [api_permission(read=[VIEW])]
+    permission_classes = [api_permission(read=[VIEW], scope="notifications:read")]
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
 

@@ -280,7 +280,7 @@ def test_a_write_without_credentials_is_401(anon_client, method, path, body):
         response = getattr(anon_client, method)(path, body, format="json")
 
     assert_error(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.parametrize("header", ["Token 0123456789abcdef0123456789abcdef01234567", "Token ", "Token a b"])
@@ -294,7 +294,7 @@ def test_a_bad_token_is_401_even_for_reads(writer, method, path, body, header):
         response = getattr(client, method)(path, body, format="json")
 
     assert_error(response, 401, "authentication_failed")
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
