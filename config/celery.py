@@ -3,8 +3,13 @@
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# A filesystem:// broker URL means kombu's filesystem transport with each message written
+# atomically (certhub/broker.py); any other URL keeps its own transport.
+TRANSPORT_ALIASES["filesystem"] = "certhub.broker:Transport"
 
 app = Celery("certhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

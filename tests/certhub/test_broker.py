@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-from django.conf import settings
 from kombu import Connection
 from kombu.transport import filesystem
 
@@ -56,6 +54,11 @@ def test_a_worker_polling_the_folder_never_reads_a_message_half_written(tmp_path
     assert not list(tmp_path.iterdir())  # no partial file left behind
 
 
-@pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("filesystem://"), reason="the embedded broker only")
-def test_the_embedded_default_uses_the_atomic_transport():
-    assert settings.CELERY_BROKER_TRANSPORT == "certhub.broker:Transport"
+def test_a_filesystem_url_means_the_atomic_transport_and_another_url_its_own():
+    """The alias is chosen by the URL: a test or an operator that points Celery at another broker gets that one."""
+    from config.celery import app
+
+    with app.connection_for_write("filesystem://") as connection:
+        assert isinstance(connection.transport, Transport)
+    with app.connection_for_write("memory://") as connection:
+        assert not isinstance(connection.transport, Transport)
