@@ -1,8 +1,8 @@
 """The domain's gauges: mentors by status, and the expiry job's last real run (registered in ``ready()``).
 
-Mentors are counted per ``(status, paused_by)`` from the ``mentor_status_idx`` index
-(an index-only count of one narrow index; the paused groups are its small ranges).
-The job's figures come from the newest succeeded non-dry run (a table of one row a day).
+Mentors per ``(status, paused_by)`` come from their maintained tally (``totals.mentors``:
+a few rows, whatever the number of mentors). The job's four figures come from one
+read of the newest succeeded real run, the first entry of ``run_last_success_idx``.
 A renewal request gauge is one more entry in ``GAUGES`` once those requests exist.
 """
 
@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from certhub.metrics.gauges import Gauge, counts_by
-from certifications.models import ExpiryJobRun, JobState, Mentor, MentorStatus, PausedBy
+from certhub.metrics.gauges import Gauge, once_per_scrape
+from certifications.models import ExpiryJobRun, JobState, MentorStatus, PausedBy
+from certifications.totals.mentors import mentor_totals
 
 NOT_PAUSED = "none"  # the paused_by label of an active mentor (the column is empty)
 MENTOR_GROUPS = [(MentorStatus.ACTIVE.value, NOT_PAUSED)] + [(MentorStatus.PAUSED.value, by) for by in PausedBy.values]
 
 
 def mentors(now: dt.datetime) -> dict[tuple[str, str], int]:
-    counts = counts_by(Mentor.objects.all(), "status", "paused_by")
-    return {(status, paused_by or NOT_PAUSED): n for (status, paused_by), n in counts.items()}
+    return {(status, paused_by or NOT_PAUSED): n for (status, paused_by), n in mentor_totals().items()}
 
 
 def last_success() -> ExpiryJobRun | None:
-    """The newest real run that succeeded."""
+    """The newest real run that succeeded (the first entry of ``run_last_success_idx``)."""
     return (
         ExpiryJobRun.objects.filter(dry_run=False, state=JobState.SUCCEEDED, completed_at__isnull=False)
         .only("started_at", "completed_at", "expired_found", "batches")
@@ -32,9 +32,14 @@ def last_success() -> ExpiryJobRun | None:
     )
 
 
+@once_per_scrape
+def _last_success(now: dt.datetime) -> ExpiryJobRun | None:
+    return last_success()
+
+
 def _of_last_success(figure):
     def read(now: dt.datetime) -> float:
-        run = last_success()
+        run = _last_success(now)
         return figure(run) or 0 if run is not None else 0
 
     return read

@@ -1,8 +1,9 @@
 """The outbox's and the webhooks' gauges (registered in ``EventsConfig.ready()``).
 
 Pending events are the few with no ``sequence`` yet (``event_unpublished_idx``, partial);
-deliveries are counted per state from ``delivery_state_idx`` (an index-only count, bounded
-by the deliveries' retention); endpoints are a handful of rows.
+deliveries are counted per state from ``delivery_state_idx`` (an index-only count of the
+whole table, bounded once the deliveries' retention exists; decision 0034); endpoints
+are a handful of rows.
 """
 
 from __future__ import annotations

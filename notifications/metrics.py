@@ -1,7 +1,8 @@
 """The notices' gauges (registered in ``NotificationsConfig.ready()``), read from ``ntf_state_idx``.
 
 Notifications are counted per state from the ``(state, created_at)`` index (an
-index-only count, bounded by the notifications' retention); the oldest queued one
+index-only count of the whole table: notices are kept, so it grows with them; decision
+0034 says when it moves to a tally); the oldest queued one
 is the first entry of its range.
 """
 

@@ -11,7 +11,9 @@ is 0, never missing, while nothing is in that state.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -32,6 +34,8 @@ class Gauge:
 
 
 _gauges: dict[str, Gauge] = {}
+# The answers of ``once_per_scrape`` reads during one scrape (None outside a scrape).
+_scrape_answers: ContextVar[dict | None] = ContextVar("scrape_answers", default=None)
 
 
 def register(*gauges: Gauge) -> None:
@@ -50,6 +54,21 @@ def counts_by(queryset, *fields: str) -> dict[tuple[str, ...], int]:
     return {tuple(row[:-1]): row[-1] for row in rows}
 
 
+def once_per_scrape(read: Callable[[dt.datetime], object]) -> Callable[[dt.datetime], object]:
+    """``read(now)`` run once per scrape, however many gauges ask (several figures of one row, one query)."""
+
+    @functools.wraps(read)
+    def shared(now: dt.datetime):
+        answers = _scrape_answers.get()
+        if answers is None:
+            return read(now)
+        if read not in answers:
+            answers[read] = read(now)
+        return answers[read]
+
+    return shared
+
+
 def age_seconds(oldest: dt.datetime | None, now: dt.datetime) -> float:
     """Seconds since ``oldest`` (0 when there is nothing waiting)."""
     return max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
@@ -60,9 +79,13 @@ class DatabaseGauges:
 
     def collect(self):
         now = timezone.now()
-        for gauge in _gauges.values():
+        token = _scrape_answers.set({})
+        try:
+            answers = [(gauge, gauge.read(now)) for gauge in _gauges.values()]
+        finally:
+            _scrape_answers.reset(token)
+        for gauge, answer in answers:
             family = GaugeMetricFamily(gauge.name, gauge.help, labels=list(gauge.labels) or None)
-            answer = gauge.read(now)
             if gauge.labels:
                 counts = dict(answer)
                 for key in gauge.values:

@@ -121,6 +121,10 @@ class MentorAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)  # mentors are paused, not deleted
         return actions
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Mentors are paused, not deleted (their tally, history and log rows stay whole)."""
+        return False
+
     @admin.action(description="Pause selected mentors (staff pause)", permissions=["change"])
     def pause(self, request, queryset):
         def apply(form: ReasonForm) -> None:

@@ -49,6 +49,14 @@ class ExpiryJobRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("run_expiry_job", "Can run the expiry job")]
+        indexes = [
+            # The last successful real run (the job's gauges at every scrape): the first entry, whatever the history.
+            models.Index(
+                fields=["-completed_at"],
+                condition=models.Q(dry_run=False, state=JobState.SUCCEEDED, completed_at__isnull=False),
+                name="run_last_success_idx",
+            )
+        ]
         verbose_name = "expiry job run"
         verbose_name_plural = "expiry job runs"
 

@@ -25,6 +25,7 @@ from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
 from certifications.services.receivers import receivers
+from certifications.totals import mentors as mentor_tallies
 from certifications.totals import tallies
 
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
@@ -73,11 +74,12 @@ def certifications_created(
 
     The rows are those ``mentor_written`` (created) and ``certification_written``
     (created) write for each object: a history row each, one tally delta per
-    key, one ``certification.created`` event per record (with its deliveries).
+    key (certifications and mentors), one ``certification.created`` event per record (with its deliveries).
     A mentor's creation has no event and no notice.
     """
     history.objects_created(objs=mentors, now=now, by=by)
     history.objects_created(objs=certs, now=now, by=by)
+    mentor_tallies.tally_mentors_created(afters=[mentor_snapshot(mentor) for mentor in mentors])
     tallies.tally_certifications_created(afters=[certification_snapshot(cert) for cert in certs])
     for receiver in receivers():
         receiver.certifications_created(certs=certs, now=now)
@@ -97,6 +99,7 @@ def mentor_written(
     ``log`` is the ``auto_resume`` log row of an automatic resume.
     """
     history.mentor_written(change=change, before=before, after=after, now=now, by=by, log=log)
+    mentor_tallies.tally_mentor_written(before=before, after=mentor_snapshot(after))
     for receiver in receivers():
         receiver.mentor_written(change=change, before=before, after=after, now=now, log=log)
 
@@ -129,6 +132,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     set-based from those, a fixed number of statements whatever the batch size.
     """
     history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
+    mentor_tallies.tally_mentors_auto_paused(count=len(paused))
     for receiver in receivers():
         receiver.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
 

@@ -1,4 +1,4 @@
-"""Maintained counts of certifications, kept as append-only deltas and folded periodically.
+"""Maintained counts of certifications and of mentors, kept as append-only deltas and folded periodically.
 
 Every certification write adds rows of deltas in its own transaction (the job's
 step 1 the rows of each type and expiry day of each chunk, set-based); a periodic
@@ -11,6 +11,9 @@ Each delta is kept twice, in the same statement: under its expiry day and under
 its expiry month (``span``). A range is read as whole months from the month rows
 and its remaining days from the day rows, so a total over years sums a few
 hundred rows instead of every day's.
+
+Mentors are tallied per ``(status, paused_by)`` (the ``certhub_mentors`` gauge): every
+mentor write adds the delta of its move, the job's batches one row each.
 """
 
 from __future__ import annotations
@@ -46,3 +49,18 @@ class CertificationTally(models.Model):
     def __str__(self) -> str:
         day = self.expires_on.isoformat()[:7] if self.span == Span.MONTH else self.expires_on
         return f"{self.certification_type_id}/{day}{' deleted' if self.deleted else ''}"
+
+
+class MentorTally(models.Model):
+    """Mentors of one ``(status, paused_by)`` group: deltas to sum (``paused_by`` is empty for an active mentor)."""
+
+    status = models.CharField(max_length=10)
+    paused_by = models.CharField(max_length=10, blank=True)
+    mentors = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "mentor tally"
+        verbose_name_plural = "mentor tallies"
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.paused_by or '-'}: {self.mentors:+d}"

@@ -4,7 +4,8 @@
 transaction, so a total is never ahead of or behind the rows it counts. Only
 inserts: concurrent writers never wait on each other here. ``tallies_fold``
 (a periodic task) sums each key's rows into one; ``tallies_rebuild`` recounts
-everything (after a bulk load that bypassed the services).
+everything (after a bulk load that bypassed the services). Both do the mentors'
+tally (``mentors``) too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db.models.functions import TruncDate
 
 from certhub.sql import dialect, pk_in
 from certifications.models import Certification, CertificationStatus
+from certifications.totals import mentors
 from certifications.totals.models import CertificationTally, Span
 
 STATUSES = tuple(CertificationStatus.values)  # valid, expired, revoked: one column each
@@ -105,15 +107,19 @@ def tallies_fold() -> int:
     """
     with transaction.atomic(), connection.cursor() as cursor:
         removed = dialect().fold(cursor, table=TABLE, key=KEY, values=STATUSES)
+        removed += dialect().fold(cursor, table=mentors.TABLE, key=mentors.KEY, values=mentors.VALUES)
         # A lone row summing to zero counts for nothing.
         cursor.execute(f"DELETE FROM {TABLE} WHERE valid = 0 AND expired = 0 AND revoked = 0")
+        removed += cursor.rowcount
+        cursor.execute(f"DELETE FROM {mentors.TABLE} WHERE mentors = 0")
         return removed + cursor.rowcount
 
 
 def tallies_rebuild() -> int:
-    """Recount every tally from the certifications themselves (after a bulk load); return the rows written.
+    """Recount every tally from the certifications and mentors themselves (after a bulk load); return the rows written.
 
-    The day rows are counted from the records, the month rows summed from the day rows.
+    The day rows are counted from the records, the month rows summed from the day
+    rows, the mentors' groups from the mentors.
     """
     groups = (
         Certification.objects.order_by()
@@ -146,4 +152,8 @@ def tallies_rebuild() -> int:
             f"FROM {TABLE} WHERE span = %s GROUP BY certification_type_id, deleted, {month}",
             [Span.MONTH, Span.DAY],
         )
+        written += cursor.rowcount
+        dialect().lock_table(cursor, mentors.TABLE)
+        cursor.execute(f"DELETE FROM {mentors.TABLE}")
+        cursor.execute(*mentors.rebuild_sql())
         return written + cursor.rowcount

@@ -11,8 +11,9 @@ from django.db.models.functions import TruncDate
 
 from certhub.errors import DomainError
 from certifications import services
-from certifications.models import Certification, CertificationStatus, CertificationType
+from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.totals.counts import CertificationCount
+from certifications.totals.mentors import mentor_totals
 from certifications.totals.models import CertificationTally, Span
 from tests.factories import TEST_ACTOR
 
@@ -28,10 +29,21 @@ def random_moment(rng: random.Random, around: dt.datetime) -> dt.datetime:
 
 
 def random_write(rng: random.Random, *, now: dt.datetime, types: list[CertificationType]) -> None:
-    """One create, update, renewal, revocation, delete or restore through the services (refusals ignored)."""
+    """One create, update, renewal, revocation, delete, restore, staff pause or resume through the services.
+
+    Refusals are ignored.
+    """
     records = list(Certification.objects.order_by("pk").values_list("pk", flat=True))
-    kind = rng.choice(["create"] * 3 + ["update", "renew", "revoke", "delete", "restore"]) if records else "create"
+    kinds = ["create"] * 3 + ["update", "renew", "revoke", "delete", "restore", "pause", "resume"]
+    kind = rng.choice(kinds) if records else "create"
     try:
+        if kind in ("pause", "resume"):
+            mentor = Certification.objects.get(pk=rng.choice(records)).mentor
+            if kind == "pause":
+                services.mentor_pause(mentor=mentor, now=now, reason="test", by=TEST_ACTOR)
+            else:
+                services.mentor_resume(mentor=mentor, now=now, by=TEST_ACTOR)
+            return
         if kind == "create":
             issued = random_moment(rng, now - dt.timedelta(days=400))
             services.certification_create(
@@ -106,6 +118,7 @@ def counted() -> Counter:
 def assert_totals_match(rng: random.Random, *, types: list[CertificationType], now: dt.datetime) -> None:
     """Every tally key, and random counts over every filter the tallies serve, equal a real ``count()``."""
     assert tallied() == counted()
+    assert mentor_totals() == mentors_counted()
     type_choices = [None, [types[0].pk], [t.pk for t in types]]
     status_choices = [None, ["valid"], ["expired"], ["revoked"], ["valid", "expired"], []]
     for deleted in (False, True, None):
@@ -122,3 +135,9 @@ def assert_totals_match(rng: random.Random, *, types: list[CertificationType], n
                 if high is not None:
                     records = records.filter(expires_at__lt=high)
                 assert spec.total() == records.count(), spec
+
+
+def mentors_counted() -> dict[tuple[str, str], int]:
+    """The mentors counted per (status, paused_by): what ``mentor_totals()`` must answer."""
+    rows = Mentor.objects.order_by().values_list("status", "paused_by").annotate(n=Count("pk"))
+    return {(status, paused_by): n for status, paused_by, n in rows}

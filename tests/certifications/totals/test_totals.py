@@ -12,10 +12,18 @@ from django.db import connections
 from certifications.models import Certification, CertificationStatus, CertificationType
 from certifications.services import expiry_job_run
 from certifications.totals.counts import CertificationCount, certification_total
-from certifications.totals.models import CertificationTally
+from certifications.totals.mentors import mentor_totals
+from certifications.totals.models import CertificationTally, MentorTally
 from certifications.totals.tallies import tallies_fold, tallies_rebuild
-from tests.certifications.totals.helpers import NOW, assert_totals_match, counted, random_write, tallied
-from tests.factories import cert_type
+from tests.certifications.totals.helpers import (
+    NOW,
+    assert_totals_match,
+    counted,
+    mentors_counted,
+    random_write,
+    tallied,
+)
+from tests.factories import MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +56,17 @@ def test_the_fold_keeps_one_row_per_key_and_the_same_sums():
     types = _types()
     for _ in range(60):
         random_write(rng, now=NOW, types=types)
-    before = tallied()
-    rows = CertificationTally.objects.count()
+    before, mentors_before = tallied(), mentor_totals()
+    rows = CertificationTally.objects.count() + MentorTally.objects.count()
     removed = tallies_fold()
     assert removed > 0
-    assert CertificationTally.objects.count() == rows - removed
+    assert CertificationTally.objects.count() + MentorTally.objects.count() == rows - removed
     keys = CertificationTally.objects.values_list("span", "certification_type_id", "deleted", "expires_on")
     assert len(set(keys)) == len(keys)
+    groups = MentorTally.objects.values_list("status", "paused_by")
+    assert len(set(groups)) == len(groups) and MentorTally.objects.filter(mentors=0).count() == 0
     assert tallied() == before == counted()
+    assert mentor_totals() == mentors_before == mentors_counted()
     assert tallies_fold() == 0
 
 
@@ -65,9 +76,11 @@ def test_rebuild_recounts_what_a_bulk_load_wrote_behind_the_services():
     for _ in range(30):
         random_write(rng, now=NOW, types=types)
     Certification.objects.filter(status=CertificationStatus.VALID).update(status=CertificationStatus.EXPIRED)
-    assert tallied() != counted()
+    MentorFactory.create_batch(3)  # as a bulk load writes mentors, behind the services
+    assert tallied() != counted() and mentor_totals() != mentors_counted()
     tallies_rebuild()
     assert tallied() == counted()
+    assert mentor_totals() == mentors_counted()
 
 
 def test_a_range_inside_one_day_and_on_day_boundaries_is_exact():

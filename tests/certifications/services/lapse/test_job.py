@@ -311,7 +311,8 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 # inside a transaction; in production they are BEGIN and COMMIT). Every record here
 # also reaches its expiry in step 1, which marks them in chunks of the batch size: one
 # UPDATE per chunk, counted with its batch. The effects add, per batch and its chunk:
-# totals, one INSERT ... SELECT of the chunk's tally deltas; history, three INSERT ...
+# totals, one INSERT ... SELECT of the chunk's tally deltas and, when the batch paused
+# mentors, one INSERT of the mentors' tally move (decision 0034); history, three INSERT ...
 # SELECT (the chunk's status rows, the batch's flagged records, its paused mentors); the
 # outbox, per batch and per chunk: on PostgreSQL 2 (a check that the drawn event ids are
 # free, then one statement inserting the events built from the rows and their deliveries),
@@ -320,7 +321,7 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 # notifications, the paused mentors' notices: on PostgreSQL one INSERT ... SELECT,
 # elsewhere a read of the paused mentors with their logged record, a check of the drawn
 # notification ids and the insert.
-QUERIES_PER_BATCH = 17 if connection.vendor == "postgresql" else 27
+QUERIES_PER_BATCH = 18 if connection.vendor == "postgresql" else 28
 # Outside the batches: allocate the run id and create the run (4), create the lock row
 # on first use (4) and take it (4), mark the run running, step 1's savepoint, locking
 # list and release, renew the lease, list the due records, count the mentors, record
