@@ -33,6 +33,8 @@ class Origin:
 
 
 COMMAND_LINE = Origin("", "manage.py")
+# A request attribute a middleware sets before ending a session: the sign-out row's detail.
+SIGN_OUT_REASON = "access_sign_out_reason"
 
 
 def security_event_write(
@@ -66,7 +68,13 @@ def _signed_in(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_out, dispatch_uid="access.sign_out")
 def _signed_out(sender, request, user, **kwargs) -> None:
     if user is not None:
-        security_event_write(kind=SecurityEventKind.SIGN_OUT, user=user, origin=Origin.of(request), now=timezone.now())
+        security_event_write(
+            kind=SecurityEventKind.SIGN_OUT,
+            user=user,
+            origin=Origin.of(request),
+            now=timezone.now(),
+            detail=getattr(request, SIGN_OUT_REASON, ""),
+        )
 
 
 @receiver(user_login_failed, dispatch_uid="access.sign_in_failed")
