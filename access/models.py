@@ -55,6 +55,8 @@ class SecurityEventKind(models.TextChoices):
     RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
     KEY_CREATED = "key_created", "API key created"
     KEY_REVOKED = "key_revoked", "API key revoked"
+    PERSONAL_DATA_EXPORTED = "personal_data_exported", "Personal data exported"
+    PERSONAL_DATA_ERASED = "personal_data_erased", "Personal data erased"
 
 
 class SecurityEvent(models.Model):

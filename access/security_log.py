@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from access.models import SecurityEvent, SecurityEventKind
+from certhub import personal_data
 from certhub.login_limits import client_address
 
 
@@ -33,6 +34,8 @@ class Origin:
 
 
 COMMAND_LINE = Origin("", "manage.py")
+# A request attribute a middleware sets before ending a session: the sign-out row's detail.
+SIGN_OUT_REASON = "access_sign_out_reason"
 
 
 def security_event_write(
@@ -66,7 +69,13 @@ def _signed_in(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_out, dispatch_uid="access.sign_out")
 def _signed_out(sender, request, user, **kwargs) -> None:
     if user is not None:
-        security_event_write(kind=SecurityEventKind.SIGN_OUT, user=user, origin=Origin.of(request), now=timezone.now())
+        security_event_write(
+            kind=SecurityEventKind.SIGN_OUT,
+            user=user,
+            origin=Origin.of(request),
+            now=timezone.now(),
+            detail=getattr(request, SIGN_OUT_REASON, ""),
+        )
 
 
 @receiver(user_login_failed, dispatch_uid="access.sign_in_failed")
@@ -76,4 +85,23 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
         username=str(credentials.get("username", "")),
         origin=Origin.of(request),
         now=timezone.now(),
+    )
+
+
+PERSONAL_DATA_KINDS = {
+    personal_data.EXPORTED: SecurityEventKind.PERSONAL_DATA_EXPORTED,
+    personal_data.ERASED: SecurityEventKind.PERSONAL_DATA_ERASED,
+}
+
+
+@receiver(personal_data.personal_data_handled, dispatch_uid="access.personal_data")
+def _personal_data_handled(sender, action, subject, actor, request, now, detail="", **kwargs) -> None:
+    """The security log's row of a personal-data export or erasure (``certhub.personal_data``)."""
+    security_event_write(
+        kind=PERSONAL_DATA_KINDS[action],
+        actor=actor,
+        username=getattr(actor, "username", ""),
+        origin=Origin.of(request),
+        now=now,
+        detail=f"{subject}: {detail}" if detail else subject,
     )

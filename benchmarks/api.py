@@ -98,6 +98,8 @@ class Server:
     threads: int
     port: int = 0
     process: subprocess.Popen | None = None
+    # The server's SECRET_KEY: a random one unless given (an API key's hash is keyed by it).
+    secret_key: str = ""
 
     def start(self, *, timeout: float = 60) -> None:
         self.port = self.port or _free_port()
@@ -106,7 +108,7 @@ class Server:
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "DATABASE_URL": database_url(),
             "DEBUG": "false",
-            "SECRET_KEY": os.urandom(24).hex(),
+            "SECRET_KEY": self.secret_key or os.urandom(24).hex(),
             "ALLOWED_HOSTS": "127.0.0.1",
             # Throttles stay in the stack; per-second rates so the load is never refused and
             # each throttle's history holds about a second of requests, as a real rate's would.
@@ -158,11 +160,11 @@ class Server:
         self.process = None
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """One GET on a new connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -172,9 +174,9 @@ def fetch(port: int, path: str) -> tuple[int, bytes]:
 # --- The load --------------------------------------------------------------------------------
 
 
-def _client(task: tuple[int, list[str], float, int, int]) -> tuple[list[float], int]:
+def _client(task: tuple[int, list[str], float, int, int, dict[str, str]]) -> tuple[list[float], int]:
     """One client: GET the paths in turn on one keep-alive connection until the deadline or the count."""
-    port, paths, seconds, max_requests, offset = task
+    port, paths, seconds, max_requests, offset, headers = task
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     errors = 0
@@ -185,7 +187,7 @@ def _client(task: tuple[int, list[str], float, int, int]) -> tuple[list[float], 
         if started >= deadline:
             break
         try:
-            conn.request("GET", paths[index % len(paths)])
+            conn.request("GET", paths[index % len(paths)], headers=headers)
             response = conn.getresponse()
             response.read()
             ok = response.status == 200
@@ -220,9 +222,18 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
-def load(pool, *, port: int, paths: list[str], concurrency: int, seconds: float, max_requests: int) -> LoadResult:
-    """``concurrency`` client processes hitting ``paths`` for ``seconds`` (at most ``max_requests`` each)."""
-    tasks = [(port, paths, seconds, max_requests, i * 7919) for i in range(concurrency)]
+def load(
+    pool,
+    *,
+    port: int,
+    paths: list[str],
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
+    """``concurrency`` clients sending ``headers`` to ``paths`` for ``seconds`` (``max_requests`` each at most)."""
+    tasks = [(port, paths, seconds, max_requests, i * 7919, headers or {}) for i in range(concurrency)]
     started = time.perf_counter()
     results = pool.map(_client, tasks)
     elapsed = time.perf_counter() - started
@@ -244,8 +255,8 @@ def client_pool(concurrency: int):
     return multiprocessing.get_context("fork").Pool(concurrency)
 
 
-def same_json(port: int, drf_path: str, bare_path: str) -> bool:
-    """Whether the DRF endpoint and the bare view answer the same JSON."""
-    drf_status, drf_body = fetch(port, drf_path)
+def same_json(port: int, drf_path: str, bare_path: str, headers: dict[str, str] | None = None) -> bool:
+    """Whether the DRF endpoint (sent ``headers``) and the bare view answer the same JSON."""
+    drf_status, drf_body = fetch(port, drf_path, headers)
     bare_status, bare_body = fetch(port, bare_path)
     return drf_status == bare_status == 200 and json.loads(drf_body) == json.loads(bare_body)

@@ -14,7 +14,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.access import ACCESS_APPS, ACCESS_MIDDLEWARE, API_AUTHENTICATION, API_LEGACY_TOKENS, STAFF_MFA  # noqa: F401
+from config.access import (  # noqa: F401  (the login limits, sessions, the second factor, API keys)
+    ACCESS_APPS,
+    ACCESS_MIDDLEWARE,
+    ADMIN_LOGIN_LOCKOUT_SECONDS,
+    ADMIN_LOGIN_MAX_ATTEMPTS,
+    ADMIN_SESSION_IDLE_MINUTES,
+    API_AUTHENTICATION,
+    API_LEGACY_TOKENS,
+    STAFF_MFA,
+)
 from config.env import deployment, embedded_secret_key, env_bool, env_list, var_dir
 from config.observability import LOG_FORMAT, LOGGING, METRICS_DIR, METRICS_OPEN_ON_LOOPBACK, METRICS_TOKEN  # noqa: F401
 
@@ -359,9 +368,8 @@ NOTIFICATION_RETRY_DELAYS = [int(delay) for delay in env_list("NOTIFICATION_RETR
 # on. Behind a TLS-terminating proxy (BEHIND_TLS_PROXY=true) the proxy's
 # X-Forwarded-Proto is trusted, plain HTTP is redirected to HTTPS (except the health
 # check), cookies are Secure and HSTS is sent (SECURE_HSTS_SECONDS, default one year;
-# SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_PRELOAD, default true). Failed admin
-# logins are limited by certhub.login_limits (ADMIN_LOGIN_MAX_ATTEMPTS per username
-# and address within ADMIN_LOGIN_LOCKOUT_SECONDS).
+# SECURE_HSTS_INCLUDE_SUBDOMAINS and SECURE_HSTS_PRELOAD, default true). The login
+# limits and session hygiene are in config/access.py.
 if IS_PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off in production (CERTHUB_ENV=production): set DEBUG=false.")
@@ -386,8 +394,6 @@ if BEHIND_TLS_PROXY:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
-ADMIN_LOGIN_MAX_ATTEMPTS = int(os.environ.get("ADMIN_LOGIN_MAX_ATTEMPTS", "5"))
-ADMIN_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ADMIN_LOGIN_LOCKOUT_SECONDS", "900"))
 # --- end of Security -------------------------------------------------------------
 
 # --- Logging and metrics: config/observability.py (LOGGING, LOG_FORMAT, METRICS_*) ----------------

@@ -154,8 +154,11 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input (validation_error, parse_error)",
-    401: "No credentials (not_authenticated) or a bad token (authentication_failed)",
-    403: "Not allowed (permission_denied)",
+    401: (
+        "No credentials (not_authenticated), a bad key or token (authentication_failed), an expired or revoked "
+        "API key (key_expired, key_revoked), or a DRF token once they are off (legacy_token)"
+    ),
+    403: "Not allowed (permission_denied), or an API key without the operation's scope (insufficient_scope)",
     404: "Not found (not_found)",
     405: "Method not allowed (method_not_allowed)",
     409: "Conflict (conflict, job_already_running, idempotency_key_in_progress)",

@@ -186,3 +186,15 @@ def test_the_schema_describes_both_schemes_and_each_operations_scope(anon_client
         if "x-required-scope" not in operation
     ]
     assert missing == []
+
+
+def test_every_operation_that_takes_a_key_documents_the_403_of_a_missing_scope(anon_client):
+    schema = anon_client.get("/api/schema/?format=json").json()
+    undocumented = [
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "x-required-scope" in operation and "insufficient_scope" not in operation["responses"]["403"]["description"]
+    ]
+    assert undocumented == []
+    assert "key_revoked" in schema["paths"]["/api/v1/certifications"]["get"]["responses"]["401"]["description"]

@@ -20,11 +20,15 @@ def test_the_bare_benchmark_views_are_not_routed_in_a_normal_run(anon_client):
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario():
+@pytest.mark.parametrize("auth", ["none", "key"])
+def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario(auth):
     out = io.StringIO()
-    call_command("bench_api", "--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--json", stdout=out)
+    call_command(
+        "bench_api", "--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--auth", auth, "--json", stdout=out
+    )
 
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert figures["auth"] == auth  # with a key, every DRF request authenticated by it (a refusal is an error)
     assert set(figures["scenarios"]) == {"list_default", "list_mentor_id", "list_expired_before", "get_one"}
     for scenario in figures["scenarios"].values():
         assert scenario["errors"] == 0

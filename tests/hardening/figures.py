@@ -22,6 +22,6 @@ def summary() -> list[str]:
     lines = list(_lines)
     fuzz = {name: value for name, value in sorted(_counts.items()) if name.startswith("fuzz_")}
     if fuzz:
-        total = fuzz.get("fuzz_cases_authenticated", 0) + fuzz.get("fuzz_cases_anonymous", 0)
+        total = sum(value for name, value in fuzz.items() if name.startswith("fuzz_cases_"))
         lines.insert(0, f"schemathesis: {total} cases run; " + ", ".join(f"{k}={v}" for k, v in fuzz.items()))
     return lines

@@ -2,7 +2,8 @@
 
 ``test_fuzz_schema.py`` fuzzes in-process and teaches the generator the rules a
 schema cannot state. This run does not: it reads ``/api/schema/`` over HTTP with
-a superuser's token, as a client's engineer would, and runs every check on the
+a superuser's API key holding every scope (``manage.py create_api_key``), as a
+client's engineer would, and runs every check on the
 examples, generated cases (valid and invalid) and stateful sequences. Its
 failures must all be rules that no OpenAPI schema can state (``TOLERATED``);
 anything else (a 5xx, an answer the schema does not describe, a valid request
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.hardening import figures
-from tests.hardening.servers import create_token, gunicorn, manage
+from tests.hardening.servers import gunicorn, manage
 
 MAX_EXAMPLES = os.environ.get("FUZZ_OUTSIDE_MAX_EXAMPLES", "5")
 PHASES = os.environ.get("FUZZ_OUTSIDE_PHASES", "examples,fuzzing,stateful")
@@ -82,7 +83,9 @@ def test_an_outside_run_with_every_check_finds_only_rules_no_schema_can_state(tm
         env=env,
     )
     assert promoted.returncode == 0, promoted.stderr
-    token = create_token(env, username="outsider")
+    made = manage("create_api_key", "outsider", "--name", "outside fuzz", "--scopes", "all", "--days", "30", env=env)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
     with gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log") as base:
         done = subprocess.run(
             [
@@ -94,7 +97,7 @@ def test_an_outside_run_with_every_check_finds_only_rules_no_schema_can_state(tm
                 "--phases",
                 PHASES,
                 "-H",
-                f"Authorization: Token {token}",
+                f"Authorization: Bearer {key}",
                 "--max-examples",
                 MAX_EXAMPLES,
                 "--seed",

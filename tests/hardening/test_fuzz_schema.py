@@ -7,7 +7,11 @@ type and headers, and a body that matches the documented schema (the error
 envelope included). Each operation is fuzzed twice: with a token holding every
 API permission, and anonymously. The number of cases per operation is bounded
 (``FUZZ_MAX_EXAMPLES``, default 25) so the suite stays fast; the total run is
-printed at the end of the session.
+printed at the end of the session. Two shorter runs (``FUZZ_KEY_MAX_EXAMPLES``,
+default 1, a few dozen cases each) send an API key instead: one holding every
+scope, which no operation refuses for its scope, and one holding only
+``certifications:read``, which every other operation refuses with the documented
+403 ``insufficient_scope`` naming the scope it needs.
 
 The import (``POST /api/v1/certifications/import``) has tests of its own: its
 generated cases, in either media type, carry CSV files drawn by
@@ -20,6 +24,7 @@ leave the database as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 
@@ -30,6 +35,7 @@ from django.apps import apps
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -38,6 +44,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from access.keys import api_key_create
+from access.security_log import COMMAND_LINE
+from certhub.api.scopes import SCOPES
 from certhub.models import IdempotencyKey
 from certifications.models import Certification, CertificationType, Mentor
 from certifications.totals.models import CertificationTally
@@ -53,6 +62,8 @@ from tests.hardening.import_files import import_files, refused_files
 EXCLUDED_CHECKS = []  # every check runs, "schema-valid requests are accepted" included
 CERTS = "/api/v1/certifications"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+KEY_MAX_EXAMPLES = int(os.environ.get("FUZZ_KEY_MAX_EXAMPLES", "1"))
+NARROW_SCOPE = "certifications:read"
 IMPORT = f"{CERTS}/import"
 IMPORT_MEDIA_TYPES = ("text/csv", "multipart/form-data")
 # The import is fuzzed with small limits, so that a drawn file can pass them (413) at little cost.
@@ -98,21 +109,37 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+FUZZER_PERMISSIONS = (
+    "add_certification",
+    "change_certification",
+    "delete_certification",
+    "run_expiry_job",
+    "view_mentor",
+    "change_mentor",
+)
+
+
 @pytest.fixture
 def token_header(db) -> dict[str, str]:
     from rest_framework.authtoken.models import Token
 
-    user = _user_with(
-        "fuzzer",
-        "add_certification",
-        "change_certification",
-        "delete_certification",
-        "run_expiry_job",
-        "view_mentor",
-        "change_mentor",
-    )
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _ = Token.objects.get_or_create(user=_user_with("fuzzer", *FUZZER_PERMISSIONS))
     return {"Authorization": f"Token {token.key}"}
+
+
+def _key_header(*scopes: str) -> dict[str, str]:
+    """``Authorization: Bearer chk_...`` of a key with ``scopes`` for a user holding the fuzzer's permissions."""
+    now = timezone.now()
+    _, secret = api_key_create(
+        user=_user_with("key-fuzzer", *FUZZER_PERMISSIONS),
+        name="fuzz",
+        scopes=scopes,
+        expires_at=now + dt.timedelta(days=30),
+        now=now,
+        by=None,
+        origin=COMMAND_LINE,
+    )
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def _check_no_leak(response) -> None:
@@ -149,7 +176,7 @@ def respect_rules_a_schema_cannot_state(case):
     return case
 
 
-def fuzz(api_schema, check) -> None:
+def fuzz(api_schema, check, *, max_examples: int = MAX_EXAMPLES) -> None:
     """Run ``check`` on generated cases of every operation, valid ones and invalid ones.
 
     (Each operation in a loop rather than schemathesis' own parametrization: the
@@ -162,7 +189,7 @@ def fuzz(api_schema, check) -> None:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode).map(respect_rules_a_schema_cannot_state))
-            @FUZZ_SETTINGS
+            @settings(FUZZ_SETTINGS, max_examples=max_examples)
             def run(case):
                 check(case)
 
@@ -195,6 +222,45 @@ def test_anonymous_requests_conform_to_the_schema(api_schema, unthrottled):
         _check_no_leak(response)
 
     fuzz(api_schema, check)
+
+
+def _scope_of(case) -> str:
+    return case.operation.definition.raw["x-required-scope"]
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+def test_requests_with_a_key_holding_every_scope_conform_and_no_scope_is_missing(api_schema, unthrottled):
+    header = _key_header(*SCOPES)
+
+    def check(case):
+        figures.count("fuzz_cases_key_every_scope")
+        response = case.call_and_validate(headers=header, excluded_checks=EXCLUDED_CHECKS)
+        _check_no_leak(response)
+        if response.status_code == 403:
+            assert response.json()["error"]["code"] != "insufficient_scope", (case.operation.label, response.text)
+
+    fuzz(api_schema, check, max_examples=KEY_MAX_EXAMPLES)
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+def test_requests_with_a_narrow_key_conform_and_other_scopes_are_a_403_naming_the_scope(api_schema, unthrottled):
+    header = _key_header(NARROW_SCOPE)
+
+    def check(case):
+        figures.count("fuzz_cases_key_narrow")
+        response = case.call_and_validate(headers=header, excluded_checks=EXCLUDED_CHECKS)
+        _check_no_leak(response)
+        needed = _scope_of(case)
+        if needed == NARROW_SCOPE or response.status_code == 404:
+            return  # its own scope; or a path no route matches, refused before any permission
+        assert response.status_code == 403, (case.operation.label, response.status_code, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "insufficient_scope" and needed in error["message"], error
+        figures.count("fuzz_key_insufficient_scope")
+
+    fuzz(api_schema, check, max_examples=KEY_MAX_EXAMPLES)
 
 
 # --- The import: a CSV file, as a text/csv body or a multipart upload ------------------------------

@@ -4,18 +4,28 @@ Serves the project on 127.0.0.1 with ``benchmarks.settings`` (the
 only settings that route the bare views), checks that each DRF endpoint and
 its bare twin answer the same JSON, then loads each for ``--seconds`` with
 ``--concurrency`` keep-alive clients. With ``--json`` the last line is one JSON object.
+
+``--auth`` sends the DRF side's requests with credentials: ``token`` a DRF
+token, ``key`` an API key of scope ``certifications:read`` (made by
+``create_api_key``), both of one user without permissions (the reads are
+public, so the answers match the bare views'); ``none`` (the default) sends
+none. Runs with ``token`` and ``key`` give the authentication's cost per request.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from rest_framework.authtoken.models import Token
 
 from benchmarks import api as bench
 from benchmarks.expiry import vacuum
@@ -28,6 +38,31 @@ from certifications.models import Certification, Mentor
 DRF_BASE = "/api/v1/certifications"
 BARE_BASE = "/bench/bare/certifications"
 EXPIRED_BEFORE = "2026-01-01T00:00:00Z"
+AUTH_CHOICES = ("none", "token", "key")
+BENCH_USER = "bench-api"
+
+
+def credentials(auth: str) -> dict[str, str]:
+    """The ``Authorization`` header of ``--auth``: a DRF token or an API key of a user made for the benchmark."""
+    if auth == "none":
+        return {}
+    user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
+    if auth == "token":
+        return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    out = io.StringIO()
+    call_command(
+        "create_api_key",
+        BENCH_USER,
+        "--name",
+        "bench_api",
+        "--scopes",
+        "certifications:read",
+        "--days",
+        "1",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    return {"Authorization": f"Bearer {out.getvalue().strip()}"}
 
 
 class Command(BaseCommand):
@@ -44,6 +79,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
         parser.add_argument("--flush", action="store_true", help="Replace existing data with a fresh data set.")
         parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
+        parser.add_argument(
+            "--auth",
+            choices=AUTH_CHOICES,
+            default="none",
+            help="Credentials of the DRF side: a DRF token or an API key.",
+        )
 
     def handle(self, *args, **options) -> None:
         certs, verbose = options["certs"], options["verbosity"] >= 1
@@ -72,23 +113,27 @@ class Command(BaseCommand):
             # scans; autovacuum keeps it on a running system, this does it now.
             vacuum()
         scenarios = self._scenarios(options["seed"])
+        headers = credentials(options["auth"])
         workers = options["workers"]
-        server = bench.Server(workers=workers, threads=max(1, math.ceil(concurrency / workers)))
+        # The server keeps this process's SECRET_KEY: an API key's stored hash is keyed by it.
+        server = bench.Server(
+            workers=workers, threads=max(1, math.ceil(concurrency / workers)), secret_key=settings.SECRET_KEY
+        )
         pool = bench.client_pool(concurrency)
         results: dict[str, dict] = {}
         try:
             server.start()
             say(
                 f"gunicorn on 127.0.0.1:{server.port} ({workers} workers x {server.threads} threads), "
-                f"{concurrency} clients, {seconds:g}s per run"
+                f"{concurrency} clients, {seconds:g}s per run, DRF side authenticated by: {options['auth']}"
             )
             for name, (drf_paths, bare_paths) in scenarios.items():
                 for drf_path, bare_path in list(zip(drf_paths, bare_paths, strict=True))[:3]:
-                    if not bench.same_json(server.port, drf_path, bare_path):
+                    if not bench.same_json(server.port, drf_path, bare_path, headers):
                         raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON")
                 figures = {}
-                for contender, paths in (("drf", drf_paths), ("bare", bare_paths)):
-                    common = {"port": server.port, "paths": paths, "concurrency": concurrency}
+                for contender, paths, sent in (("drf", drf_paths, headers), ("bare", bare_paths, {})):
+                    common = {"port": server.port, "paths": paths, "concurrency": concurrency, "headers": sent}
                     bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
                     figures[contender] = bench.load(
                         pool, **common, seconds=seconds, max_requests=options["max_requests"]
@@ -118,6 +163,7 @@ class Command(BaseCommand):
             "seconds": seconds,
             "workers": workers,
             "threads": server.threads,
+            "auth": options["auth"],
             "vendor": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "throttle_cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             "scenarios": results,
