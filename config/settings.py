@@ -15,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import embedded_secret_key, env_bool, env_list
+from config.renewals import PUBLIC_BASE_URL, RENEWAL_EVIDENCE_MAX_BYTES, RENEWAL_EVIDENCE_STORAGE, RENEWAL_LINK  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CERTHUB_VAR_DIR", BASE_DIR / "var"))

@@ -18,9 +18,16 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from certifications.renewals.links import renewal_link
 from notifications.models import Notification, NotificationKind
 from notifications.news import digest_news, previous_digest_at
 
+# The notices that carry the mentor's renewal link.
+WITH_RENEWAL_LINK = (
+    NotificationKind.EXPIRY_REMINDER,
+    NotificationKind.MENTOR_PAUSED,
+    NotificationKind.RENEWAL_REJECTED,
+)
 DIGEST_ITEMS = 50  # per section; the counts say how many there are in all
 
 
@@ -37,7 +44,10 @@ def notification_context(notification: Notification, *, now: dt.datetime) -> dic
         "certification": notification.certification,
         "contact": program_contact(),
         "now": now,
+        "renewal_request": notification.renewal_request,
     }
+    if notification.kind in WITH_RENEWAL_LINK and notification.mentor is not None:
+        context["renew_url"] = renewal_link(notification.mentor)
     cert = notification.certification
     if cert is not None:
         context["certification_type"] = cert.certification_type

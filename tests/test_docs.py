@@ -79,9 +79,25 @@ def table_variables() -> list[str]:
     return names
 
 
+# The settings modules: config/settings.py and the feature modules it imports names from.
+SETTINGS_MODULES = ("settings.py", "renewals.py")
+
+
 def settings_variables() -> set[str]:
-    """Every variable config/settings.py reads: os.environ.get / os.environ[...] / env_bool / env_list."""
-    tree = ast.parse((ROOT / "config" / "settings.py").read_text())
+    """Every variable the settings read: os.environ.get / os.environ[...] / env_bool / env_list."""
+    names = set()
+    for module in SETTINGS_MODULES:
+        names |= _variables_read(ast.parse((ROOT / "config" / module).read_text()))
+    return names
+
+
+def test_the_settings_import_every_feature_module():
+    settings = (ROOT / "config" / "settings.py").read_text()
+    for module in SETTINGS_MODULES[1:]:
+        assert f"from config.{module.removesuffix('.py')} import " in settings
+
+
+def _variables_read(tree: ast.AST) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
