@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from certifications.renewals.links import renewal_link
+from certifications.renewals.links import program_contact, renewal_link
 from notifications.models import Notification, NotificationKind
 from notifications.news import digest_news, previous_digest_at
 
@@ -29,11 +29,6 @@ WITH_RENEWAL_LINK = (
     NotificationKind.RENEWAL_REJECTED,
 )
 DIGEST_ITEMS = 50  # per section; the counts say how many there are in all
-
-
-def program_contact() -> str:
-    """Where mentors write to renew: ``PROGRAM_CONTACT_EMAIL``, else ``DEFAULT_FROM_EMAIL``."""
-    return settings.PROGRAM_CONTACT_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def notification_context(notification: Notification, *, now: dt.datetime) -> dict:

@@ -53,6 +53,19 @@ def evidence_too_large() -> TooLarge:
     )
 
 
+# Room in a multipart body for the other fields and the framing, beyond the evidence file itself.
+FORM_ALLOWANCE = 64 * 1024
+
+
+def evidence_body_too_large(meta: dict) -> bool:
+    """Whether a request's declared ``Content-Length`` cannot fit an evidence file (checked before reading it)."""
+    try:
+        declared = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # no usable length: the file's own size is checked once read
+    return declared > settings.RENEWAL_EVIDENCE_MAX_BYTES + FORM_ALLOWANCE
+
+
 def evidence_kind(file: File) -> EvidenceKind:
     """The kind of ``file`` from its first bytes and its size; a 400 (which kinds) or a 413 (the limit) otherwise."""
     if file.size is not None and file.size > settings.RENEWAL_EVIDENCE_MAX_BYTES:

@@ -35,6 +35,11 @@ def renewal_link(mentor: Mentor) -> str:
     return f"{base}{renewal_path(mentor)}" if base else ""
 
 
+def program_contact() -> str:
+    """Whom a mentor writes to: ``PROGRAM_CONTACT_EMAIL``, else ``DEFAULT_FROM_EMAIL`` (notices and the page say it)."""
+    return settings.PROGRAM_CONTACT_EMAIL or settings.DEFAULT_FROM_EMAIL
+
+
 def mentor_for_token(token: str) -> Mentor | None:
     """The mentor a valid token was made for; None for a forged, altered or expired token, or an unknown mentor."""
     try:
