@@ -30,6 +30,7 @@ class RenewalForm(forms.Form):
     def __init__(self, *args, types, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["certification_type"].queryset = types
+        self.fields["certification_type"].label_from_instance = lambda cert_type: cert_type.name
 
     @staticmethod
     def midnight_utc(day: dt.date | None) -> dt.datetime | None:
