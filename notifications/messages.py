@@ -60,6 +60,8 @@ def notification_context(notification: Notification, *, now: dt.datetime) -> dic
             paused=list(news.paused[:DIGEST_ITEMS]),
             resumed_count=news.resumed.count(),
             resumed=list(news.resumed[:DIGEST_ITEMS]),
+            pending_count=news.pending.count(),
+            pending=list(news.pending[:DIGEST_ITEMS]),
         )
     return context
 
