@@ -49,7 +49,7 @@ class NewRenewalRequest:
     note: str
 
 
-def _renewal_id(prefix: str) -> str:
+def new_renewal_request_id(prefix: str) -> str:
     return new_id(prefix, ID_LENGTH)
 
 
@@ -152,7 +152,7 @@ def renewal_request_submit(
                     RenewalRequest,
                     field="renewal_request_id",
                     prefix=ID_PREFIX,
-                    generate=_renewal_id,
+                    generate=new_renewal_request_id,
                     values={
                         "mentor": new.mentor,
                         "certification_type": new.certification_type,

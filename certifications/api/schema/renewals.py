@@ -15,8 +15,10 @@ from certifications.api.renewals import (
     RenewalRequestSerializer,
     RenewalRequestViewSet,
 )
+from certifications.renewals.evidence import KINDS
 
 TAG = ["renewal requests"]
+EVIDENCE_TYPES = [kind.content_type for kind in KINDS]
 REQUEST_ID = OpenApiParameter("renewal_request_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 PENDING_VALUE = {
     "renewal_request_id": "rnw_04QR8TZ2KM",
@@ -113,7 +115,10 @@ extend_schema_view(
         tags=TAG,
         parameters=[REQUEST_ID],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                for content_type in EVIDENCE_TYPES
+            },
             **error_responses(401, 403, 404),
         },
     ),
