@@ -15,7 +15,12 @@ from certifications.api.schema import imports, mentors, renewals, views  # noqa:
 from certifications.models import CertificationType
 
 # Request bodies that take a type: only an active type may be written.
-WRITE_COMPONENTS = ("CertificationCreateRequest", "CertificationUpdateRequest", "PatchedCertificationUpdateRequest")
+WRITE_COMPONENTS = (
+    "CertificationCreateRequest",
+    "CertificationUpdateRequest",
+    "PatchedCertificationUpdateRequest",
+    "RenewalRequestCreateRequest",
+)
 
 
 def describe_certification_types(result: dict, **kwargs) -> dict:
