@@ -30,6 +30,7 @@ from certifications.admin.actions import RevokeForm, ServiceActionsMixin
 from certifications.admin.common import ReadOnly
 from certifications.history import Actor
 from certifications.models import RenewalRequest, RenewalState
+from certifications.renewals.download import evidence_response
 
 REVIEW = "certifications.review_renewalrequest"
 
@@ -138,20 +139,9 @@ class RenewalRequestAdmin(ServiceActionsMixin, ReadOnly, admin.ModelAdmin):
         """The evidence file, as an attachment that no browser sniffs."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(RenewalRequest, pk=pk)
-        try:
-            file = obj.evidence.open("rb")
-        except FileNotFoundError:
-            raise Http404("The evidence file is no longer kept.") from None
-        extension = obj.evidence.name.rsplit(".", 1)[-1]
-        response = FileResponse(
-            file,
-            as_attachment=True,
-            filename=f"{obj.renewal_request_id}.{extension}",
-            content_type=obj.evidence_content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
+        response = evidence_response(get_object_or_404(RenewalRequest, pk=pk))
+        if response is None:
+            raise Http404("The evidence file is no longer kept.")
         return response
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:

@@ -36,6 +36,7 @@ from certifications.api.serializers import MentorIdField
 from certifications.history import Actor
 from certifications.models import CertificationType, RenewalRequest, RenewalState, mentor_id_validator
 from certifications.renewals import representation
+from certifications.renewals.download import evidence_response
 from certifications.renewals.evidence import evidence_body_too_large, evidence_too_large
 from certifications.services.renewals import NOTE_MAX, REASON_MAX
 
@@ -167,20 +168,9 @@ class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     @action(detail=True, methods=["get"], filterset_class=None)
     def evidence(self, request: Request, renewal_request_id: str) -> FileResponse:
         """The evidence file, as an attachment that no browser runs or sniffs."""
-        renewal = self.get_object()
-        try:
-            file = renewal.evidence.open("rb")
-        except FileNotFoundError:
-            raise NotFound("The evidence file is no longer kept.") from None
-        extension = renewal.evidence.name.rsplit(".", 1)[-1]
-        response = FileResponse(
-            file,
-            as_attachment=True,
-            filename=f"{renewal.renewal_request_id}.{extension}",
-            content_type=renewal.evidence_content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
+        response = evidence_response(self.get_object())
+        if response is None:
+            raise NotFound("The evidence file is no longer kept.")
         return response
 
     @action(detail=True, methods=["post"], permission_classes=[api_permission(read=[VIEW], write=[REVIEW])])

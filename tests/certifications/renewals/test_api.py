@@ -262,3 +262,11 @@ def test_an_unknown_mentor_never_gets_a_row(evidence_dir):
         format="multipart",
     )
     refused_and_nothing_stored(response, 400, "validation_error", evidence_dir, fields={"certification_type"})
+
+
+@pytest.mark.django_db
+def test_evidence_no_longer_kept_is_a_404(held):
+    client = client_with(*SUBMITTER)
+    created = submit(client, held).json()
+    RenewalRequest.objects.get().evidence.delete(save=False)
+    assert_error(client.get(f"{BASE}/{created['renewal_request_id']}/evidence"), 404, "not_found")
