@@ -38,6 +38,14 @@ class StillLapsed(Conflict):
     """A mentor paused automatically cannot be resumed while a certification of theirs is still lapsed."""
 
 
+class PendingRequestExists(Conflict):
+    """A renewal request of the same mentor and type is already waiting for a decision."""
+
+
+class AlreadyDecided(Conflict):
+    """A renewal request was already approved, rejected or withdrawn."""
+
+
 class JobAlreadyRunning(DomainError):
     """A non-dry expiry run was asked for while another one holds the lock."""
 

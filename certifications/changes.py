@@ -53,3 +53,19 @@ def certification_change(*, before: dict[str, Any] | None, after: dict[str, Any]
     if after["status"] == CertificationStatus.VALID and after["expires_at"] > before["expires_at"]:
         return CertificationChange.RENEWED
     return CertificationChange.UPDATED
+
+
+class RenewalRequestChange(models.TextChoices):
+    """What a write did to a renewal request: submitted it, or decided it (its new state)."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+def renewal_request_change(*, before_state: str | None, after_state: str) -> RenewalRequestChange:
+    """The kind of a renewal request write: submitted when it did not exist, else the state it reached."""
+    if before_state is None:
+        return RenewalRequestChange.SUBMITTED
+    return RenewalRequestChange(after_state)

@@ -1,4 +1,5 @@
-"""Top-level URLs: admin, the API (canonical and contract alias paths), schema, docs, health, readiness, metrics."""
+"""Top-level URLs: admin, the API (canonical and contract alias paths), the renewal page, schema, docs, health,
+readiness, metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", include("certifications.api.urls")),
     path("", include("events.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("certifications.renewals.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/",

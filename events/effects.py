@@ -13,6 +13,7 @@ from events.outbox import (
     job_records_expired,
     job_run_finished,
     mentor_written,
+    renewal_request_written,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "job_records_expired",
     "job_run_finished",
     "mentor_written",
+    "renewal_request_written",
 ]

@@ -24,6 +24,10 @@ class EventType(models.TextChoices):
     MENTOR_PAUSED = "mentor.paused"
     MENTOR_RESUMED = "mentor.resumed"
     EXPIRY_JOB_COMPLETED = "expiry_job.completed"
+    RENEWAL_REQUEST_SUBMITTED = "renewal_request.submitted"
+    RENEWAL_REQUEST_APPROVED = "renewal_request.approved"
+    RENEWAL_REQUEST_REJECTED = "renewal_request.rejected"
+    RENEWAL_REQUEST_WITHDRAWN = "renewal_request.withdrawn"
     # Sent to one endpoint on request ("send a test event"); never in the feed.
     WEBHOOK_TEST = "webhook.test"
 

@@ -29,8 +29,9 @@ from certhub.api.fields import format_utc
 from certhub.ids import fresh_ids, new_id
 from certhub.sql import bigint_array
 from certifications import representation
-from certifications.changes import CertificationChange, MentorChange
+from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
+from certifications.renewals import representation as renewal_representation
 from events.models import DeliveryState, Event, EventType, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("certhub.webhooks")
@@ -179,6 +180,21 @@ def mentor_written(*, change: MentorChange, before: dict[str, Any] | None, after
         "certification_id": log.certification.certification_id if log is not None else None,
     }
     events_write(items=[(EventType.MENTOR_RESUMED, data)], occurred_at=now)
+
+
+# The event of each kind of renewal request write (``renewal_request_change``).
+RENEWAL_REQUEST_EVENTS = {
+    RenewalRequestChange.SUBMITTED: EventType.RENEWAL_REQUEST_SUBMITTED,
+    RenewalRequestChange.APPROVED: EventType.RENEWAL_REQUEST_APPROVED,
+    RenewalRequestChange.REJECTED: EventType.RENEWAL_REQUEST_REJECTED,
+    RenewalRequestChange.WITHDRAWN: EventType.RENEWAL_REQUEST_WITHDRAWN,
+}
+
+
+def renewal_request_written(*, change: RenewalRequestChange, request, now: dt.datetime) -> None:
+    """``renewal_request.<change>`` with the request's thin payload (an approval's record has its own event)."""
+    data = renewal_representation.represent(request, renewal_representation.EVENT)
+    events_write(items=[(RENEWAL_REQUEST_EVENTS[change], data)], occurred_at=now)
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:

@@ -4,7 +4,8 @@
 (``certifications.services.receivers``, decision 0029);
 ``certifications.services.effects`` calls each hook inside the write's
 transaction. The job's batch pauses get one notice per paused mentor,
-set-based; an automatic resume gets one notice; the other writes none.
+set-based; an automatic resume gets one notice, a decided renewal request
+one; the other writes none.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from certifications.changes import CertificationChange, MentorChange
-from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor
-from notifications.services import pause_notices_create, resume_notice_create
+from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
+from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, RenewalRequest
+from notifications.services import pause_notices_create, renewal_notice_create, resume_notice_create
 
 
 def certification_written(
@@ -34,6 +35,12 @@ def mentor_written(
     """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice."""
     if change == MentorChange.RESUMED and log is not None and log.event == LogEvent.AUTO_RESUME:
         resume_notice_create(mentor=after, log=log, now=now)
+
+
+def renewal_request_written(*, change: RenewalRequestChange, request: RenewalRequest, now: dt.datetime) -> None:
+    """An approved or rejected request: the mentor's ``renewal_approved`` / ``renewal_rejected`` notice."""
+    if change in (RenewalRequestChange.APPROVED, RenewalRequestChange.REJECTED):
+        renewal_notice_create(request=request, now=now)
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:

@@ -18,15 +18,17 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from certifications.renewals.links import program_contact, renewal_link
 from notifications.models import Notification, NotificationKind
 from notifications.news import digest_news, previous_digest_at
 
+# The notices that carry the mentor's renewal link.
+WITH_RENEWAL_LINK = (
+    NotificationKind.EXPIRY_REMINDER,
+    NotificationKind.MENTOR_PAUSED,
+    NotificationKind.RENEWAL_REJECTED,
+)
 DIGEST_ITEMS = 50  # per section; the counts say how many there are in all
-
-
-def program_contact() -> str:
-    """Where mentors write to renew: ``PROGRAM_CONTACT_EMAIL``, else ``DEFAULT_FROM_EMAIL``."""
-    return settings.PROGRAM_CONTACT_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def notification_context(notification: Notification, *, now: dt.datetime) -> dict:
@@ -37,7 +39,10 @@ def notification_context(notification: Notification, *, now: dt.datetime) -> dic
         "certification": notification.certification,
         "contact": program_contact(),
         "now": now,
+        "renewal_request": notification.renewal_request,
     }
+    if notification.kind in WITH_RENEWAL_LINK and notification.mentor is not None:
+        context["renew_url"] = renewal_link(notification.mentor)
     cert = notification.certification
     if cert is not None:
         context["certification_type"] = cert.certification_type
@@ -55,6 +60,8 @@ def notification_context(notification: Notification, *, now: dt.datetime) -> dic
             paused=list(news.paused[:DIGEST_ITEMS]),
             resumed_count=news.resumed.count(),
             resumed=list(news.resumed[:DIGEST_ITEMS]),
+            pending_count=news.pending.count(),
+            pending=list(news.pending[:DIGEST_ITEMS]),
         )
     return context
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from certifications.models import Certification, Mentor
+from certifications.models import Certification, Mentor, RenewalRequest
 
 
 class NotificationKind(models.TextChoices):
@@ -19,6 +19,8 @@ class NotificationKind(models.TextChoices):
     MENTOR_PAUSED = "mentor_paused", "Mentor paused"
     MENTOR_RESUMED = "mentor_resumed", "Mentor resumed"
     COORDINATOR_DIGEST = "coordinator_digest", "Coordinators' digest"
+    RENEWAL_APPROVED = "renewal_approved", "Renewal approved"
+    RENEWAL_REJECTED = "renewal_rejected", "Renewal rejected"
 
 
 class NotificationState(models.TextChoices):
@@ -42,6 +44,10 @@ class Notification(models.Model):
     )
     certification = models.ForeignKey(
         Certification, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # The request a renewal notice answers (its decision and reason).
+    renewal_request = models.ForeignKey(
+        RenewalRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     cycle_expires_at = models.DateTimeField(null=True, blank=True)
     offset_days = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from certifications.models import AutoPauseLog, Certification, LogEvent
+from certifications.models import AutoPauseLog, Certification, LogEvent, RenewalRequest, RenewalState
 from notifications.models import Notification, NotificationKind
 
 LAST_DAYS = dt.timedelta(days=30)
@@ -15,13 +15,18 @@ LAST_DAYS = dt.timedelta(days=30)
 
 @dataclass(frozen=True)
 class DigestNews:
-    """Records that entered their last 30 days, and mentors paused or resumed, in ``(since, until]``."""
+    """Records that entered their last 30 days, and mentors paused or resumed, in ``(since, until]``.
+
+    ``pending`` is the renewal requests waiting for a decision at ``until``, oldest first: not
+    news of the period, but work for the reader, so a digest is sent while any waits.
+    """
 
     since: dt.datetime
     until: dt.datetime
     entering: QuerySet[Certification]
     paused: QuerySet[AutoPauseLog]
     resumed: QuerySet[AutoPauseLog]
+    pending: QuerySet[RenewalRequest]
 
 
 def digest_news(*, since: dt.datetime, until: dt.datetime) -> DigestNews:
@@ -41,6 +46,9 @@ def digest_news(*, since: dt.datetime, until: dt.datetime) -> DigestNews:
         entering=entering,
         paused=log.filter(event=LogEvent.AUTO_PAUSE).order_by("applied_at", "pk"),
         resumed=log.filter(event=LogEvent.AUTO_RESUME).order_by("applied_at", "pk"),
+        pending=RenewalRequest.objects.filter(state=RenewalState.PENDING, created_at__lte=until)
+        .select_related("mentor", "certification_type")
+        .order_by("created_at", "pk"),
     )
 
 

@@ -79,16 +79,27 @@ def table_variables() -> list[str]:
     return names
 
 
-# The settings module and the feature modules it imports its names from.
-SETTINGS_MODULES = ("settings.py", "observability.py", "access.py")
+# The settings modules: config/settings.py and the feature modules it imports names from.
+SETTINGS_MODULES = ("settings.py", "observability.py", "access.py", "renewals.py")
 
 
 def settings_variables() -> set[str]:
-    """Every variable the settings read (config/settings.py and its feature modules): os.environ.get /
-    os.environ[...] / env_bool / env_list."""
-    trees = [ast.parse((ROOT / "config" / name).read_text()) for name in SETTINGS_MODULES]
+    """Every variable the settings read: os.environ.get / os.environ[...] / env_bool / env_list."""
     names = set()
-    for node in (node for tree in trees for node in ast.walk(tree)):
+    for module in SETTINGS_MODULES:
+        names |= _variables_read(ast.parse((ROOT / "config" / module).read_text()))
+    return names
+
+
+def test_the_settings_import_every_feature_module():
+    settings = (ROOT / "config" / "settings.py").read_text()
+    for module in SETTINGS_MODULES[1:]:
+        assert f"from config.{module.removesuffix('.py')} import " in settings
+
+
+def _variables_read(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = ast.unparse(node.func)
             if func in {"os.environ.get", "os.getenv", "env_bool", "env_list", "os.environ.setdefault"}:

@@ -18,10 +18,12 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from certhub.errors import (
+    AlreadyDecided,
     Conflict,
     DomainError,
     JobAlreadyRunning,
     NotFound,
+    PendingRequestExists,
     RuleViolation,
     ServiceUnavailable,
     StillLapsed,
@@ -62,6 +64,8 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     Conflict: (409, "conflict"),
     StillLapsed: (409, "still_lapsed"),
+    PendingRequestExists: (409, "pending_request_exists"),
+    AlreadyDecided: (409, "already_decided"),
     JobAlreadyRunning: (409, "job_already_running"),
     IdempotencyKeyInProgress: (409, "idempotency_key_in_progress"),
     IdempotencyKeyReused: (422, "idempotency_key_reused"),

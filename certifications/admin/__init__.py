@@ -7,7 +7,8 @@ Run records and the auto-pause log are read-only here.
 
 This module registers the pages; each lives in its own module:
 ``certifications`` (records; their forms and actions in ``certification_writes``), ``types`` (types and
-their policy), ``mentors``, ``runs`` (run history and the run page), ``log``, ``dashboard`` (the index
+their policy), ``mentors``, ``renewals`` (the renewal request queue),
+``runs`` (run history and the run page), ``log``, ``dashboard`` (the index
 page's panel); ``actions`` and ``common`` hold what they share.
 """
 
@@ -17,13 +18,16 @@ from certifications.admin.certifications import CertificationAdmin
 from certifications.admin.dashboard import dashboard_context
 from certifications.admin.log import AutoPauseLogAdmin
 from certifications.admin.mentors import MentorAdmin
+from certifications.admin.renewals import RenewalRequestAdmin, renewals_dashboard_context
 from certifications.admin.runs import ExpiryJobRunAdmin
 from certifications.admin.types import CertificationTypeAdmin
-from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
+from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor, RenewalRequest
 
 admin.site.register(Certification, CertificationAdmin)
 admin.site.register(Mentor, MentorAdmin)
 admin.site.register(CertificationType, CertificationTypeAdmin)
 admin.site.register(ExpiryJobRun, ExpiryJobRunAdmin)
 admin.site.register(AutoPauseLog, AutoPauseLogAdmin)
+admin.site.register(RenewalRequest, RenewalRequestAdmin)
 admin.site.add_index_panel(dashboard_context)
+admin.site.add_index_panel(renewals_dashboard_context)

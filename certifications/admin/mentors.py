@@ -13,6 +13,7 @@ from certifications.admin.actions import ReasonForm, ServiceActionsMixin
 from certifications.admin.common import ReadOnly, day
 from certifications.admin.counting import id_prefix, mentors_matching
 from certifications.admin.history import HistoryAdminMixin
+from certifications.admin.renewals import RenewalRequestInline
 from certifications.eligibility import mentors_eligibility
 from certifications.history import Actor
 from certifications.models import Certification, Mentor, MentorStatus
@@ -49,7 +50,7 @@ class MentorAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
     search_help_text = "A mentor id (or its beginning), or part of a name or email."
     show_full_result_count = False  # one count per page, not two
     show_facets = admin.ShowFacets.NEVER
-    inlines = [CertificationInline]
+    inlines = [CertificationInline, RenewalRequestInline]
     actions = ["pause", "resume"]
     list_per_page = 50
     readonly_fields = ["status", "paused_by", "paused_at", "pause_reason", "created_at", "updated_at"]

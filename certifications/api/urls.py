@@ -11,6 +11,7 @@ from certhub.api.routers import OptionalSlashRouter
 from certifications.api import (
     imports,
     mentors,
+    renewals,
     schema,  # noqa: F401  (documents the views for OpenAPI, on import)
     views,
 )
@@ -25,9 +26,10 @@ router.register("certifications/import", imports.CertificationImportViewSet, bas
 router.register("certifications/export.csv", imports.CertificationExportViewSet, basename="certification-export")
 router.register("certifications", views.CertificationViewSet, basename="certification")
 
-# Mentors are not part of the contract: no alias paths for them.
+# Mentors and renewal requests are not part of the contract: no alias paths for them.
 mentor_router = OptionalSlashRouter()
 mentor_router.register("mentors", mentors.MentorViewSet, basename="mentor")
+mentor_router.register("renewal-requests", renewals.RenewalRequestViewSet, basename="renewal-request")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -16,6 +16,7 @@ class Source(models.TextChoices):
     IMPORT = "import", "Import"
     JOB = "job", "Expiry job"
     CLI = "cli", "Command line"
+    MENTOR = "mentor", "Mentor's renewal link"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Actor:
     def job(cls, job_run_id: str) -> Actor:
         """The expiry job's run ``job_run_id`` (the history's reason)."""
         return cls(source=Source.JOB, reason=job_run_id)
+
+    @classmethod
+    def mentor(cls) -> Actor:
+        """The mentor, through their signed renewal link (no account)."""
+        return cls(source=Source.MENTOR)
 
     @property
     def name(self) -> str:

@@ -7,7 +7,8 @@ indexes that match the queries). Rules that change data live in
 One module per concern, every name re-exported here (``from
 certifications.models import X`` is the way in): ``types`` (certification
 types and their policy), ``mentors``, ``records`` (certifications, their
-lifecycle and reads), ``runs`` (the expiry job's runs, lock and log). The
+lifecycle and reads), ``runs`` (the expiry job's runs, lock and log), ``renewals`` (mentors' renewal
+requests). The
 history table lives in its own module of this app (``certifications.history``).
 """
 
@@ -31,6 +32,7 @@ from certifications.models.records import (
 )
 from certifications.models.runs import AutoPauseLog, ExpiryJobRun, JobLock, JobState, JobTrigger, LogEvent
 from certifications.history.models import HistoryEntry
+from certifications.models.renewals import RenewalRequest, RenewalState, SubmittedVia
 # isort: on
 
 __all__ = [
@@ -51,6 +53,9 @@ __all__ = [
     "Mentor",
     "MentorStatus",
     "PausedBy",
+    "RenewalRequest",
+    "RenewalState",
+    "SubmittedVia",
     "grace_ends_at",
     "lifecycle_condition",
     "lifecycle_state",

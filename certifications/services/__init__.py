@@ -4,7 +4,8 @@
 lapse rule's writes: the expiry job and its auto-pause, and the per-mentor
 pause writes (``lapse.pause``: auto-resume after a record write, staff pause
 and resume); ``mentors`` a mentor's own details, ``types`` the certification
-types. Every write takes ``by`` (``certifications.history.Actor``): who asked,
+types, ``renewals`` the mentors' renewal requests. Every write takes ``by``
+(``certifications.history.Actor``): who asked,
 from where, and why, for the history row it writes. Writes return the small
 results of ``results``. Views, admin actions, commands and tasks call these
 and nothing else.
@@ -34,6 +35,13 @@ from certifications.services.records import (
     certification_update,
     certification_validate_create,
     certification_validate_update,
+)
+from certifications.services.renewals import (
+    renewal_request_approve,
+    renewal_request_reject,
+    renewal_request_submit,
+    renewal_request_validate,
+    renewal_request_withdraw,
 )
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
 from certifications.services.types import FIELDS as CERTIFICATION_TYPE_FIELDS
@@ -69,4 +77,9 @@ __all__ = [
     "mentor_pause",
     "mentor_resume",
     "mentor_update",
+    "renewal_request_approve",
+    "renewal_request_reject",
+    "renewal_request_submit",
+    "renewal_request_validate",
+    "renewal_request_withdraw",
 ]

@@ -17,13 +17,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from certifications.changes import CertificationChange, MentorChange, certification_change
+from certifications.changes import CertificationChange, MentorChange, certification_change, renewal_request_change
 from certifications.history import Actor
 from certifications.history import hooks as history
 from certifications.history.models import Subject
 from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
-from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor
+from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor, RenewalRequest
 from certifications.services.receivers import receivers
 from certifications.totals import mentors as mentor_tallies
 from certifications.totals import tallies
@@ -109,6 +109,18 @@ def certification_type_written(
 ) -> None:
     """A certification type was created (``before`` is None) or edited (its policy included) by ``by``."""
     history.certification_type_written(before=before, after=after, now=now, by=by)
+
+
+def renewal_request_written(*, before_state: str | None, after: RenewalRequest, now: dt.datetime, by: Actor) -> None:
+    """A renewal request was submitted (``before_state`` None) or decided by ``by``.
+
+    No history row of its own: the request keeps who decided it and when, and an
+    approval's certification has its history through ``certification_written``.
+    The kind (submitted, approved, rejected, withdrawn) is derived here, once.
+    """
+    change = renewal_request_change(before_state=before_state, after_state=after.state)
+    for receiver in receivers():
+        receiver.renewal_request_written(change=change, request=after, now=now)
 
 
 def records_unflagged(*, pks: Sequence[int], now: dt.datetime, by: Actor) -> None:

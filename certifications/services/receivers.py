@@ -30,8 +30,8 @@ from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
 from django.utils.module_loading import module_has_submodule
 
 if TYPE_CHECKING:
-    from certifications.changes import CertificationChange, MentorChange
-    from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor
+    from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
+    from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, Mentor, RenewalRequest
 
 DOMAIN = "certifications"
 MODULE = "effects"  # where a reacting app keeps its receiver
@@ -62,6 +62,11 @@ class Receiver(Protocol):
         log: AutoPauseLog | None,
     ) -> None:
         """A mentor was created, edited, paused or resumed; ``log`` is an automatic resume's log row."""
+
+    def renewal_request_written(
+        self, *, change: RenewalRequestChange, request: RenewalRequest, now: dt.datetime
+    ) -> None:
+        """A renewal request was submitted, approved, rejected or withdrawn (``change``); ``request`` as written."""
 
     def job_records_expired(self, *, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
         """The job's step 1 expired the certifications ``pks`` (one chunk)."""

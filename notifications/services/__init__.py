@@ -1,13 +1,13 @@
 """Every write of the notifications: the reminder scan, the pause and resume notices, the digest, sending.
 
-``reminders`` (the scan and its preview), ``notices`` (pause and resume),
+``reminders`` (the scan and its preview), ``notices`` (pause, resume, a decided renewal request),
 ``digest``, ``sending`` (the guarded send, resend, the stale nudge) and
 ``bulk`` (the set-based insert they share). Tasks, the admin, the command and
 ``certifications.services.effects`` call these.
 """
 
 from notifications.services.digest import DigestResult, digests_create
-from notifications.services.notices import pause_notices_create, resume_notice_create
+from notifications.services.notices import pause_notices_create, renewal_notice_create, resume_notice_create
 from notifications.services.reminders import (
     ReminderScanResult,
     UpcomingReminder,
@@ -39,5 +39,6 @@ __all__ = [
     "reminder_candidates",
     "reminders_scan",
     "reminders_upcoming",
+    "renewal_notice_create",
     "resume_notice_create",
 ]

@@ -48,14 +48,14 @@ def digests_create(*, now: dt.datetime) -> DigestResult:
             already += 1
             continue
         news = digest_news(since=previous_digest_at(recipient=recipient, before=now), until=now)
-        counts = (news.entering.count(), news.paused.count(), news.resumed.count())
+        counts = (news.entering.count(), news.paused.count(), news.resumed.count(), news.pending.count())
         if not any(counts):
             no_news += 1
             continue
         subject = (
             f"CertHub digest {now:%Y-%m-%d}: {counts[0]} entering their last 30 days, "
             f"{counts[1]} paused, {counts[2]} resumed"
-        )
+        ) + (f", {counts[3]} renewal requests pending" if counts[3] else "")
         try:
             with transaction.atomic():
                 notification = create_with_unique_id(

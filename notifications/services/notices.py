@@ -14,7 +14,7 @@ from django.db.models import CharField, DateTimeField, F, IntegerField, OuterRef
 from django.db.models.functions import Concat
 
 from certhub.ids import create_with_unique_id
-from certifications.models import AutoPauseLog, Certification, Mentor
+from certifications.models import AutoPauseLog, Certification, Mentor, RenewalRequest, RenewalState
 from notifications.models import NO_EMAIL, Notification, NotificationKind, NotificationState
 from notifications.services.bulk import notifications_insert
 from notifications.services.common import addressed
@@ -22,6 +22,10 @@ from notifications.services.sending import notifications_enqueue
 
 PAUSED_SUBJECT = "You are paused from mentoring: "
 RESUMED_SUBJECT = "You can mentor again: "
+RENEWAL_SUBJECTS = {
+    RenewalState.APPROVED: (NotificationKind.RENEWAL_APPROVED, "Your renewal is recorded: "),
+    RenewalState.REJECTED: (NotificationKind.RENEWAL_REJECTED, "Your renewal request was not accepted: "),
+}
 
 
 def pause_notices_create(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime) -> int:
@@ -51,18 +55,53 @@ def pause_notices_create(*, flagged: Sequence[int], paused: Sequence[int], now: 
     return inserted.count
 
 
+def renewal_notice_create(*, request: RenewalRequest, now: dt.datetime) -> Notification | None:
+    """The mentor's notice of a decided request: ``renewal_approved`` or ``renewal_rejected`` (with the reason)."""
+    if request.state not in RENEWAL_SUBJECTS:
+        return None  # a withdrawal is the requester's own act: no notice
+    kind, subject = RENEWAL_SUBJECTS[request.state]
+    return _notice_create(
+        kind=kind,
+        mentor=request.mentor,
+        certification_id=request.certification_id,
+        renewal_request=request,
+        subject=f"{subject}{request.certification_type.name}",
+        now=now,
+    )
+
+
 def resume_notice_create(*, mentor: Mentor, log: AutoPauseLog, now: dt.datetime) -> Notification:
     """The ``mentor_resumed`` notice of an automatic resume (``log`` its ``auto_resume`` row)."""
+    return _notice_create(
+        kind=NotificationKind.MENTOR_RESUMED,
+        mentor=mentor,
+        certification_id=log.certification_id,
+        subject=RESUMED_SUBJECT + log.reason,
+        now=now,
+    )
+
+
+def _notice_create(
+    *,
+    kind: str,
+    mentor: Mentor,
+    certification_id: int | None,
+    subject: str,
+    now: dt.datetime,
+    renewal_request: RenewalRequest | None = None,
+) -> Notification:
+    """One notice to ``mentor`` (``skipped`` without an address), sent after commit."""
     notification = create_with_unique_id(
         Notification,
         field="notification_id",
         prefix="ntf_",
         values={
-            "kind": NotificationKind.MENTOR_RESUMED,
+            "kind": kind,
             "mentor": mentor,
-            "certification_id": log.certification_id,
+            "certification_id": certification_id,
+            "renewal_request": renewal_request,
             "recipient": mentor.email,
-            "subject": (RESUMED_SUBJECT + log.reason)[:255],
+            "subject": subject[:255],
             "state": NotificationState.QUEUED if mentor.email else NotificationState.SKIPPED,
             "last_error": "" if mentor.email else NO_EMAIL,
             "created_at": now,

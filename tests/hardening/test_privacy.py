@@ -46,6 +46,11 @@ cert = services.certification_create(
     issued_at=now - dt.timedelta(days=800), expires_at=now - dt.timedelta(days=1), now=now, by=by,
 ).certification
 run = services.expiry_job_run(now=now, trigger="cli")
+from django.core.files.base import ContentFile
+renewal = services.renewal_request_submit(
+    mentor_id=mentor.mentor_id, certification_type="peer_mentor_basic", issued_at=now - dt.timedelta(days=1),
+    note="Sent by {NAME}, {EMAIL}", evidence=ContentFile(b"%PDF-1.4 {NAME}", name="c.pdf"), now=now, by=by,
+)
 endpoint = endpoint_create(url="https://93.184.216.34/hook", now=now)
 delivery = endpoint_send_test(endpoint=endpoint, now=now)
 nobody = User.objects.create_user("nobody")
@@ -55,6 +60,10 @@ print(json.dumps({{
     "ids": {{
         "mentor_id": mentor.mentor_id, "certification_id": cert.certification_id, "job_run_id": run.job_run_id,
         "endpoint_id": endpoint.endpoint_id, "delivery_id": delivery.delivery_id,
+        "renewal_request_id": renewal.renewal_request_id,
+        # The renewal page's token is the mentor's own credential: a stranger holds none, so the walk
+        # sends one that is not valid (the page must then name nobody).
+        "token": "not-a-valid-token",
     }},
     "notices": Notification.objects.filter(recipient={EMAIL!r}).count(),
     "nobody": Token.objects.create(user=nobody).key,

@@ -82,3 +82,44 @@ def test_the_digest_lists_the_news_and_escapes_names(coordinators, smtp):
     assert "Entered their last 30 days: 1" in text and "<b>Bold</b>" in text
     assert "&lt;b&gt;Bold&lt;/b&gt;" in html and "<b>Bold</b>" not in html
     assert "Mentors paused automatically: 1" in text and paused.mentor.mentor_id in text
+
+
+def test_the_digest_lists_the_pending_renewal_requests_oldest_first(coordinators, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from certifications.history import Actor, Source
+    from certifications.services import renewal_request_submit, renewal_request_withdraw
+
+    settings.RENEWAL_EVIDENCE_STORAGE = {**settings.RENEWAL_EVIDENCE_STORAGE, "DIR": str(tmp_path)}
+    records = [CertificationFactory(issued_at=NOW - 900 * DAY, expires_at=NOW + 200 * DAY) for _ in range(3)]
+    requests = [
+        renewal_request_submit(
+            mentor_id=cert.mentor.mentor_id,
+            certification_type=cert.certification_type,
+            issued_at=NOW - 10 * DAY,
+            evidence=ContentFile(b"%PDF-1.4\n", name="c.pdf"),
+            now=NOW - (3 - index) * DAY,
+            by=Actor(source=Source.API),
+        )
+        for index, cert in enumerate(records)
+    ]
+    renewal_request_withdraw(renewal_request=requests[1], now=NOW - DAY, by=Actor(source=Source.API))
+    assert digests_create(now=NOW).sent == 2  # nothing else new: the waiting requests are enough
+    digest = Notification.objects.filter(kind=NotificationKind.COORDINATOR_DIGEST).first()
+    assert digest.subject.endswith(", 2 renewal requests pending")
+    text, html = parts(mailed(digest))
+    assert "Renewal requests waiting for a decision: 2" in text
+    first, last = requests[0].renewal_request_id, requests[2].renewal_request_id
+    assert text.index(first) < text.index(last) and requests[1].renewal_request_id not in text
+    assert first in html
+
+
+def mailed(notification):
+    """The digest as it is mailed."""
+    import email
+
+    from notifications.messages import notification_message
+
+    return email.message_from_bytes(
+        notification_message(notification, now=NOW).message().as_bytes(), policy=email.policy.default
+    )

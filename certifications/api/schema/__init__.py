@@ -1,7 +1,7 @@
 """The OpenAPI documentation of the domain's API: each view's operations, and the hook naming the types.
 
 Each module documents the view module of its name (``views``: certifications
-and the expiry job; ``mentors``; ``imports``: the import and the export) by
+and the expiry job; ``mentors``; ``imports``: the import and the export; ``renewals``) by
 applying drf-spectacular's ``extend_schema_view`` to its views when imported.
 The routes (``certifications.api.urls``) import this package, so a view is
 documented wherever it is served.
@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from certifications.api.schema import imports, mentors, views  # noqa: F401  (they document the views)
+from certifications.api.schema import imports, mentors, renewals, views  # noqa: F401  (they document the views)
 from certifications.models import CertificationType
 
 # Request bodies that take a type: only an active type may be written.
-WRITE_COMPONENTS = ("CertificationCreateRequest", "CertificationUpdateRequest", "PatchedCertificationUpdateRequest")
+WRITE_COMPONENTS = (
+    "CertificationCreateRequest",
+    "CertificationUpdateRequest",
+    "PatchedCertificationUpdateRequest",
+    "RenewalRequestCreateRequest",
+)
 
 
 def describe_certification_types(result: dict, **kwargs) -> dict:

@@ -43,7 +43,14 @@ def test_a_mentor_edit_in_the_admin_is_recorded_with_the_user(coordinator_client
     mentor = MentorFactory(name="Old", email="")
     response = coordinator_client.post(
         f"/admin/certifications/mentor/{mentor.pk}/change/",
-        {"name": "New", "email": "", "certifications-TOTAL_FORMS": "0", "certifications-INITIAL_FORMS": "0"},
+        {
+            "name": "New",
+            "email": "",
+            "certifications-TOTAL_FORMS": "0",
+            "certifications-INITIAL_FORMS": "0",
+            "renewal_requests-TOTAL_FORMS": "0",
+            "renewal_requests-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     [row] = HistoryEntry.objects.filter(subject="mentor", object_pk=mentor.pk)

@@ -74,6 +74,8 @@ def test_mentor_status_is_changed_only_by_the_actions(coordinator_client):
             # The read-only inline's management form, as a browser sends it.
             "certifications-TOTAL_FORMS": "0",
             "certifications-INITIAL_FORMS": "0",
+            "renewal_requests-TOTAL_FORMS": "0",
+            "renewal_requests-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302
@@ -98,6 +100,8 @@ def test_a_name_typed_in_the_admin_is_stored_on_one_line_without_bidi_controls(s
             "email": "ada@example.org",
             "certifications-TOTAL_FORMS": "0",
             "certifications-INITIAL_FORMS": "0",
+            "renewal_requests-TOTAL_FORMS": "0",
+            "renewal_requests-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content
@@ -110,6 +114,8 @@ def test_a_name_typed_in_the_admin_is_stored_on_one_line_without_bidi_controls(s
             "email": "ada@example.org",
             "certifications-TOTAL_FORMS": "0",
             "certifications-INITIAL_FORMS": "0",
+            "renewal_requests-TOTAL_FORMS": "0",
+            "renewal_requests-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content

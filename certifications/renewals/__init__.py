@@ -1,0 +1,1 @@
+"""Renewal requests beside the model: the evidence file's checks and storage, the mentor's signed link."""
