@@ -140,7 +140,7 @@ def _body(serializer_class: type[serializers.Serializer], request: Request) -> d
 class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """``/api/v1/renewal-requests``: submit, list (oldest first), read, download the evidence, decide."""
 
-    permission_classes = [api_permission(read=[VIEW])]
+    permission_classes = [api_permission(read=[VIEW], scope="renewals")]
     serializer_class = RenewalRequestSerializer
     filterset_class = RenewalRequestFilter
     lookup_field = "renewal_request_id"
@@ -173,7 +173,11 @@ class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
             raise NotFound("The evidence file is no longer kept.")
         return response
 
-    @action(detail=True, methods=["post"], permission_classes=[api_permission(read=[VIEW], write=[REVIEW])])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[api_permission(read=[VIEW], write=[REVIEW], scope="renewals:review")],
+    )
     def approve(self, request: Request, renewal_request_id: str) -> Response:
         dates = _body(RenewalRequestApproveSerializer, request)
         decided = services.renewal_request_approve(
@@ -181,7 +185,11 @@ class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         )
         return Response(RenewalRequestSerializer(decided).data)
 
-    @action(detail=True, methods=["post"], permission_classes=[api_permission(read=[VIEW], write=[REVIEW])])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[api_permission(read=[VIEW], write=[REVIEW], scope="renewals:review")],
+    )
     def reject(self, request: Request, renewal_request_id: str) -> Response:
         reason = _body(RenewalRequestRejectSerializer, request)["reason"]
         decided = services.renewal_request_reject(
@@ -189,7 +197,11 @@ class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         )
         return Response(RenewalRequestSerializer(decided).data)
 
-    @action(detail=True, methods=["post"], permission_classes=[api_permission(read=[VIEW], write=[CHANGE])])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[api_permission(read=[VIEW], write=[CHANGE], scope="renewals:write")],
+    )
     def withdraw(self, request: Request, renewal_request_id: str) -> Response:
         _body(NoBodySerializer, request)
         decided = services.renewal_request_withdraw(
