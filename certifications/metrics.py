@@ -3,15 +3,16 @@
 Mentors per ``(status, paused_by)`` come from their maintained tally (``totals.mentors``:
 a few rows, whatever the number of mentors). The job's four figures come from one
 read of the newest succeeded real run, the first entry of ``run_last_success_idx``.
-A renewal request gauge is one more entry in ``GAUGES`` once those requests exist.
+Pending renewal requests are counted, and the oldest found, on ``rnw_state_created_idx``:
+an index range as long as the queue, whatever the number of decided requests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from certhub.metrics.gauges import Gauge, once_per_scrape
-from certifications.models import ExpiryJobRun, JobState, MentorStatus, PausedBy
+from certhub.metrics.gauges import Gauge, age_seconds, once_per_scrape
+from certifications.models import ExpiryJobRun, JobState, MentorStatus, PausedBy, RenewalRequest, RenewalState
 from certifications.totals.mentors import mentor_totals
 
 NOT_PAUSED = "none"  # the paused_by label of an active mentor (the column is empty)
@@ -30,6 +31,15 @@ def last_success() -> ExpiryJobRun | None:
         .order_by("-completed_at")
         .first()
     )
+
+
+def renewal_requests_pending(now: dt.datetime) -> int:
+    return RenewalRequest.objects.filter(state=RenewalState.PENDING).count()
+
+
+def renewal_requests_oldest_pending_age(now: dt.datetime) -> float:
+    pending = RenewalRequest.objects.filter(state=RenewalState.PENDING).order_by("created_at", "id")
+    return age_seconds(pending.values_list("created_at", flat=True).first(), now)
 
 
 @once_per_scrape
@@ -72,5 +82,15 @@ GAUGES = [
         "certhub_expiry_job_last_rows_per_second",
         "Due records per second of the last successful real expiry job run.",
         _of_last_success(lambda run: run.rows_per_second),
+    ),
+    Gauge(
+        "certhub_renewal_requests_pending",
+        "Renewal requests waiting for a coordinator's decision.",
+        renewal_requests_pending,
+    ),
+    Gauge(
+        "certhub_renewal_requests_oldest_pending_age_seconds",
+        "Age of the oldest renewal request still pending (0 when none waits).",
+        renewal_requests_oldest_pending_age,
     ),
 ]

@@ -18,6 +18,8 @@ DESIGN_SERIES = {
     "certhub_http_requests_total",
     "certhub_http_request_duration_seconds_bucket",
     "certhub_celery_tasks_total",
+    "certhub_renewal_requests_pending",
+    "certhub_renewal_requests_oldest_pending_age_seconds",
 }
 
 

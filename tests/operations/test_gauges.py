@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
 # The gauges' statements of one scrape: the mentors' tally, the last successful run (one read
 # for its four figures), the outbox (2), deliveries by state, disabled endpoints, notices by
-# state and the oldest queued one.
-SCRAPE_QUERIES = 8
+# state and the oldest queued one, the pending renewal requests and the oldest of them.
+SCRAPE_QUERIES = 10
 
 
 def scraped_mentors() -> dict[tuple[str, str], int]:
