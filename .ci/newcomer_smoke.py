@@ -77,7 +77,8 @@ def tour_reads(readme: str) -> list[tuple[str, bool]]:
                 continue
             match = re.search(r'"([^"]+)"|(\$\S+)', line[len("curl -s ") :])
             if match:
-                urls.append((match.group(1) or match.group(2), "Authorization: Token $TOKEN" in line))
+                sends_key = re.search(r"Authorization: (Bearer|Token) \$TOKEN", line) is not None
+                urls.append((match.group(1) or match.group(2), sends_key))
     return urls
 
 

@@ -166,3 +166,13 @@ def test_every_read_of_the_tours_names_a_route_the_smoke_can_run():
                 resolve(urlsplit(full).path)
             except Resolver404:
                 pytest.fail(f"{page}: GET {full} names no route")
+
+
+def test_every_read_of_a_private_route_in_the_tours_sends_the_key():
+    """The smoke sends the key only where the line does: a private read without it would be a 401 there."""
+    smoke = load_newcomer_smoke()
+    private = ("/mentors", "/events", "/notifications", "/webhooks", "/history", "/renewal-requests", "export.csv")
+    for page in smoke.TOUR_PAGES:
+        for url, sends_key in smoke.tour_reads((ROOT / page).read_text()):
+            if any(part in url for part in private) or url.startswith(("$MENTORS", "$EVENTS")):
+                assert sends_key, f"{page}: GET {url} needs the key"
