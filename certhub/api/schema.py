@@ -72,6 +72,8 @@ def describe_query_filters(result: dict, **kwargs) -> dict:
     get ``allowEmptyValue``; ``auto_pause_applied`` is the string ``true`` or
     ``false`` (not a JSON boolean); ``mentor_id`` carries the id pattern that
     the filter validates, and any other free text says it holds no NUL character.
+    A comma list drops its empty items (``?ordering=,`` is no ordering), so its
+    items may be empty too.
     """
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -80,6 +82,9 @@ def describe_query_filters(result: dict, **kwargs) -> dict:
                     continue
                 parameter["allowEmptyValue"] = True
                 schema = parameter.get("schema", {})
+                items = schema.get("items", {}) if schema.get("type") == "array" else {}
+                if "" not in items.get("enum", [""]):
+                    items["enum"] = [*items["enum"], ""]
                 if schema.get("type") == "boolean" and schema.get("enum"):
                     parameter["schema"] = {"type": "string", "enum": ["true", "false"]}
                 if parameter["name"] == "mentor_id" and schema.get("type") == "string":

@@ -99,5 +99,9 @@ def test_a_mentor_email_is_editable_in_the_admin_and_validated(coordinator_clien
 
 
 def inline_management() -> dict:
-    prefix = "certifications"
-    return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "0"}
+    """The management forms of the mentor page's read-only inlines (certifications, renewal requests)."""
+    return {
+        f"{prefix}-{field}": "0"
+        for prefix in ("certifications", "renewal_requests")
+        for field in ("TOTAL_FORMS", "INITIAL_FORMS", "MAX_NUM_FORMS")
+    }

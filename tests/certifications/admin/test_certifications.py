@@ -161,6 +161,7 @@ def test_changelists_are_n_plus_one_free(superuser_client, url, pinned):
             make_cert(days=20, mentor=mentor, certification_type=cert_type("peer_mentor_advanced"))
         services.expiry_job_run(now=clock(), trigger=JobTrigger.CLI)
 
+    superuser_client.get(url)  # the session's first request notes its time (access's idle limit): not the list's cost
     grow(5)
     small = _changelist_queries(superuser_client, url)
     grow(45)

@@ -150,13 +150,16 @@ def test_a_second_pending_request_is_a_409_pending_request_exists(held, evidence
 @pytest.mark.django_db
 def test_idempotency_key_replays_the_first_answer(held, evidence_dir):
     client = client_with(*SUBMITTER)
-    first = client.post(BASE, form(held), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1")
-    again = client.post(BASE, form(held), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1")
+    issued = form(held)["issued_at"]  # one issue time for every post: the same body, to the second
+    first = client.post(BASE, form(held, issued_at=issued), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(BASE, form(held, issued_at=issued), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     other_file = SimpleUploadedFile("c.png", PNG, content_type="image/png")
     assert_error(
-        client.post(BASE, form(held, evidence=other_file), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1"),
+        client.post(
+            BASE, form(held, issued_at=issued, evidence=other_file), format="multipart", HTTP_IDEMPOTENCY_KEY="k-1"
+        ),
         422,
         "idempotency_key_reused",
     )
