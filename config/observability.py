@@ -40,5 +40,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # A worker always says when it is ready (and scripts that start one wait for that line), whatever LOG_LEVEL.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "celery.apps.worker": {"level": "INFO"}},
 }

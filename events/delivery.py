@@ -13,9 +13,10 @@ Retry state lives in the database, never in the broker:
    a second copy of the message finds the token changed and does nothing.
 3. It signs and POSTs each, side by side (threads, each POST bounded by the
    timeout, so a slow receiver holds up no other one's POST), at most
-   ``WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT`` at a time to one endpoint and as
-   many per endpoint as fit in the send lease (the rest is released for the
-   next sweep); then it records every attempt and outcome under its own token
+   ``WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT`` at a time to one endpoint, each
+   of its lanes taking the endpoint's next delivery as soon as a POST ends,
+   for as long as a POST started then still ends inside the send lease (the
+   rest is released for the next sweep); then it records every attempt and outcome under its own token
    in one transaction: delivered (2xx), failed (410 or a URL refused for good,
    which also disable the endpoint; or the schedule is spent) or pending again
    at ``now`` + the schedule's next delay (at least the receiver's ``Retry-After``).
@@ -35,8 +36,9 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -153,28 +155,31 @@ def deliveries_send(*, pks: Sequence[int], token: str, now: dt.datetime) -> dict
         else:
             reason = delivery.endpoint.disabled_reason or "by staff"
             outcomes[delivery.pk] = (Answer(error=f"not sent: the endpoint is disabled ({reason})"), True)
-    lanes, later = _lanes(by_endpoint)
-    if later:  # more for one endpoint than its lanes send within the lease: the next sweep takes them
-        WebhookDelivery.objects.filter(pk__in=later, claim_token=mine).update(claim_token="", claimed_until=None)
-    with ThreadPoolExecutor(max_workers=max(1, min(SEND_THREADS, len(lanes)))) as pool:
-        for lane, answers in zip(lanes, pool.map(lambda lane: [_send(d, now=now) for d in lane], lanes), strict=True):
-            outcomes |= {delivery.pk: (answer, False) for delivery, answer in zip(lane, answers, strict=True)}
-    return _record([d for d in deliveries if d.pk in outcomes], outcomes=outcomes, now=now, token=mine)
-
-
-def _lanes(by_endpoint: dict[int, list[WebhookDelivery]]) -> tuple[list[list[WebhookDelivery]], list[int]]:
-    """Split each endpoint's deliveries into at most ``WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT`` lanes sent one after
-    another, each no longer than fits in the send lease; return the lanes and the deliveries left for later."""
+    queues = {endpoint: deque(group) for endpoint, group in by_endpoint.items()}
     width = max(1, settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT)
-    # A lane's POSTs each take up to the timeout; the lane ends well inside the lease (else a sweep sends again).
-    rounds = max(1, int(settings.WEBHOOK_SEND_LEASE_SECONDS // settings.WEBHOOK_TIMEOUT_SECONDS) - 1)
-    lanes: list[list[WebhookDelivery]] = []
-    later: list[int] = []
-    for group in by_endpoint.values():
-        now_sent, rest = group[: width * rounds], group[width * rounds :]
-        lanes += [now_sent[start::width] for start in range(min(width, len(now_sent)))]
-        later += [delivery.pk for delivery in rest]
-    return lanes, later
+    lanes = [queue for queue in queues.values() for _ in range(min(width, len(queue)))]
+    # A POST may take the whole timeout: a lane starts one more only while it would still end, with its
+    # record, inside the send lease (else a sweep could send it again). Each lane sends at least one.
+    budget = settings.WEBHOOK_SEND_LEASE_SECONDS - 1.5 * settings.WEBHOOK_TIMEOUT_SECONDS
+    started = time.monotonic()
+
+    def lane(queue: deque) -> list[tuple[WebhookDelivery, Answer]]:
+        sent: list[tuple[WebhookDelivery, Answer]] = []
+        while queue and (not sent or time.monotonic() - started < budget):
+            try:
+                delivery = queue.popleft()  # atomic: the endpoint's lanes share its queue
+            except IndexError:
+                break
+            sent.append((delivery, _send(delivery, now=now)))
+        return sent
+
+    with ThreadPoolExecutor(max_workers=max(1, min(SEND_THREADS, len(lanes)))) as pool:
+        for sent in pool.map(lane, lanes):
+            outcomes |= {delivery.pk: (answer, False) for delivery, answer in sent}
+    later = [delivery.pk for queue in queues.values() for delivery in queue]
+    if later:  # more for one endpoint than its lanes sent within the lease: the next sweep takes them
+        WebhookDelivery.objects.filter(pk__in=later, claim_token=mine).update(claim_token="", claimed_until=None)
+    return _record([d for d in deliveries if d.pk in outcomes], outcomes=outcomes, now=now, token=mine)
 
 
 def delivery_attempt(*, pk: int, token: str, now: dt.datetime) -> str | None:

@@ -245,9 +245,20 @@ def test_posts_to_one_endpoint_go_out_at_most_the_setting_at_once(receiver, sett
     assert len(receiver.received) == 12 and receiver.most_in_flight <= 3
 
 
+def test_a_fast_endpoint_gets_a_whole_message_of_deliveries_from_its_lanes(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 4
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(60)], occurred_at=now)
+    claim = deliveries_claim(now=now)
+    states = deliveries_send(pks=claim.pks, token=claim.token, now=now)
+    assert list(states.values()) == [DeliveryState.DELIVERED] * 60  # none left waiting for the next sweep
+    assert len(receiver.received) == 60 and receiver.most_in_flight <= 4
+
+
 def test_deliveries_to_one_endpoint_beyond_what_the_lease_allows_wait_for_the_next_sweep(receiver, settings):
     settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
-    settings.WEBHOOK_SEND_LEASE_SECONDS = 2 * settings.WEBHOOK_TIMEOUT_SECONDS  # room for one POST per lane
+    settings.WEBHOOK_SEND_LEASE_SECONDS = 1.5 * settings.WEBHOOK_TIMEOUT_SECONDS  # room for one POST per lane
     now = timezone.now()
     endpoint_create(url=receiver.url, now=now)
     events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(3)], occurred_at=now)
