@@ -38,6 +38,7 @@ def _check(figures: dict, *, pages: int) -> None:
     assert figures["list"]["p50_ms"] <= figures["list"]["p99_ms"] and figures["bare_list"]["p50_ms"] > 0
     assert 0 < figures["approve"]["p50_ms"] <= figures["approve"]["p99_ms"] <= figures["approve"]["max_ms"]
     assert figures["approve"]["queries_per_approval"]
+    assert figures["approve"]["cpu_app_ms"] > 0  # the application's CPU time, summed over the approvals
 
 
 @pytest.mark.django_db

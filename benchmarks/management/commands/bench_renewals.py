@@ -18,10 +18,14 @@
    with every consequence (record, history, auto-resume, events and their
    deliveries, notices, totals).
 
-Prints p50, p99 and the maximum of each. The approvals' records stay (they are
-renewals like any other); the requests still pending, their files and the
-benchmark's user are removed. ``--in-process`` times through Django's test
-client instead of the server (no network, no gunicorn: small runs and SQLite).
+Prints p50, p99 and the maximum of each, and the CPU time per request that the
+serving processes spent (gunicorn's worker and its PostgreSQL backend, read from
+``/proc`` around each request): on a machine shared with other work the wall
+time includes the wait for a core, the CPU time does not. The approvals'
+records stay (they are renewals like any other); the requests still pending,
+their files and the benchmark's user are removed. ``--in-process`` times through
+Django's test client instead of the server (no network, no gunicorn: small runs
+and SQLite; the CPU time is then this whole process's and its backend's).
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import os
 import statistics
 import time
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -60,6 +66,7 @@ USERNAME = "bench-renewals"
 BASE = "/api/v1/renewal-requests"
 BARE = "/bench/bare/renewal-requests"
 PERMISSIONS = ("view_renewalrequest", "review_renewalrequest")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _pdf(index: int) -> bytes:
@@ -74,6 +81,90 @@ def _percentiles(timings: list[float]) -> dict:
         "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 1),
         "max_ms": round(timings[-1], 1),
     }
+
+
+def _cpu_ticks(pids: list[int]) -> dict[int, int]:
+    """The CPU time (user and system, in clock ticks) each of ``pids`` has used so far, from ``/proc``."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or not on this machine
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
+
+
+def _cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
+    """Seconds of CPU between two readings; a process that appeared in between counts from its start."""
+    return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _database_backends(*, own: bool) -> list[int]:
+    """The PostgreSQL backends serving the requests: this process's own, or every other one on this database."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        if own:
+            cursor.execute("SELECT pg_backend_pid()")
+        else:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+class _Clock:
+    """Each request's wall time by kind, and the CPU time the application and the database spent on them.
+
+    The CPU time is read from ``/proc`` around each request (whole clock ticks,
+    so a sum over many requests, not one request's): on a machine shared with
+    other work the wall time includes waiting for a core, the CPU time does not.
+    The database's backends are listed afresh each time: a server's connection
+    is replaced after ``CONN_MAX_AGE``.
+    """
+
+    def __init__(self, app: list[int], *, own_backend: bool) -> None:
+        self.app, self.own_backend = app, own_backend
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def _read(self) -> tuple[dict[int, int], dict[int, int]]:
+        return _cpu_ticks(self.app), _cpu_ticks(_database_backends(own=self.own_backend))
+
+    def request(self, kind: str, client, method: str, path: str, **options) -> tuple[int, bytes]:
+        """``client.request(method, path)``, timed as a request of ``kind``."""
+        app, database = self._read()
+        started = time.perf_counter()
+        result = client.request(method, path, **options)
+        self.wall.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        app_after, database_after = self._read()
+        spent = self.cpu.setdefault(kind, [0.0, 0.0])
+        spent[0] += _cpu_spent(app, app_after)
+        spent[1] += _cpu_spent(database, database_after)
+        return result
+
+    def figures(self, kind: str) -> dict:
+        count = len(self.wall[kind])
+        app, database = self.cpu[kind]
+        return {
+            **_percentiles(self.wall[kind]),
+            "cpu_app_ms": round(app * 1000 / count, 1),
+            "cpu_db_ms": round(database * 1000 / count, 1),
+        }
 
 
 class _ServerClient:
@@ -140,7 +231,7 @@ class Command(BaseCommand):
         user.user_permissions.add(*Permission.objects.filter(codename__in=PERMISSIONS))
         token = Token.objects.get_or_create(user=user)[0].key
         try:
-            queries, pages, bare_pages, approved = self._run(token, filed, options, say)
+            queries, clock = self._run(token, filed, options, say)
         finally:
             self._clean(filed)
             user.delete()
@@ -151,22 +242,27 @@ class Command(BaseCommand):
             "pending": pending,
             "approvals": approvals,
             "limit": limit,
-            "list": {**_percentiles(pages), "pages": len(pages), "queries_per_page": queries["list"]},
-            "bare_list": _percentiles(bare_pages),
-            "approve": {**_percentiles(approved), "queries_per_approval": queries["approve"]},
+            "list": {**clock.figures("list"), "pages": len(clock.wall["list"]), "queries_per_page": queries["list"]},
+            "bare_list": clock.figures("bare"),
+            "approve": {**clock.figures("approve"), "queries_per_approval": queries["approve"]},
         }
         figures["list"]["ratio_to_bare_p50"] = round(figures["list"]["p50_ms"] / figures["bare_list"]["p50_ms"], 2)
         lst, bare, app = figures["list"], figures["bare_list"], figures["approve"]
         say(
-            f"renewal queue at {figures['certs']:,} certifications ({figures['served_by']}): {len(pages)} pages of "
-            f"{limit} pending (of {pending:,}): p50 {lst['p50_ms']} ms, p99 {lst['p99_ms']} ms, "
-            f"max {lst['max_ms']} ms, queries {lst['queries_per_page']}; "
-            f"bare view p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms "
-            f"(p50 ratio {lst['ratio_to_bare_p50']}); {approvals:,} approvals one by one: p50 {app['p50_ms']} ms, "
-            f"p99 {app['p99_ms']} ms, max {app['max_ms']} ms, queries {app['queries_per_approval']}"
+            f"renewal queue at {figures['certs']:,} certifications ({figures['served_by']}), "
+            f"{lst['pages']} pages of {limit} pending (of {pending:,}): {self._line(lst)}, "
+            f"queries {lst['queries_per_page']}; bare view: {self._line(bare)} (p50 ratio {lst['ratio_to_bare_p50']})"
         )
+        say(f"{approvals:,} approvals one by one: {self._line(app)}, queries {app['queries_per_approval']}")
         if options["json"]:
             self.stdout.write(json.dumps(figures))
+
+    @staticmethod
+    def _line(f: dict) -> str:
+        return (
+            f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms, CPU per request "
+            f"{f['cpu_app_ms']} ms application + {f['cpu_db_ms']} ms database"
+        )
 
     def _run(self, token: str, filed: list[tuple[int, str]], options: dict, say) -> tuple:
         """The statements counted in this process, then the pages and approvals timed (gunicorn or in-process)."""
@@ -181,6 +277,7 @@ class Command(BaseCommand):
             queries = self._count(_TestClient(token), filed[len(filed) - probes :], pending=pending, limit=limit)
             if options["in_process"]:
                 client = _TestClient(token)
+                app = [os.getpid()]
             else:
                 server = bench.Server(workers=1, threads=1, secret_key=settings.SECRET_KEY)
                 stack.callback(server.stop)
@@ -188,9 +285,12 @@ class Command(BaseCommand):
                 say(f"gunicorn on 127.0.0.1:{server.port} (1 worker, 1 thread), one keep-alive client")
                 client = _ServerClient(server.port, token)
                 stack.callback(client.close)
-            pages, bare_pages = self._list(client, pending=pending, limit=limit)
-            approved = self._approve(client, filed[:approvals])
-        return queries, pages, bare_pages, approved
+                app = _children(server.process.pid)
+            self._expect(client.request("GET", self._page_path(BASE, 1, limit)), "the list")  # connects the server
+            clock = _Clock(app, own_backend=options["in_process"])
+            self._list(client, clock, pending=pending, limit=limit)
+            self._approve(client, clock, filed[:approvals])
+        return queries, clock
 
     def _dataset(self, options: dict, say) -> None:
         certs = options["certs"]
@@ -284,24 +384,17 @@ class Command(BaseCommand):
             raise CommandError(f"{what} answered {status}: {body[:300]!r}")
         return body
 
-    def _list(self, client, *, pending: int, limit: int) -> tuple[list[float], list[float]]:
+    def _list(self, client, clock: _Clock, *, pending: int, limit: int) -> None:
         """Every page of the pending queue, each followed by the bare view's same page (which must match)."""
-        timings, bare_timings = [], []
         for page in range(1, -(-pending // limit) + 1):
-            started = time.perf_counter()
-            body = self._expect(client.request("GET", self._page_path(BASE, page, limit)), "the list")
-            timings.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            bare = self._expect(client.request("GET", self._page_path(BARE, page, limit), auth=False), "the bare view")
-            bare_timings.append((time.perf_counter() - started) * 1000)
+            answer = clock.request("list", client, "GET", self._page_path(BASE, page, limit))
+            body = self._expect(answer, "the list")
+            answer = clock.request("bare", client, "GET", self._page_path(BARE, page, limit), auth=False)
+            bare = self._expect(answer, "the bare view")
             if page == 1 and json.loads(body) != json.loads(bare):
                 raise CommandError("the list and the bare view answer different JSON")
-        return timings, bare_timings
 
-    def _approve(self, client, filed: list[tuple[int, str]]) -> list[float]:
-        timings = []
+    def _approve(self, client, clock: _Clock, filed: list[tuple[int, str]]) -> None:
         for _, request_id in filed:
-            started = time.perf_counter()
-            self._expect(client.request("POST", f"{BASE}/{request_id}/approve"), "approve")
-            timings.append((time.perf_counter() - started) * 1000)
-        return timings
+            answer = clock.request("approve", client, "POST", f"{BASE}/{request_id}/approve")
+            self._expect(answer, "approve")
