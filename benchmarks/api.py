@@ -28,7 +28,9 @@ from django.http import HttpRequest, JsonResponse
 from benchmarks.expiry import postgres_url
 from certhub.api.fields import parse_timestamp
 from certifications.api.serializers import certification_row, certification_rows, represent_row
-from certifications.models import Certification
+from certifications.models import Certification, RenewalRequest
+from certifications.renewals import representation
+from certifications.renewals.queue import renewal_page
 from certifications.totals.counts import CertificationCount
 
 JSON_OPTIONS = {"separators": (",", ":"), "ensure_ascii": False}  # what DRF's JSONRenderer writes
@@ -71,6 +73,22 @@ def bare_detail(request: HttpRequest, certification_id: str) -> JsonResponse:
     except Certification.DoesNotExist:
         return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
     return JsonResponse(represent_row(certification_row(cert)), json_dumps_params=JSON_OPTIONS)
+
+
+def bare_renewal_list(request: HttpRequest) -> JsonResponse:
+    """The renewal queue's page for ``state`` as the API reads it (no validation, authentication or permissions)."""
+    params = request.GET
+    page, limit = int(params.get("page", 1)), int(params.get("limit", 20))
+    qs = RenewalRequest.objects.all()
+    if "state" in params:
+        qs = qs.filter(state=params["state"])
+    total, offset = qs.count(), (page - 1) * limit
+    rows = renewal_page(qs, offset=offset, limit=limit) if offset < total else []
+    body = {
+        "data": [representation.represent(row) for row in rows],
+        "pagination": {"page": page, "limit": limit, "total": total},
+    }
+    return JsonResponse(body, json_dumps_params=JSON_OPTIONS)
 
 
 # --- The server -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from config.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [
     path("bench/bare/certifications", api.bare_list),
+    path("bench/bare/renewal-requests", api.bare_renewal_list),
     path("bench/bare/certifications/<str:certification_id>", api.bare_detail),
     *project_urlpatterns,
 ]

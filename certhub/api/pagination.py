@@ -26,7 +26,9 @@ class EnvelopePagination(BasePagination):
     """Page-number pagination with strict ``page`` and ``limit`` parameters.
 
     The envelope's exact ``total`` is the view's ``list_total(queryset)`` when it
-    has one and answers (maintained counts), else ``queryset.count()``.
+    has one and answers (maintained counts), else ``queryset.count()``. The page
+    is the view's ``list_page(queryset, offset=, limit=)`` when it has one (a
+    deep page read through an index), else a slice of ``queryset``.
     """
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
@@ -41,6 +43,9 @@ class EnvelopePagination(BasePagination):
         offset = (self.page - 1) * self.limit
         if offset >= self.total:
             return []
+        page_of = getattr(view, "list_page", None)
+        if page_of is not None:
+            return page_of(queryset, offset=offset, limit=self.limit)
         return list(queryset[offset : offset + self.limit])
 
     def get_paginated_response(self, data: list) -> Response:

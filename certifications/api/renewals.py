@@ -38,6 +38,7 @@ from certifications.models import CertificationType, RenewalRequest, RenewalStat
 from certifications.renewals import representation
 from certifications.renewals.download import evidence_response
 from certifications.renewals.evidence import evidence_body_too_large, evidence_too_large
+from certifications.renewals.queue import renewal_page, renewal_rows
 from certifications.services.renewals import NOTE_MAX, REASON_MAX
 
 REVIEW = "certifications.review_renewalrequest"
@@ -146,9 +147,14 @@ class RenewalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     lookup_field = "renewal_request_id"
 
     def get_queryset(self) -> QuerySet[RenewalRequest]:
-        return RenewalRequest.objects.select_related(
-            "mentor", "certification_type", "decided_by", "certification"
-        ).order_by("created_at", "id")
+        """Reads join what the representation shows; a decision's service reads the request afresh under a lock."""
+        if self.action in ("list", "retrieve"):
+            return renewal_rows(RenewalRequest.objects.all())
+        return RenewalRequest.objects.all()
+
+    def list_page(self, queryset: QuerySet[RenewalRequest], *, offset: int, limit: int) -> list[RenewalRequest]:
+        """A page's ids from the queue's index, then their rows (``certifications.renewals.queue``)."""
+        return renewal_page(queryset, offset=offset, limit=limit)
 
     def get_parsers(self):
         """Create takes a multipart upload (within its limit); the decisions take JSON."""

@@ -20,7 +20,7 @@ from certhub.errors import Conflict, NotFound, RuleViolation
 from certhub.ids import create_with_unique_id
 from certifications.dates import add_months
 from certifications.history import Actor
-from certifications.models import Certification, CertificationStatus, CertificationType
+from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services import effects
 from certifications.services.lapse.pause import mentor_auto_resume
 from certifications.services.mentors import mentor_get_or_create
@@ -153,8 +153,15 @@ def certification_create(
     expires_at: dt.datetime | None = None,
     now: dt.datetime,
     by: Actor,
+    mentor: Mentor | None = None,
 ) -> CertificationWriteResult:
-    """Record a certification (rules: ``certification_validate_create``), creating the mentor on first mention."""
+    """Record a certification (rules: ``certification_validate_create``), creating the mentor on first mention.
+
+    ``mentor``: the mentor's row when the caller has just read it (a renewal
+    request's), which spares the look-up; it must be ``mentor_id``'s.
+    """
+    if mentor is not None and mentor.mentor_id != mentor_id:
+        raise ValueError(f"mentor {mentor.mentor_id} is not {mentor_id}")
     with transaction.atomic():
         new = certification_validate_create(
             mentor_id=mentor_id,
@@ -163,7 +170,8 @@ def certification_create(
             expires_at=expires_at,
             now=now,
         )
-        mentor = mentor_get_or_create(mentor_id=mentor_id, now=now, by=by)
+        if mentor is None:
+            mentor = mentor_get_or_create(mentor_id=mentor_id, now=now, by=by)
         try:
             cert = create_with_unique_id(
                 Certification,

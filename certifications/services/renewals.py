@@ -231,6 +231,7 @@ def renewal_request_approve(
             expires_at=expires,
             now=now,
             by=dataclasses.replace(by, reason=f"Renewal request {request.renewal_request_id}"),
+            mentor=request.mentor,
         )
         return _decide(request, state=RenewalState.APPROVED, now=now, by=by, certification=written.certification)
 

@@ -1,4 +1,4 @@
-"""bench_renewals: the renewal queue's pages and one-by-one approvals on the data set in place."""
+"""bench_renewals: the renewal queue's pages and one-by-one approvals, in-process and under gunicorn."""
 
 from __future__ import annotations
 
@@ -16,22 +16,51 @@ from tests.factories import CertificationFactory
 
 
 @pytest.fixture(autouse=True)
-def _evidence_in_tmp(settings, tmp_path):
+def _evidence_in_tmp(settings, tmp_path, monkeypatch):
     settings.RENEWAL_EVIDENCE_STORAGE = {**settings.RENEWAL_EVIDENCE_STORAGE, "DIR": str(tmp_path)}
+    monkeypatch.setenv("RENEWAL_EVIDENCE_DIR", str(tmp_path))  # the server's too
+    return tmp_path
+
+
+def _records(count: int) -> None:
+    for _ in range(count):
+        CertificationFactory(expires_at=timezone.now() - dt.timedelta(days=3))
+
+
+def _run(*args: str) -> dict:
+    out = io.StringIO()
+    call_command("bench_renewals", *args, "--json", stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def _check(figures: dict, *, pages: int) -> None:
+    assert figures["list"]["pages"] == pages and len(figures["list"]["queries_per_page"]) == 1
+    assert figures["list"]["p50_ms"] <= figures["list"]["p99_ms"] and figures["bare_list"]["p50_ms"] > 0
+    assert 0 < figures["approve"]["p50_ms"] <= figures["approve"]["p99_ms"] <= figures["approve"]["max_ms"]
+    assert figures["approve"]["queries_per_approval"]
+    assert figures["approve"]["cpu_app_ms"] > 0  # the application's CPU time, summed over the approvals
 
 
 @pytest.mark.django_db
-def test_it_pages_the_queue_approves_one_by_one_and_cleans_up():
-    for _ in range(12):
-        CertificationFactory(expires_at=timezone.now() - dt.timedelta(days=3))
-    out = io.StringIO()
-    call_command("bench_renewals", "--pending", "10", "--approvals", "4", "--limit", "3", "--json", stdout=out)
-    figures = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert figures["list"]["pages"] == 4 and len(figures["list"]["queries_per_page"]) == 1
-    assert 0 < figures["approve"]["p50_ms"] <= figures["approve"]["p99_ms"] <= figures["approve"]["max_ms"]
-    assert list(RenewalRequest.objects.values_list("state", flat=True)) == ["approved"] * 4  # the pending ones go
-    assert Certification.objects.count() == 16  # the approvals are renewals
+def test_it_pages_the_queue_approves_one_by_one_and_cleans_up(_evidence_in_tmp):
+    _records(12)
+    figures = _run("--pending", "10", "--approvals", "4", "--probes", "2", "--limit", "3", "--in-process")
+    _check(figures, pages=4)
+    assert figures["served_by"] == "test client"
+    # the approved stay (4 timed, 2 counted); the pending ones go, with their files
+    assert sorted(RenewalRequest.objects.values_list("state", flat=True)) == ["approved"] * 6
+    assert Certification.objects.count() == 18  # the approvals are renewals
+    assert len([p for p in _evidence_in_tmp.rglob("*") if p.is_file()]) == 6
     assert not User.objects.filter(username="bench-renewals").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_serves_the_queue_with_gunicorn_and_seeds_a_data_set():
+    figures = _run("--certs", "300", "--pending", "40", "--approvals", "5", "--probes", "1")
+    _check(figures, pages=2)
+    assert figures["served_by"] == "gunicorn" and figures["certs"] == 306
 
 
 @pytest.mark.django_db
