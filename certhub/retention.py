@@ -14,6 +14,7 @@ take instead. Decision 0042; docs/personal-data.md "Retention".
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -69,9 +70,15 @@ def retention_kinds() -> list[RetentionKind]:
     return list(_KINDS.values())
 
 
-def retention_apply(*, now: dt.datetime, dry_run: bool = False, batch_size: int | None = None) -> RetentionReport:
-    """Apply every registered kind's window at ``now``; with ``dry_run``, only count what would go."""
+def retention_apply(
+    *, now: dt.datetime, dry_run: bool = False, batch_size: int | None = None, pause_ms: int | None = None
+) -> RetentionReport:
+    """Apply every registered kind's window at ``now``; with ``dry_run``, only count what would go.
+
+    ``pause_ms`` (``RETENTION_BATCH_PAUSE_MS`` unless given) is slept after each batch that changed rows.
+    """
     batch_size = batch_size or settings.RETENTION["BATCH_SIZE"]
+    pause = (settings.RETENTION["BATCH_PAUSE_MS"] if pause_ms is None else pause_ms) / 1000
     report = RetentionReport(dry_run=dry_run, batch_size=batch_size)
     for kind in _KINDS.values():
         days = settings.RETENTION[kind.window]
@@ -82,7 +89,10 @@ def retention_apply(*, now: dt.datetime, dry_run: bool = False, batch_size: int 
                 kind_report.rows += selected.count()
             else:
                 with transaction.atomic():
-                    kind_report.rows += kind.apply(selected)
+                    changed = kind.apply(selected)
+                kind_report.rows += changed
+                if changed and pause:
+                    time.sleep(pause)
             kind_report.batches += 1
         report.kinds.append(kind_report)
     return report
@@ -104,7 +114,7 @@ def delete_rows(model: type[models.Model], selected: models.QuerySet) -> int:
 
     The caller deletes the rows that refer to these first (their foreign keys are checked at commit).
     """
-    sql, params = selected.values("pk").query.sql_with_params()
+    sql, params = selected.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id IN ({sql})", params)
         return cursor.rowcount

@@ -23,6 +23,10 @@ RETENTION = {
     "LOGIN_FAILURES_DAYS": int(os.environ.get("RETENTION_LOGIN_FAILURES_DAYS", "30")),
     # Ids walked per batch: each batch is one short transaction over at most this many rows of one table.
     "BATCH_SIZE": int(os.environ.get("RETENTION_BATCH_SIZE", "2000")),
+    # Milliseconds of rest after each batch that changed rows: leaves the machine to the API on a busy host.
+    "BATCH_PAUSE_MS": int(os.environ.get("RETENTION_BATCH_PAUSE_MS", "0")),
 }
-if min(RETENTION.values()) < 1:
-    raise ImproperlyConfigured("Every RETENTION_* setting must be at least 1 (days, or ids per batch).")
+if min(value for key, value in RETENTION.items() if key != "BATCH_PAUSE_MS") < 1 or RETENTION["BATCH_PAUSE_MS"] < 0:
+    raise ImproperlyConfigured(
+        "Every RETENTION_* setting must be at least 1 (days, or ids per batch); a pause 0 or more."
+    )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -184,3 +184,11 @@ def test_the_daily_beat_entry_exists_after_migrate():
     task = PeriodicTask.objects.get(task="certhub.tasks.apply_retention")
     assert task.enabled and task.crontab is not None
     assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("30", "3", "UTC")
+
+
+@pytest.mark.parametrize("arguments", [["--batch-size", "0"], ["--pause-ms", "-1"]])
+def test_the_command_refuses_a_batch_size_below_one_or_a_negative_pause(arguments):
+    notice(1, at=timezone.now() - dt.timedelta(days=800))
+    with pytest.raises(CommandError, match="--batch-size must be at least 1"):
+        call_command("apply_retention", *arguments)
+    assert Notification.objects.get().subject == "Subject 1"
