@@ -12,3 +12,8 @@ class AccessConfig(AppConfig):
         from access.login import register_login
 
         register_login()
+
+        from access.retention import KINDS
+        from certhub.retention import retention_register
+
+        retention_register(*KINDS)

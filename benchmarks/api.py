@@ -240,7 +240,14 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
-def load(
+def load(pool, **spec) -> LoadResult:
+    """``load_latencies`` summed up: requests, rate, p50 and p99."""
+    started = time.perf_counter()
+    latencies, errors = load_latencies(pool, **spec)
+    return summarize(latencies, errors, time.perf_counter() - started)
+
+
+def load_latencies(
     pool,
     *,
     port: int,
@@ -249,14 +256,19 @@ def load(
     seconds: float,
     max_requests: int,
     headers: dict[str, str] | None = None,
-) -> LoadResult:
-    """``concurrency`` clients sending ``headers`` to ``paths`` for ``seconds`` (``max_requests`` each at most)."""
+) -> tuple[list[float], int]:
+    """``concurrency`` clients sending ``headers`` to ``paths`` for ``seconds`` (``max_requests`` each at most).
+
+    Every successful request's latency in seconds (unsorted), and the number of failed requests.
+    """
     tasks = [(port, paths, seconds, max_requests, i * 7919, headers or {}) for i in range(concurrency)]
-    started = time.perf_counter()
     results = pool.map(_client, tasks)
-    elapsed = time.perf_counter() - started
-    latencies = sorted(value for values, _ in results for value in values)
-    errors = sum(count for _, count in results)
+    return [value for values, _ in results for value in values], sum(count for _, count in results)
+
+
+def summarize(latencies: list[float], errors: int, elapsed: float) -> LoadResult:
+    """Requests, rate, p50 and p99 of latencies (in seconds) gathered over ``elapsed`` seconds."""
+    latencies = sorted(latencies)
     return LoadResult(
         requests=len(latencies),
         errors=errors,

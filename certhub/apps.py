@@ -24,6 +24,10 @@ class CerthubConfig(AppConfig):
         signals.task_failure.connect(series.task_failed, weak=False)
         signals.task_retry.connect(series.task_retried, weak=False)
 
+        from certhub.retention import login_failure_kind, retention_register
+
+        retention_register(login_failure_kind())
+
 
 class CertHubAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` with CertHub's site (dashboard index), so ``admin.site`` is it.

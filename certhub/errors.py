@@ -46,6 +46,10 @@ class AlreadyDecided(Conflict):
     """A renewal request was already approved, rejected or withdrawn."""
 
 
+class CursorExpired(DomainError):
+    """A feed cursor that names an event retention has since deleted: the reader starts again from what is kept."""
+
+
 class JobAlreadyRunning(DomainError):
     """A non-dry expiry run was asked for while another one holds the lock."""
 

@@ -17,3 +17,8 @@ class CertificationsConfig(AppConfig):
         from certifications.metrics import GAUGES
 
         gauges.register(*GAUGES)
+
+        from certhub.retention import retention_register
+        from certifications.renewals.retention import KINDS
+
+        retention_register(*KINDS)

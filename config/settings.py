@@ -27,6 +27,7 @@ from config.access import (  # noqa: F401  (the login limits, sessions, the seco
 from config.env import deployment, embedded_secret_key, env_bool, env_list, var_dir
 from config.observability import LOG_FORMAT, LOGGING, METRICS_DIR, METRICS_OPEN_ON_LOOPBACK, METRICS_TOKEN  # noqa: F401
 from config.renewals import PUBLIC_BASE_URL, RENEWAL_EVIDENCE_MAX_BYTES, RENEWAL_EVIDENCE_STORAGE, RENEWAL_LINK  # noqa: F401
+from config.retention import RETENTION  # noqa: F401
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = var_dir()
@@ -396,5 +397,4 @@ if BEHIND_TLS_PROXY:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- end of Security -------------------------------------------------------------
-
-# --- Logging and metrics: config/observability.py (LOGGING, LOG_FORMAT, METRICS_*) ----------------
+# --- Logging and metrics: config/observability.py (LOGGING, LOG_FORMAT, METRICS_*); retention: config/retention.py

@@ -17,3 +17,8 @@ class EventsConfig(AppConfig):
         from events.metrics import GAUGES
 
         gauges.register(*GAUGES)
+
+        from certhub.retention import retention_register
+        from events.retention import KINDS
+
+        retention_register(*KINDS)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from certhub.errors import RuleViolation
+from certhub.errors import CursorExpired, RuleViolation
 from certhub.sql import dialect
 from events.models import FEED_TYPES, Event
 
@@ -72,11 +72,20 @@ def feed_read(*, after: str | None, types: Sequence[str] = (), limit: int = DEFA
     is the last event served, or ``after`` again when there is nothing new: the
     cursor to send next time. An ``after`` that names no published event is
     refused (``InvalidCursor``): a forged cursor cannot read from a guessed position.
+    Once retention has deleted the feed's first events, such a cursor may name
+    one of them: it answers ``CursorExpired`` (410), and the reader starts again
+    from the oldest event kept (``feed_expired``).
     """
     events_publish()
     position = 0
     if after:
         found = Event.objects.filter(event_id=after, sequence__isnull=False).values_list("sequence", flat=True).first()
+        if found is None and feed_expired():
+            raise CursorExpired(
+                "after names an event the feed no longer keeps (events older than RETENTION_EVENTS_DAYS are "
+                "deleted): read the feed again from the beginning of what is kept, without after.",
+                fields={"after": ["Expired: this event is no longer kept."]},
+            )
         if found is None:
             raise InvalidCursor(
                 "after names no event of this feed: send an event_id the feed served.",
@@ -88,3 +97,15 @@ def feed_read(*, after: str | None, types: Sequence[str] = (), limit: int = DEFA
     has_more = len(page) > limit
     page = page[:limit]
     return FeedPage(events=page, next_cursor=page[-1].event_id if page else after, has_more=has_more)
+
+
+def feed_expired() -> bool:
+    """Whether the feed's first events have been deleted: the oldest kept position is past the first one.
+
+    One lookup of the lowest ``sequence`` in its unique index. Positions start
+    at 1 and retention always keeps the newest published event, so they never
+    start again.
+    """
+    oldest = Event.objects.filter(sequence__isnull=False).order_by("sequence").values_list("sequence", flat=True)
+    first = oldest.first()
+    return first is not None and first > 1

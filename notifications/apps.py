@@ -15,3 +15,8 @@ class NotificationsConfig(AppConfig):
         from notifications.metrics import GAUGES
 
         gauges.register(*GAUGES)
+
+        from certhub.retention import retention_register
+        from notifications.retention import KINDS
+
+        retention_register(*KINDS)

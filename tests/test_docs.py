@@ -80,7 +80,7 @@ def table_variables() -> list[str]:
 
 
 # The settings modules: config/settings.py and the feature modules it imports names from.
-SETTINGS_MODULES = ("settings.py", "observability.py", "access.py", "renewals.py")
+SETTINGS_MODULES = ("settings.py", "observability.py", "access.py", "renewals.py", "retention.py")
 
 
 def settings_variables() -> set[str]:

@@ -20,6 +20,7 @@ from rest_framework.views import set_rollback
 from certhub.errors import (
     AlreadyDecided,
     Conflict,
+    CursorExpired,
     DomainError,
     JobAlreadyRunning,
     NotFound,
@@ -39,6 +40,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "throttled",
@@ -67,6 +69,7 @@ DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
     PendingRequestExists: (409, "pending_request_exists"),
     AlreadyDecided: (409, "already_decided"),
     JobAlreadyRunning: (409, "job_already_running"),
+    CursorExpired: (410, "cursor_expired"),
     IdempotencyKeyInProgress: (409, "idempotency_key_in_progress"),
     IdempotencyKeyReused: (422, "idempotency_key_reused"),
     TooLarge: (413, "too_large"),

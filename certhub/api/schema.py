@@ -167,6 +167,7 @@ ERROR_DESCRIPTIONS = {
     404: "Not found (not_found)",
     405: "Method not allowed (method_not_allowed)",
     409: "Conflict (conflict, job_already_running, idempotency_key_in_progress)",
+    410: "Gone (cursor_expired): the feed no longer keeps the event named; read again without `after`",
     413: "Too large (too_large): an import above its byte or row limit",
     415: "The body is not JSON (unsupported_media_type)",
     422: "Idempotency-Key already used for a different request (idempotency_key_reused)",

@@ -9,6 +9,8 @@ from certifications.models import RenewalRequest
 
 def evidence_response(renewal: RenewalRequest) -> FileResponse | None:
     """The file of ``renewal`` streamed as ``<request id>.<ext>``; None when it is no longer kept."""
+    if not renewal.evidence:  # deleted by retention (certifications.renewals.retention)
+        return None
     try:
         file = renewal.evidence.open("rb")
     except FileNotFoundError:

@@ -75,7 +75,9 @@ extend_schema_view(
             "Events in feed order after the event `after` (from the first without it). Read until "
             "`has_more` is false, keep `next_cursor`, and send it as `after` next time: every event is "
             "served once, in order, including those whose transaction committed late. An `after` that "
-            "names no event of the feed is a 400. Needs `events.view_event`."
+            "names no event of the feed is a 400; once events older than `RETENTION_EVENTS_DAYS` have been "
+            "deleted, an `after` naming one of them is a 410 `cursor_expired`: read again without `after`, "
+            "from the oldest event kept. Needs `events.view_event`."
         ),
         tags=["events"],
         parameters=[
@@ -93,7 +95,7 @@ extend_schema_view(
                 description=f"Events per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
             ),
         ],
-        responses={200: FeedSerializer, **error_responses(400, 401, 403)},
+        responses={200: FeedSerializer, **error_responses(400, 401, 403, 410)},
         examples=[FEED_EXAMPLE],
     ),
 )(EventViewSet)
