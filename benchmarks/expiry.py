@@ -7,8 +7,10 @@
   keeps the restore's own writes out of the contender's time.
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
-  one statement of data-modifying CTEs that pauses mentors, flags records and
-  appends log rows from it; the run record gets the same counters, and the
+  one statement of data-modifying CTEs that pauses mentors, flags records,
+  appends log rows, writes a notice per paused mentor and the mentors' tally
+  deltas from it (step 1's statement writes the certifications' tally deltas,
+  ``benchmarks.consequences``); the run record gets the same counters, and the
   same events and webhook deliveries are written (``benchmarks.webhooks``). Log ids are
   drawn as the product draws them: in Python, sent as one array, inserted with
   ``ON CONFLICT (log_id) DO NOTHING``, and the rows whose id was taken are
@@ -34,6 +36,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from benchmarks import consequences
 from benchmarks import history as bench_history
 from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
@@ -53,7 +56,7 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services.lapse import expiry_run_create, pause_reason
-from certifications.totals.models import CertificationTally
+from certifications.totals.models import CertificationTally, MentorTally
 
 SNAP = "bench_snap_"
 RESULT = "bench_result_"
@@ -63,7 +66,7 @@ LOG = AutoPauseLog._meta.db_table
 RUN = ExpiryJobRun._meta.db_table
 CTYPE = CertificationType._meta.db_table
 # Load order: referenced tables first.
-LOAD_ORDER = (Mentor, Certification, CertificationTally, ExpiryJobRun, AutoPauseLog, JobLock)
+LOAD_ORDER = (Mentor, Certification, CertificationTally, MentorTally, ExpiryJobRun, AutoPauseLog, JobLock)
 
 
 def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
@@ -83,7 +86,8 @@ def snapshot() -> None:
 def restore() -> None:
     """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
     # The tables that point at the domain's (notifications, ...) are emptied with them.
-    tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
+    models = (*referencing_models(), *DOMAIN_MODELS, MentorTally)
+    tables = ", ".join(model._meta.db_table for model in models)
     with transaction.atomic():
         _execute(f"TRUNCATE {tables}")
         with dialect().deferred_indexes(LOAD_ORDER):
@@ -205,10 +209,10 @@ FLOOR_APPLY_SQL = f"""
 WITH paused AS (
     UPDATE {MENTOR} m
     SET status = 'paused', paused_by = 'auto', paused_at = %(now)s, updated_at = %(now)s, pause_reason = first.reason
-    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM bench_due ORDER BY mentor_id, id) first
+    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, id AS cert_id, reason FROM bench_due ORDER BY mentor_id, id) first
     WHERE m.id = first.mentor_id AND m.status = 'active'
-    RETURNING m.id
-),
+    RETURNING m.id, m.email, m.pause_reason, first.cert_id
+),{consequences.PAUSE_CTES},
 flagged AS (
     UPDATE {CERT} c SET auto_pause_applied = true, auto_pause_applied_at = %(now)s, updated_at = %(now)s
     FROM bench_due due WHERE c.id = due.id
@@ -222,7 +226,8 @@ logged AS (
     ON CONFLICT (log_id) DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged)
+SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged),
+       (SELECT count(*) FROM noticed)
 """
 
 # The due records left without a log row (their drawn id was taken), each with a new id.
@@ -273,7 +278,9 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
             (due,) = cursor.fetchone()
             params = {"now": now, "run": run.pk, "log_ids": draw_log_ids(due, rng=rng)}
             cursor.execute(FLOOR_APPLY_SQL, params)
-            flagged, paused, logged = cursor.fetchone()
+            flagged, paused, logged, noticed = cursor.fetchone()
+            if noticed != paused:  # a drawn notice id was taken: vanishingly rare, and then measured again
+                raise RuntimeError(f"the floor wrote {noticed} notices for {paused} paused mentors")
             bench_history.floor_batch_history(cursor, now=now, run=run)
             redrawn, attempts = 0, 1
             while logged < flagged:
@@ -377,6 +384,7 @@ RESULT_QUERIES = {
                       marked_expired, failures::text FROM {RUN}""",
     "history": bench_history.RESULT_QUERY,
     **webhooks.RESULT_QUERIES,  # the events and their deliveries
+    **consequences.RESULT_QUERIES,  # the notices and the tallies' sums
 }
 
 
