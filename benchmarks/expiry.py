@@ -1,10 +1,9 @@
 """The expiry job against its floor and against a per-row loop, on identical copies of one data set (PostgreSQL).
 
-- ``snapshot``/``restore`` keep a copy of the seeded domain tables
-  (``CREATE UNLOGGED TABLE ... AS SELECT``) and put it back (``TRUNCATE`` +
-  ``INSERT ... SELECT`` + ``VACUUM ANALYZE``) before each contender, so each
-  starts from the same rows and freshly vacuumed tables; ``checkpoint`` then
-  keeps the restore's own writes out of the contender's time.
+- Each contender runs on a fresh copy of the seeded (and vacuumed) database
+  (``benchmarks.copies``: ``CREATE DATABASE ... TEMPLATE``), so each starts
+  from the same rows and freshly vacuumed tables; ``checkpoint`` then keeps
+  the copy's own writes out of the contender's time.
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
   one statement of data-modifying CTEs that pauses mentors, flags records,
@@ -18,7 +17,8 @@
   With history on, the floor writes the job's history rows too
   (``benchmarks.history``): step 1 and the apply statement each add theirs.
 - ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
-- ``keep_result``/``compare_results`` check that two contenders left the same rows.
+- ``keep_result``/``compare_results`` check that two contenders left the same rows
+  (the job's result tables are carried into the floor's copy, ``copies.results_transfer``).
 """
 
 from __future__ import annotations
@@ -36,19 +36,16 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from benchmarks import consequences
+from benchmarks import consequences, webhooks
 from benchmarks import history as bench_history
-from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
-from certhub.sql import dialect
-from certifications.demo.loader import DOMAIN_MODELS, referencing_models
+from certifications.demo.loader import DOMAIN_MODELS
 from certifications.models import (
     AutoPauseLog,
     Certification,
     CertificationStatus,
     CertificationType,
     ExpiryJobRun,
-    JobLock,
     JobTrigger,
     LogEvent,
     Mentor,
@@ -56,17 +53,13 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services.lapse import expiry_run_create, pause_reason
-from certifications.totals.models import CertificationTally, MentorTally
 
-SNAP = "bench_snap_"
 RESULT = "bench_result_"
 CERT = Certification._meta.db_table
 MENTOR = Mentor._meta.db_table
 LOG = AutoPauseLog._meta.db_table
 RUN = ExpiryJobRun._meta.db_table
 CTYPE = CertificationType._meta.db_table
-# Load order: referenced tables first.
-LOAD_ORDER = (Mentor, Certification, CertificationTally, MentorTally, ExpiryJobRun, AutoPauseLog, JobLock)
 
 
 def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
@@ -75,38 +68,8 @@ def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
-def snapshot() -> None:
-    """Copy the domain tables aside."""
-    for model in LOAD_ORDER:
-        table = model._meta.db_table
-        _execute(f"DROP TABLE IF EXISTS {SNAP}{table}")
-        _execute(f"CREATE UNLOGGED TABLE {SNAP}{table} AS SELECT * FROM {table}")
-
-
-def restore() -> None:
-    """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
-    # The tables that point at the domain's (notifications, ...) are emptied with them.
-    models = (*referencing_models(), *DOMAIN_MODELS, MentorTally)
-    tables = ", ".join(model._meta.db_table for model in models)
-    with transaction.atomic():
-        _execute(f"TRUNCATE {tables}")
-        with dialect().deferred_indexes(LOAD_ORDER):
-            for model in LOAD_ORDER:
-                table = model._meta.db_table
-                _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")
-        for model in LOAD_ORDER:
-            table = model._meta.db_table
-            if model is not JobLock:
-                _execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                )
-    webhooks.events_clear()
-    vacuum()
-
-
 def checkpoint() -> bool:
-    """``CHECKPOINT``, so that no contender runs while one started by the last restore's WAL is writing.
+    """``CHECKPOINT``, so that no contender runs while one started by the last copy's writes is writing.
 
     After it, every contender pays the same full-page images on its first
     write to each page (as a daily job does, long after the last write to
@@ -126,10 +89,8 @@ def vacuum() -> None:
     _execute(f"VACUUM ANALYZE {tables}")
 
 
-def drop_work_tables() -> None:
-    """Drop the snapshot and result copies."""
-    for model in LOAD_ORDER:
-        _execute(f"DROP TABLE IF EXISTS {SNAP}{model._meta.db_table}")
+def drop_result_tables() -> None:
+    """Drop the result copies (``keep_result``) of this database."""
     for name in RESULT_QUERIES:
         _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
 

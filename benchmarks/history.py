@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from benchmarks.consequences import TALLY_CTE
 from certhub.api.fields import format_utc
 from certifications.history.models import HistoryEntry
-from benchmarks.consequences import TALLY_CTE
 from certifications.models import Certification, ExpiryJobRun, Mentor
 
 HISTORY = HistoryEntry._meta.db_table

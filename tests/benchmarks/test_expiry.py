@@ -79,6 +79,12 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench\\_%%'")
         assert cursor.fetchone()[0] == 0
+        # Each contender ran on a fresh copy of the seeded database; the copies are gone.
+        assert figures["copies"] == 6 and figures["copy_s_median"] > 0
+        cursor.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", [connection.settings_dict["NAME"] + "_bench_%"]
+        )
+        assert cursor.fetchone()[0] == 0
 
 
 @pytest.mark.postgres
@@ -146,7 +152,7 @@ def test_result_comparison_catches_a_single_different_row():
             "mentor_tally": 0,
         }
     finally:
-        bench.drop_work_tables()
+        bench.drop_result_tables()
 
 
 @pytest.mark.postgres
@@ -176,7 +182,7 @@ def test_result_comparison_catches_a_different_notice_and_a_different_tally_sum(
         assert (differences["notice"], differences["tally"]) == (2, 2)
         assert sum(differences.values()) == 4
     finally:
-        bench.drop_work_tables()
+        bench.drop_result_tables()
 
 
 @pytest.mark.postgres
