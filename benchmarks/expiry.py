@@ -1,14 +1,15 @@
 """The expiry job against its floor and against a per-row loop, on identical copies of one data set (PostgreSQL).
 
-- ``snapshot``/``restore`` keep a copy of the seeded domain tables
-  (``CREATE UNLOGGED TABLE ... AS SELECT``) and put it back (``TRUNCATE`` +
-  ``INSERT ... SELECT`` + ``VACUUM ANALYZE``) before each contender, so each
-  starts from the same rows and freshly vacuumed tables; ``checkpoint`` then
-  keeps the restore's own writes out of the contender's time.
+- Each contender runs on a fresh copy of the seeded (and vacuumed) database
+  (``benchmarks.copies``: ``CREATE DATABASE ... TEMPLATE``), so each starts
+  from the same rows and freshly vacuumed tables; ``checkpoint`` then keeps
+  the copy's own writes out of the contender's time.
 - ``floor_run`` is hand-written set-based SQL making the job's changes in one
   pass, in one transaction: the job's step 1, the due set computed once, then
-  one statement of data-modifying CTEs that pauses mentors, flags records and
-  appends log rows from it; the run record gets the same counters, and the
+  one statement of data-modifying CTEs that pauses mentors, flags records,
+  appends log rows, writes a notice per paused mentor and the mentors' tally
+  deltas from it (step 1's statement writes the certifications' tally deltas,
+  ``benchmarks.consequences``); the run record gets the same counters, and the
   same events and webhook deliveries are written (``benchmarks.webhooks``). Log ids are
   drawn as the product draws them: in Python, sent as one array, inserted with
   ``ON CONFLICT (log_id) DO NOTHING``, and the rows whose id was taken are
@@ -16,7 +17,8 @@
   With history on, the floor writes the job's history rows too
   (``benchmarks.history``): step 1 and the apply statement each add theirs.
 - ``naive_run`` is the usual per-row ORM loop with ``save()`` over (a sample of) the due set.
-- ``keep_result``/``compare_results`` check that two contenders left the same rows.
+- ``keep_result``/``compare_results`` check that two contenders left the same rows
+  (the job's result tables are carried into the floor's copy, ``copies.results_transfer``).
 """
 
 from __future__ import annotations
@@ -34,18 +36,16 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from benchmarks import consequences, webhooks
 from benchmarks import history as bench_history
-from benchmarks import webhooks
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
-from certhub.sql import dialect
-from certifications.demo.loader import DOMAIN_MODELS, referencing_models
+from certifications.demo.loader import DOMAIN_MODELS
 from certifications.models import (
     AutoPauseLog,
     Certification,
     CertificationStatus,
     CertificationType,
     ExpiryJobRun,
-    JobLock,
     JobTrigger,
     LogEvent,
     Mentor,
@@ -53,17 +53,13 @@ from certifications.models import (
     PausedBy,
 )
 from certifications.services.lapse import expiry_run_create, pause_reason
-from certifications.totals.models import CertificationTally
 
-SNAP = "bench_snap_"
 RESULT = "bench_result_"
 CERT = Certification._meta.db_table
 MENTOR = Mentor._meta.db_table
 LOG = AutoPauseLog._meta.db_table
 RUN = ExpiryJobRun._meta.db_table
 CTYPE = CertificationType._meta.db_table
-# Load order: referenced tables first.
-LOAD_ORDER = (Mentor, Certification, CertificationTally, ExpiryJobRun, AutoPauseLog, JobLock)
 
 
 def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
@@ -72,37 +68,8 @@ def _execute(sql: str, params: dict | list | None = None) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
-def snapshot() -> None:
-    """Copy the domain tables aside."""
-    for model in LOAD_ORDER:
-        table = model._meta.db_table
-        _execute(f"DROP TABLE IF EXISTS {SNAP}{table}")
-        _execute(f"CREATE UNLOGGED TABLE {SNAP}{table} AS SELECT * FROM {table}")
-
-
-def restore() -> None:
-    """Put the snapshot back and vacuum, so the next contender starts from the same rows."""
-    # The tables that point at the domain's (notifications, ...) are emptied with them.
-    tables = ", ".join(model._meta.db_table for model in (*referencing_models(), *DOMAIN_MODELS))
-    with transaction.atomic():
-        _execute(f"TRUNCATE {tables}")
-        with dialect().deferred_indexes(LOAD_ORDER):
-            for model in LOAD_ORDER:
-                table = model._meta.db_table
-                _execute(f"INSERT INTO {table} SELECT * FROM {SNAP}{table}")
-        for model in LOAD_ORDER:
-            table = model._meta.db_table
-            if model is not JobLock:
-                _execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                )
-    webhooks.events_clear()
-    vacuum()
-
-
 def checkpoint() -> bool:
-    """``CHECKPOINT``, so that no contender runs while one started by the last restore's WAL is writing.
+    """``CHECKPOINT``, so that no contender runs while one started by the last copy's writes is writing.
 
     After it, every contender pays the same full-page images on its first
     write to each page (as a daily job does, long after the last write to
@@ -122,10 +89,8 @@ def vacuum() -> None:
     _execute(f"VACUUM ANALYZE {tables}")
 
 
-def drop_work_tables() -> None:
-    """Drop the snapshot and result copies."""
-    for model in LOAD_ORDER:
-        _execute(f"DROP TABLE IF EXISTS {SNAP}{model._meta.db_table}")
+def drop_result_tables() -> None:
+    """Drop the result copies (``keep_result``) of this database."""
     for name in RESULT_QUERIES:
         _execute(f"DROP TABLE IF EXISTS {RESULT}{name}")
 
@@ -205,10 +170,10 @@ FLOOR_APPLY_SQL = f"""
 WITH paused AS (
     UPDATE {MENTOR} m
     SET status = 'paused', paused_by = 'auto', paused_at = %(now)s, updated_at = %(now)s, pause_reason = first.reason
-    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM bench_due ORDER BY mentor_id, id) first
+    FROM (SELECT DISTINCT ON (mentor_id) mentor_id, id AS cert_id, reason FROM bench_due ORDER BY mentor_id, id) first
     WHERE m.id = first.mentor_id AND m.status = 'active'
-    RETURNING m.id
-),
+    RETURNING m.id, m.email, m.pause_reason, first.cert_id
+),{consequences.PAUSE_CTES},
 flagged AS (
     UPDATE {CERT} c SET auto_pause_applied = true, auto_pause_applied_at = %(now)s, updated_at = %(now)s
     FROM bench_due due WHERE c.id = due.id
@@ -222,7 +187,8 @@ logged AS (
     ON CONFLICT (log_id) DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged)
+SELECT (SELECT count(*) FROM flagged), (SELECT count(*) FROM paused), (SELECT count(*) FROM logged),
+       (SELECT count(*) FROM noticed)
 """
 
 # The due records left without a log row (their drawn id was taken), each with a new id.
@@ -273,7 +239,9 @@ def floor_run(*, now: dt.datetime, rng: random.Random | None = None) -> FloorRes
             (due,) = cursor.fetchone()
             params = {"now": now, "run": run.pk, "log_ids": draw_log_ids(due, rng=rng)}
             cursor.execute(FLOOR_APPLY_SQL, params)
-            flagged, paused, logged = cursor.fetchone()
+            flagged, paused, logged, noticed = cursor.fetchone()
+            if noticed != paused:  # a drawn notice id was taken: vanishingly rare, and then measured again
+                raise RuntimeError(f"the floor wrote {noticed} notices for {paused} paused mentors")
             bench_history.floor_batch_history(cursor, now=now, run=run)
             redrawn, attempts = 0, 1
             while logged < flagged:
@@ -377,6 +345,7 @@ RESULT_QUERIES = {
                       marked_expired, failures::text FROM {RUN}""",
     "history": bench_history.RESULT_QUERY,
     **webhooks.RESULT_QUERIES,  # the events and their deliveries
+    **consequences.RESULT_QUERIES,  # the notices and the tallies' sums
 }
 
 

@@ -4,6 +4,7 @@
 the job does with history on: a ``changed`` row per record its step 1 marks
 expired, per record a batch flags, and per mentor it pauses (with the pause
 reason), each with the run's id as the reason and ``system:job`` as the actor.
+The statement of step 1 writes its tally deltas too (``benchmarks.consequences``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from benchmarks.consequences import TALLY_CTE
 from certhub.api.fields import format_utc
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, ExpiryJobRun, Mentor
@@ -24,12 +26,12 @@ MARK_EXPIRED_SQL = f"""
 WITH marked AS (
     UPDATE {CERT} SET status = 'expired', updated_at = %(now)s
     WHERE status = 'valid' AND expires_at <= %(now)s AND deleted_at IS NULL
-    RETURNING id
+    RETURNING id, certification_type_id, expires_at
 ),
 history AS (
     INSERT INTO {HISTORY} {COLUMNS}
     SELECT id, 'certification', %(now)s, 'system:job', 'job', 'changed', %(run)s, %(status)s::jsonb FROM marked
-)
+),{TALLY_CTE}
 SELECT id FROM marked
 """
 

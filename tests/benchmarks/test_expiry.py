@@ -23,6 +23,8 @@ from certifications.models import (
     MentorStatus,
     PausedBy,
 )
+from certifications.totals.models import CertificationTally, MentorTally
+from notifications.models import Notification, NotificationKind
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
@@ -63,6 +65,9 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
         "history": 0,
         "event": 0,
         "delivery": 0,
+        "notice": 0,
+        "tally": 0,
+        "mentor_tally": 0,
     }
     assert figures["expired_found"] == 500
     assert figures["counters_as_seeded"] is True
@@ -73,6 +78,12 @@ def test_bench_expiry_small_run_leaves_identical_results_and_reports_the_figures
     assert Certification.objects.due(now=NOW).count() == 500
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench\\_%%'")
+        assert cursor.fetchone()[0] == 0
+        # Each contender ran on a fresh copy of the seeded database; the copies are gone.
+        assert figures["copies"] == 6 and figures["copy_s_median"] > 0
+        cursor.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", [connection.settings_dict["NAME"] + "_bench_%"]
+        )
         assert cursor.fetchone()[0] == 0
 
 
@@ -120,6 +131,9 @@ def test_result_comparison_catches_a_single_different_row():
             "history": 0,
             "event": 0,
             "delivery": 0,
+            "notice": 0,
+            "tally": 0,
+            "mentor_tally": 0,
         }
 
         mentor = Mentor.objects.filter(status=MentorStatus.PAUSED, paused_by=PausedBy.AUTO).first()
@@ -133,9 +147,42 @@ def test_result_comparison_catches_a_single_different_row():
             "history": 0,
             "event": 0,
             "delivery": 0,
+            "notice": 0,
+            "tally": 0,
+            "mentor_tally": 0,
         }
     finally:
-        bench.drop_work_tables()
+        bench.drop_result_tables()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_result_comparison_catches_a_different_notice_and_a_different_tally_sum():
+    seed(SeedSpec(certs=300, due=5, seed=9, now=NOW))
+    try:
+        floor = bench.floor_run(now=NOW, rng=random.Random(3))
+        assert floor.auto_paused > 0
+        bench.keep_result()
+        notice = Notification.objects.filter(kind=NotificationKind.MENTOR_PAUSED).first()
+        Notification.objects.filter(pk=notice.pk).update(subject="something else")
+        # A second delta row for a key leaves the key's sum, and so the comparison, as it was ...
+        MentorTally.objects.create(status="paused", paused_by="auto", mentors=0)
+        assert bench.compare_results()["mentor_tally"] == 0
+        # ... a delta that moves it does not.
+        tally = CertificationTally.objects.order_by("pk").first()
+        CertificationTally.objects.create(
+            certification_type_id=tally.certification_type_id,
+            deleted=tally.deleted,
+            span=tally.span,
+            expires_on=tally.expires_on,
+            valid=1,
+        )
+
+        differences = bench.compare_results()
+        assert (differences["notice"], differences["tally"]) == (2, 2)
+        assert sum(differences.values()) == 4
+    finally:
+        bench.drop_result_tables()
 
 
 @pytest.mark.postgres
