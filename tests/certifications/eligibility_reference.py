@@ -3,7 +3,8 @@
 Kept unchanged as the reference the faster read in ``certifications.eligibility``
 and its rendering in the API are compared with, byte for byte
 (``test_eligibility_identity``). Slow on purpose: it loads every record as a
-model instance, with its mentor and type, and serializes field by field.
+model instance, with its mentor and type, and serializes field by field
+(with ``EligibilitySerializer``, which still declares the answer's shape for the schema).
 """
 
 from __future__ import annotations
@@ -11,33 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from certhub.api.fields import UTCDateTimeField
+from certifications.api.mentors import EligibilitySerializer
 from certifications.models import Certification, Lifecycle, Mentor, MentorStatus, PausedBy
 
 GOOD = (Lifecycle.ACTIVE, Lifecycle.RENEWAL_DUE, Lifecycle.GRACE)
 BAD = (Lifecycle.LAPSED, Lifecycle.REVOKED)
-
-
-class HeldSerializer(serializers.Serializer):
-    certification_id = serializers.CharField()
-    certification_type = serializers.CharField()
-    expires_at = UTCDateTimeField()
-    lifecycle = serializers.CharField()
-    grace_until = UTCDateTimeField()
-
-
-class AnswerSerializer(serializers.Serializer):
-    mentor_id = serializers.CharField()
-    eligible = serializers.BooleanField()
-    eligible_through = UTCDateTimeField(allow_null=True)
-    status = serializers.CharField(allow_null=True)
-    paused_by = serializers.CharField(allow_null=True)
-    reasons = serializers.ListField(child=serializers.CharField())
-    warnings = serializers.ListField(child=serializers.CharField())
-    certifications = HeldSerializer(many=True)
 
 
 def reference_answers(*, mentor_ids: Sequence[str], now: dt.datetime, through: dt.datetime | None) -> list[dict]:
@@ -59,8 +40,8 @@ def reference_answers(*, mentor_ids: Sequence[str], now: dt.datetime, through: d
 def reference_body(answers: list[dict], *, batch: bool) -> bytes:
     """The response body the API used to send for these answers."""
     if batch:
-        return JSONRenderer().render({"data": AnswerSerializer(answers, many=True).data})
-    return JSONRenderer().render(AnswerSerializer(answers[0]).data)
+        return JSONRenderer().render({"data": EligibilitySerializer(answers, many=True).data})
+    return JSONRenderer().render(EligibilitySerializer(answers[0]).data)
 
 
 def _answer(mentor_id: str, mentor: Mentor | None, newest: dict[int, Certification], through) -> dict:
