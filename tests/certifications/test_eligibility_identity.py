@@ -29,7 +29,7 @@ NOW = dt.datetime(2026, 3, 26, 1, 0, 7, 250_000, tzinfo=UTC)
 DAY = dt.timedelta(days=1)
 MENTORS = "/api/v1/mentors"
 # Expiry offsets from now, in days: far either side, inside the renewal windows (60 and 90 days)
-# and the grace (10 days for basic), and on the boundaries themselves.
+# and the grace (10 days for basic, 3 for advanced), and on the boundaries themselves.
 EXPIRY_OFFSETS = [-400, -30, -10, -9.5, -2, -1e-6, 0, 1e-6, 1, 30, 59.9, 60, 61, 89, 90, 91, 200, 800]
 THROUGHS = [None, NOW + 3 * DAY, NOW + 45 * DAY, NOW + 400 * DAY]
 
@@ -43,6 +43,7 @@ def clock():
 def varied_mentors(rng: random.Random, count: int) -> list[Mentor]:
     """``count`` mentors with anything from no record to several per type, in every state."""
     CertificationType.objects.filter(code="peer_mentor_basic").update(grace_days=10)
+    CertificationType.objects.filter(code="peer_mentor_advanced").update(grace_days=3)
     types = [cert_type("peer_mentor_basic"), cert_type("peer_mentor_advanced")]
     mentors = []
     for number in range(count):
@@ -74,6 +75,14 @@ def varied_mentors(rng: random.Random, count: int) -> list[Mentor]:
                 revoked_at=NOW - DAY if fate < 0.1 else None,
                 deleted_at=NOW - DAY if fate > 0.9 else None,
             )
+        mentors.append(mentor)
+    # Both warnings at once, each type in each state: the order of warnings and of types shows.
+    for grace, due in [(types[0], types[1]), (types[1], types[0])]:
+        mentor = MentorFactory()
+        CertificationFactory(mentor=mentor, certification_type=grace, issued_at=NOW - 900 * DAY, expires_at=NOW - DAY)
+        CertificationFactory(
+            mentor=mentor, certification_type=due, issued_at=NOW - 900 * DAY, expires_at=NOW + 20 * DAY
+        )
         mentors.append(mentor)
     return mentors
 
@@ -113,3 +122,7 @@ def test_batches_and_single_answers_are_byte_identical_to_the_first_implementati
         "in_grace",
     }
     assert {eligible for eligible, _, _ in compared} == {True, False}
+    assert {warnings for _, _, warnings in compared} >= {
+        ("renewal_due:peer_mentor_advanced", "in_grace:peer_mentor_basic"),
+        ("renewal_due:peer_mentor_basic", "in_grace:peer_mentor_advanced"),
+    }
