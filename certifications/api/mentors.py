@@ -28,6 +28,7 @@ from certhub.api.filters import FilterSet, TieBreakOrderingFilter
 from certhub.api.permissions import CHANGE, VIEW, api_permission
 from certhub.api.serializers import StrictCharField, StrictSerializer
 from certhub.api.viewsets import ApiViewSet
+from certhub.ids import MENTOR_ID_RE
 from certifications import services
 from certifications.api.history import history_response
 from certifications.api.serializers import MentorIdField
@@ -80,8 +81,19 @@ class ThroughSerializer(serializers.Serializer):
     through = ThroughField(required=False)
 
 
+class MentorIdsField(DistinctListField):
+    """Mentor ids, each once; a list of well-formed ids is taken as it is, without a field run per id."""
+
+    def run_child_validation(self, data: list) -> list:
+        # What MentorIdField returns for such a string is the string itself (nothing to trim, nothing
+        # refused); any other list goes through it, id by id, for the errors it names.
+        if all(type(item) is str and MENTOR_ID_RE.fullmatch(item) for item in data):
+            return list(data)
+        return super().run_child_validation(data)
+
+
 class EligibilityBatchSerializer(StrictSerializer):
-    mentor_ids = DistinctListField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
+    mentor_ids = MentorIdsField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
     through = ThroughField(required=False)
 
 

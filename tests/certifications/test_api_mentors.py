@@ -219,6 +219,21 @@ def test_the_answers_take_two_queries_whatever_their_number(django_assert_num_qu
         assert [len(each.certifications) for each in answers] == [1] * count
 
 
+def test_batch_ids_are_read_as_one_mentor_id_field_reads_them(staff):
+    first, second = MentorFactory(), MentorFactory()
+    held(first, expires=NOW + 100 * DAY)
+    # Well-formed ids are taken as they are; others go through the field (which trims) id by id.
+    for ids, read in [
+        ([first.mentor_id, second.mentor_id], [first.mentor_id, second.mentor_id]),
+        ([f" {first.mentor_id}", f"{second.mentor_id}\n"], [first.mentor_id, second.mentor_id]),
+    ]:
+        response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json")
+        assert response.status_code == 200, response.content
+        assert [each["mentor_id"] for each in response.json()["data"]] == read
+    response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": [first.mentor_id, 7, "mntr_short"]}, format="json")
+    assert response.status_code == 400 and set(response.json()["error"]["fields"]) == {"mentor_ids.1", "mentor_ids.2"}
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
