@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from django.db.models import QuerySet
 
+from certhub.sql import dialect
 from certifications.models import Certification, Lifecycle, Mentor, MentorStatus, PausedBy
 
 GOOD = frozenset({Lifecycle.ACTIVE.value, Lifecycle.RENEWAL_DUE.value, Lifecycle.GRACE.value})
@@ -53,54 +54,59 @@ class Eligibility(NamedTuple):
 def mentors_eligibility(
     *, mentor_ids: Sequence[str], now: dt.datetime, through: dt.datetime | None = None
 ) -> list[Eligibility]:
-    """The eligibility of each id, in the order given; two queries whatever the number of ids."""
-    mentor_rows, record_rows = eligibility_queries(mentor_ids=mentor_ids, now=now)
-    mentors = {mentor_id: (status, paused_by) for mentor_id, status, paused_by in mentor_rows}
-    held: dict[str, list[HeldCertification]] = {}
-    last = None
-    for row in record_rows:
-        key = (row[0], row[2])
-        if key != last:  # the first row of a mentor and type is its newest record
-            last = key
-            held.setdefault(row[0], []).append(HeldCertification._make(row[1:]))
-    return [_answer(mentor_id, mentors.get(mentor_id), held.get(mentor_id, ()), through) for mentor_id in mentor_ids]
+    """The eligibility of each id, in the order given; two queries whatever the number of ids (one if none is known)."""
+    mentors = {mentor_id: (pk, status, paused_by) for pk, mentor_id, status, paused_by in mentors_query(mentor_ids)}
+    held: dict[int, list[HeldCertification]] = {}
+    if mentors:
+        last = None
+        for row in records_query([pk for pk, _, _ in mentors.values()], now=now):
+            key = (row[0], row[2])
+            if key != last:  # the first row of a mentor and type is its newest record
+                last = key
+                held.setdefault(row[0], []).append(HeldCertification._make(row[1:]))
+    return [_answer(mentor_id, mentors.get(mentor_id), held, through) for mentor_id in mentor_ids]
 
 
-def eligibility_queries(*, mentor_ids: Sequence[str], now: dt.datetime) -> tuple[QuerySet, QuerySet]:
-    """The two queries: the mentors' ``(mentor_id, status, paused_by)`` and their live records' rows.
+def mentors_query(mentor_ids: Sequence[str]) -> QuerySet:
+    """The first query: ``(pk, mentor_id, status, paused_by)`` of the known ids.
 
-    Records come per mentor and type (by code, so that each mentor's rows come in
-    the order the answer lists them), the newest first, as ``(mentor_id,
-    certification_id, type code, expires_at, lifecycle, grace_ends_at)``: the
-    lifecycle and the end of grace computed by the database, as the rule is.
+    The ids go as one array parameter on PostgreSQL (``certhub.sql``): the statement's
+    text, and so its preparation by Django and psycopg, is the same for any batch.
     """
-    mentors = Mentor.objects.filter(mentor_id__in=mentor_ids).values_list("mentor_id", "status", "paused_by")
-    records = (
+    return Mentor.objects.filter(dialect().field_in(Mentor, "mentor_id", mentor_ids)).values_list(
+        "pk", "mentor_id", "status", "paused_by"
+    )
+
+
+def records_query(mentor_pks: Sequence[int], *, now: dt.datetime) -> QuerySet:
+    """The second query: the live records of these mentors, per mentor and type, the newest first.
+
+    Types go by code, so that each mentor's rows come in the order the answer lists
+    them; rows are ``(mentor pk, certification_id, type code, expires_at, lifecycle,
+    grace_ends_at)``, the lifecycle and the end of grace computed by the database, as
+    the rule is.
+    """
+    return (
         Certification.objects.alive()
-        .filter(mentor__mentor_id__in=mentor_ids)
+        .filter(dialect().field_in(Certification, "mentor", mentor_pks))
         .with_lifecycle(now=now)
         .order_by("mentor_id", "certification_type__code", "-issued_at", "-id")
         .values_list(
-            "mentor__mentor_id",
-            "certification_id",
-            "certification_type__code",
-            "expires_at",
-            "lifecycle",
-            "grace_ends_at",
+            "mentor_id", "certification_id", "certification_type__code", "expires_at", "lifecycle", "grace_ends_at"
         )
     )
-    return mentors, records
 
 
 def _answer(
     mentor_id: str,
-    mentor: tuple[str, str] | None,
-    held: Sequence[HeldCertification],
+    mentor: tuple[int, str, str] | None,
+    held_by_pk: dict[int, list[HeldCertification]],
     through: dt.datetime | None,
 ) -> Eligibility:
     if mentor is None:
         return Eligibility(mentor_id, False, None, None, None, ["unknown_mentor"], [], [])
-    status, paused_by = mentor
+    pk, status, paused_by = mentor
+    held = held_by_pk.get(pk, [])
     reasons: list[str] = []
     if status == MentorStatus.PAUSED:
         reasons.append("paused_by_staff" if paused_by == PausedBy.STAFF else "paused_auto")
@@ -120,5 +126,5 @@ def _answer(
     if eligible_through is not None and through is not None:
         reasons += [f"lapses_before:{each.certification_type}" for each in good if each.grace_until < through]
     return Eligibility(
-        mentor_id, not reasons, eligible_through, status, paused_by or None, reasons, due + in_grace, list(held)
+        mentor_id, not reasons, eligible_through, status, paused_by or None, reasons, due + in_grace, held
     )
