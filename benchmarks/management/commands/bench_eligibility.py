@@ -27,6 +27,7 @@ import time
 from django.contrib.auth.models import Permission, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -90,7 +91,8 @@ class Command(BaseCommand):
         if mentor_count < batch:
             raise CommandError(f"The database holds {mentor_count} mentors; seed a data set first (--certs).")
         rng = random.Random(options["seed"])
-        top = Mentor.objects.order_by("-id").values_list("id", flat=True).first()
+        # Keys drawn between the lowest and the highest (a database's keys need not start at 1).
+        bounds = Mentor.objects.aggregate(low=Min("id"), high=Max("id"))
         user, _ = User.objects.get_or_create(username=USERNAME)
         user.user_permissions.add(Permission.objects.get(codename="view_mentor"))
         client = APIClient()
@@ -108,7 +110,7 @@ class Command(BaseCommand):
         try:
             timings, floors, cpus, floor_cpus, queries = [], [], [], [], set()
             for number in range(requests + 1):
-                pks = rng.sample(range(1, top + 1), batch)
+                pks = rng.sample(range(bounds["low"], bounds["high"] + 1), batch)
                 ids = list(Mentor.objects.filter(pk__in=pks).values_list("mentor_id", flat=True))
                 if number % 2:
                     floor, floor_cpu = _floor_ms(ids)
