@@ -35,8 +35,9 @@ def format_utc(value: dt.datetime | None) -> str | None:
     """Render an aware datetime as ``2026-03-26T11:30:00Z`` (None stays None; the year always four digits)."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"
+    # isoformat pads the year to four digits and, to the second, drops (never rounds) the fraction;
+    # it is several times faster than strftime, which counts when a batch renders thousands.
+    return value.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_timestamp(raw: object) -> dt.datetime:

@@ -235,9 +235,10 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
 
 
 class DistinctListFieldExtension(OpenApiSerializerFieldExtension):
-    """A :class:`~certhub.api.fields.DistinctListField` is an array of ``uniqueItems``."""
+    """A :class:`~certhub.api.fields.DistinctListField` (or a subclass) is an array of ``uniqueItems``."""
 
     target_class = "certhub.api.fields.DistinctListField"
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)

@@ -17,15 +17,22 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from certhub.api.fields import DATE_OR_DATE_TIME_SCHEMA, DistinctListField, UTCDateTimeField, parse_timestamp
+from certhub.api.fields import (
+    DATE_OR_DATE_TIME_SCHEMA,
+    DistinctListField,
+    UTCDateTimeField,
+    format_utc,
+    parse_timestamp,
+)
 from certhub.api.filters import FilterSet, TieBreakOrderingFilter
 from certhub.api.permissions import CHANGE, VIEW, api_permission
 from certhub.api.serializers import StrictCharField, StrictSerializer
 from certhub.api.viewsets import ApiViewSet
+from certhub.ids import MENTOR_ID_RE
 from certifications import services
 from certifications.api.history import history_response
 from certifications.api.serializers import MentorIdField
-from certifications.eligibility import mentors_eligibility
+from certifications.eligibility import Eligibility, mentors_eligibility
 from certifications.history import Actor
 from certifications.models import Mentor, MentorStatus, PausedBy
 
@@ -74,8 +81,19 @@ class ThroughSerializer(serializers.Serializer):
     through = ThroughField(required=False)
 
 
+class MentorIdsField(DistinctListField):
+    """Mentor ids, each once; a list of well-formed ids is taken as it is, without a field run per id."""
+
+    def run_child_validation(self, data: list) -> list:
+        # What MentorIdField returns for such a string is the string itself (nothing to trim, nothing
+        # refused); any other list goes through it, id by id, for the errors it names.
+        if all(type(item) is str and MENTOR_ID_RE.fullmatch(item) for item in data):
+            return list(data)
+        return super().run_child_validation(data)
+
+
 class EligibilityBatchSerializer(StrictSerializer):
-    mentor_ids = DistinctListField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
+    mentor_ids = MentorIdsField(child=MentorIdField(), min_length=1, max_length=MAX_BATCH)
     through = ThroughField(required=False)
 
 
@@ -100,6 +118,33 @@ class EligibilitySerializer(serializers.Serializer):
 
 class EligibilityBatchAnswerSerializer(serializers.Serializer):
     data = EligibilitySerializer(many=True)
+
+
+def eligibility_data(answer: Eligibility) -> dict:
+    """One answer as ``EligibilitySerializer`` renders it, built directly.
+
+    The serializer declares the shape (for the schema); a batch of 500 answers is
+    rendered here in a few milliseconds rather than the serializer's ~100, field by field.
+    """
+    return {
+        "mentor_id": answer.mentor_id,
+        "eligible": answer.eligible,
+        "eligible_through": format_utc(answer.eligible_through),
+        "status": answer.status,
+        "paused_by": answer.paused_by,
+        "reasons": answer.reasons,
+        "warnings": answer.warnings,
+        "certifications": [
+            {
+                "certification_id": held.certification_id,
+                "certification_type": held.certification_type,
+                "expires_at": format_utc(held.expires_at),
+                "lifecycle": held.lifecycle,
+                "grace_until": format_utc(held.grace_until),
+            }
+            for held in answer.certifications
+        ],
+    }
 
 
 class MentorFilter(FilterSet):
@@ -157,7 +202,7 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         [answer] = mentors_eligibility(
             mentor_ids=[mentor.mentor_id], now=timezone.now(), through=query.validated_data.get("through")
         )
-        return Response(EligibilitySerializer(answer).data)
+        return Response(eligibility_data(answer))
 
     @action(detail=False, methods=["post"], url_path="eligibility")
     def eligibility_batch(self, request: Request) -> Response:
@@ -166,4 +211,4 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         answers = mentors_eligibility(
             mentor_ids=body.validated_data["mentor_ids"], now=timezone.now(), through=body.validated_data.get("through")
         )
-        return Response({"data": EligibilitySerializer(answers, many=True).data})
+        return Response({"data": [eligibility_data(answer) for answer in answers]})

@@ -22,8 +22,31 @@ def test_it_reports_percentiles_and_a_constant_query_count_and_cleans_up():
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
     assert figures["batch"] == 20 and figures["requests"] == 5
     assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    # Each request is paired with its floor, the same two statements on a raw cursor.
+    assert 0 < figures["floor_p50_ms"] <= figures["floor_p99_ms"]
+    assert figures["p50_ratio"] == round(figures["p50_ms"] / figures["floor_p50_ms"], 2)
+    assert figures["cpu_p50_ms"] > 0 and figures["floor_cpu_p50_ms"] >= 0
     assert len(figures["queries_per_request"]) == 1  # the same number of queries for every batch
     assert not User.objects.filter(username="bench-eligibility").exists()
+
+
+def test_it_seeds_a_data_set_when_asked():
+    out = io.StringIO()
+    call_command(
+        "bench_eligibility",
+        "--certs",
+        "300",
+        "--mentors",
+        "120",
+        "--batch",
+        "50",
+        "--requests",
+        "2",
+        "--json",
+        stdout=out,
+    )
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (figures["certs"], figures["mentors"], figures["queries_per_request"]) == (300, 120, [5])
 
 
 def test_it_refuses_a_database_with_too_few_mentors():

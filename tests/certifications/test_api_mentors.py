@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from certifications.eligibility import mentors_eligibility
 from certifications.models import Certification, Mentor, MentorStatus
 from certifications.services import certification_delete, expiry_job_run
 from tests.certifications.api_helpers import client_with
@@ -192,23 +193,45 @@ def test_the_batch_answers_in_request_order_with_unknown_ids(staff):
     assert answers[1]["reasons"] == ["unknown_mentor"] and answers[1]["status"] is None
 
 
-def test_the_batch_takes_a_constant_number_of_queries(staff, django_assert_max_num_queries):
+def test_the_batch_takes_five_queries_whatever_its_size(staff, django_assert_num_queries):
     few = [MentorFactory() for _ in range(2)]
     many = [MentorFactory() for _ in range(60)]
     for mentor in few + many:
         held(mentor, expires=NOW + 100 * DAY)
         held(mentor, "peer_mentor_advanced", expires=NOW - 100 * DAY)
-
-    def count(mentors) -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as queries:
-            ids = [each.mentor_id for each in mentors]
+    # The token, the user's and the user's groups' permissions; then the mentors and their records.
+    for mentors in (few, many, few + many + [MentorFactory()]):
+        with django_assert_num_queries(5):
+            ids = [each.mentor_id for each in mentors] + ["mntr_ZZZZZZZZ"]
             assert staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json").status_code == 200
-        return len(queries)
+    with django_assert_num_queries(6):  # and the mentor looked up by its path
+        eligibility(staff, many[0], through="2026-06-01")
 
-    assert count(few) == count(many)
+
+def test_the_answers_take_two_queries_whatever_their_number(django_assert_num_queries):
+    mentors = [MentorFactory() for _ in range(30)]
+    for mentor in mentors:
+        held(mentor, expires=NOW + 100 * DAY, issued_at=NOW - 600 * DAY)
+        held(mentor, expires=NOW + 50 * DAY, issued_at=NOW - 700 * DAY)  # an older record of the type: superseded
+    for count in (1, 30):
+        with django_assert_num_queries(2):
+            answers = mentors_eligibility(mentor_ids=[each.mentor_id for each in mentors[:count]], now=NOW)
+        assert [len(each.certifications) for each in answers] == [1] * count
+
+
+def test_batch_ids_are_read_as_one_mentor_id_field_reads_them(staff):
+    first, second = MentorFactory(), MentorFactory()
+    held(first, expires=NOW + 100 * DAY)
+    # Well-formed ids are taken as they are; others go through the field (which trims) id by id.
+    for ids, read in [
+        ([first.mentor_id, second.mentor_id], [first.mentor_id, second.mentor_id]),
+        ([f" {first.mentor_id}", f"{second.mentor_id}\n"], [first.mentor_id, second.mentor_id]),
+    ]:
+        response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": ids}, format="json")
+        assert response.status_code == 200, response.content
+        assert [each["mentor_id"] for each in response.json()["data"]] == read
+    response = staff.post(f"{MENTORS}/eligibility", {"mentor_ids": [first.mentor_id, 7, "mntr_short"]}, format="json")
+    assert response.status_code == 400 and set(response.json()["error"]["fields"]) == {"mentor_ids.1", "mentor_ids.2"}
 
 
 @pytest.mark.parametrize(
