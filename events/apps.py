@@ -17,3 +17,8 @@ class EventsConfig(AppConfig):
         from events.metrics import GAUGES
 
         gauges.register(*GAUGES)
+
+        from certifications.totals import states
+        from events.models import WebhookDelivery
+
+        states.register(WebhookDelivery)  # its rows per state: a tally its writes keep (decision 0044)

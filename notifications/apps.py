@@ -15,3 +15,8 @@ class NotificationsConfig(AppConfig):
         from notifications.metrics import GAUGES
 
         gauges.register(*GAUGES)
+
+        from certifications.totals import states
+        from notifications.models import Notification
+
+        states.register(Notification)  # its rows per state: a tally its writes keep (decision 0044)
