@@ -6,11 +6,12 @@ delivery per event and matching active endpoint (one more insert), then asks,
 once the transaction commits, for the due deliveries to be sent. Statements
 per call, whatever the number of events: a check that the drawn event ids are
 free, the events' insert, the active endpoints' read, the deliveries' insert
-(only when an endpoint matches); plus one read of the rows' ids in the job's hooks.
+and their states' tally's (only when an endpoint matches; decision 0044); plus one
+read of the rows' ids in the job's hooks.
 On PostgreSQL the job's hooks, which write thousands of events a batch, build
 them and their deliveries from the rows in the database instead: the id check
-and one statement (``_events_insert_select``), the same rows without a Python
-object per event.
+and one statement (``_events_insert_select``, the tally included), the same rows
+without a Python object per event.
 
 Event ``data`` is thin: ids, states and dates, never names, emails or free text.
 """

@@ -5,10 +5,10 @@ The candidates are a query annotated with the new rows' values (``ntf_mentor``,
 ``ntf_subject``, ``ntf_state``, ``ntf_error``). On PostgreSQL one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes them with ids drawn in
 SQL, and adds what it inserted to the states' tally (``totals.states``) in the same
-statement; elsewhere the ORM lists the candidates, draws ids checked free, and
-inserts them in one ``bulk_create`` that skips conflicts, and the tally's rows in one more. Either way the
-database constraints decide: a reminder window already recorded, by this scan
-or a concurrent one, is never written twice.
+statement; elsewhere the ORM lists the candidates, draws ids checked free,
+inserts them in one ``bulk_create`` that skips conflicts, and the tally's rows in
+one more ``INSERT``. Either way the database constraints decide: a reminder
+window already recorded, by this scan or a concurrent one, is never written twice.
 """
 
 from __future__ import annotations
