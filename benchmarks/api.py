@@ -118,12 +118,14 @@ class Server:
     process: subprocess.Popen | None = None
     # The server's SECRET_KEY: a random one unless given (an API key's hash is keyed by it).
     secret_key: str = ""
+    # ``benchmarks.settings_without_metrics`` leaves the request metrics out.
+    settings_module: str = "benchmarks.settings"
 
     def start(self, *, timeout: float = 60) -> None:
         self.port = self.port or _free_port()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
             "DATABASE_URL": database_url(),
             "DEBUG": "false",
             "SECRET_KEY": self.secret_key or os.urandom(24).hex(),

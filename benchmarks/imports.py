@@ -32,6 +32,7 @@ from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
 from certifications.totals.models import CertificationTally, Span
+from certifications.totals.tallies import states_rebuild
 from events.models import Event, WebhookAttempt, WebhookDelivery
 
 HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_email"
@@ -178,6 +179,9 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
     flush()
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {WebhookAttempt._meta.db_table}, {WebhookDelivery._meta.db_table}, {EVENT}, {TALLY}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        states_rebuild(cursor)  # the deliveries and notices just emptied
+    with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
     env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

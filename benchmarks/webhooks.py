@@ -23,13 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from certhub.api.fields import format_utc
 from certhub.ids import new_id
 from certifications.models import Certification, CertificationType, Mentor
+from certifications.totals.tallies import states_rebuild
 from events.delivery import delivery_request
 from events.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.outbox import events_write, job_run_finished
@@ -43,9 +44,10 @@ ENDPOINT = WebhookEndpoint._meta.db_table
 
 
 def events_clear() -> None:
-    """Remove every event, delivery and attempt (the benchmarks' own; endpoints stay)."""
-    with connection.cursor() as cursor:
+    """Remove every event, delivery and attempt (the benchmarks' own; endpoints stay); recount the states' tally."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {WebhookAttempt._meta.db_table}, {DELIVERY}, {EVENT}")
+        states_rebuild(cursor)
 
 
 def endpoints_create(count: int, *, url: str = "https://hooks.example.org/certhub") -> list[WebhookEndpoint]:

@@ -20,6 +20,7 @@ from certifications.admin.common import ReadOnly, ReadOnlyAdmin, add_domain_erro
 from events.endpoints import (
     delivery_replay,
     endpoint_create,
+    endpoint_delete,
     endpoint_rotate_secret,
     endpoint_send_test,
     endpoint_update,
@@ -131,6 +132,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """No inlines or many-to-many fields to save."""
+
+    def delete_model(self, request, obj):
+        """Through the service: the endpoint's deliveries leave their states' tally."""
+        endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_delete(endpoint=endpoint)
 
     @admin.action(description="Rotate the signing secret (the old one stays valid 24 h)", permissions=["change"])
     def rotate_secret(self, request, queryset):

@@ -22,3 +22,8 @@ class EventsConfig(AppConfig):
         from events.retention import KINDS
 
         retention_register(*KINDS)
+
+        from certifications.totals import states
+        from events.models import WebhookDelivery
+
+        states.register(WebhookDelivery)  # its rows per state: a tally its writes keep (decision 0044)

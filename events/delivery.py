@@ -19,7 +19,8 @@ Retry state lives in the database, never in the broker:
    rest is released for the next sweep); then it records every attempt and outcome under its own token
    in one transaction: delivered (2xx), failed (410 or a URL refused for good,
    which also disable the endpoint; or the schedule is spent) or pending again
-   at ``now`` + the schedule's next delay (at least the receiver's ``Retry-After``).
+   at ``now`` + the schedule's next delay (at least the receiver's ``Retry-After``);
+   the deliveries that changed state move in their state's tally (``totals.states``).
    What a receiver sent is stored as safe text. Should that transaction fail,
    each delivery is recorded in a savepoint of its own, so one that cannot be
    recorded never undoes the others.
@@ -38,7 +39,7 @@ import json
 import logging
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from django.db.models import Max, Q
 from standardwebhooks.webhooks import Webhook
 
 from certhub.api.fields import format_utc
+from certifications.totals.states import tally_states
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.transport import Answer, post
 
@@ -264,10 +266,12 @@ def _record_together(
         .annotate(last=Max("number"))
         .values_list("delivery_id", "last")
     )
-    attempts, disabled = [], {}
+    attempts, disabled, moves = [], {}, Counter()
     for delivery in mine:
         answer, final = outcomes[delivery.pk]
+        moves[delivery.state] -= 1
         _outcome(delivery, answer=answer, final=final, now=now)
+        moves[delivery.state] += 1
         error = answer.error
         if answer.status is not None and 300 <= answer.status < 400:
             error = error or f"redirect not followed (Location: {answer.headers.get('location', '')[:200]})"
@@ -296,6 +300,7 @@ def _record_together(
     for values, pks in groups.items():
         WebhookDelivery.objects.filter(pk__in=pks).update(**dict(zip(RECORDED_FIELDS, values, strict=True)))
     WebhookAttempt.objects.bulk_create(attempts)
+    tally_states(WebhookDelivery, moves)
     for endpoint_pk, reason in disabled.items():
         WebhookEndpoint.objects.filter(pk=endpoint_pk, is_active=True).update(
             is_active=False, disabled_reason=reason, updated_at=now

@@ -1,4 +1,4 @@
-"""Writes to webhook endpoints and deliveries: create, change, rotate the secret, send a test, replay.
+"""Writes to webhook endpoints and deliveries: create, change, rotate the secret, send a test, delete, replay.
 
 The admin and the API call these; each checks the URL (``netguard``) when it changes.
 """
@@ -17,6 +17,7 @@ from django.db import transaction
 from certhub.api.fields import format_utc
 from certhub.errors import Conflict, RuleViolation
 from certhub.ids import create_with_unique_id
+from certifications.totals.states import tally_moved, tally_rows_deleted
 from events.models import FEED_TYPES, DeliveryState, EventType, WebhookDelivery, WebhookEndpoint
 from events.netguard import url_addresses
 from events.outbox import deliveries_create, dispatch_after_commit, events_write
@@ -111,12 +112,21 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint, now: dt.datetime) -> Webhoo
     return WebhookDelivery.objects.select_related("event", "endpoint").get(event=event, endpoint=endpoint)
 
 
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete an endpoint with its deliveries and their attempts; the deliveries leave their states' tally."""
+    with transaction.atomic():
+        tally_rows_deleted(WebhookDelivery.objects.filter(endpoint_id=endpoint.pk))
+        endpoint.delete()
+
+
 def delivery_replay(*, delivery: WebhookDelivery, now: dt.datetime) -> bool:
     """Send a delivered or failed delivery again, with a fresh retry schedule; False if it is still pending."""
-    replayed = (
-        WebhookDelivery.objects.filter(pk=delivery.pk)
-        .exclude(state=DeliveryState.PENDING)
-        .update(
+    with transaction.atomic():
+        done = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).exclude(state=DeliveryState.PENDING)
+        before = done.values_list("state", flat=True).first()
+        if before is None:
+            return False
+        done.update(
             state=DeliveryState.PENDING,
             attempts=0,
             next_attempt_at=now,
@@ -124,7 +134,6 @@ def delivery_replay(*, delivery: WebhookDelivery, now: dt.datetime) -> bool:
             claim_token="",
             claimed_until=None,
         )
-    )
-    if replayed:
+        tally_moved(WebhookDelivery, before=before, after=DeliveryState.PENDING)
         dispatch_after_commit()
-    return bool(replayed)
+    return True

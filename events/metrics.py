@@ -1,16 +1,16 @@
 """The outbox's and the webhooks' gauges (registered in ``EventsConfig.ready()``).
 
 Pending events are the few with no ``sequence`` yet (``event_unpublished_idx``, partial);
-deliveries are counted per state from ``delivery_state_idx`` (an index-only count of the
-whole table, bounded once the deliveries' retention exists; decision 0034); endpoints
-are a handful of rows.
+deliveries per state come from their maintained tally (``totals.states``, decision 0044:
+a few rows, whatever the number of deliveries); endpoints are a handful of rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from certhub.metrics.gauges import Gauge, age_seconds, counts_by
+from certhub.metrics.gauges import Gauge, age_seconds
+from certifications.totals.states import state_gauge
 from events.models import DeliveryState, Event, WebhookDelivery, WebhookEndpoint
 
 
@@ -21,10 +21,6 @@ def _unpublished():
 def outbox_oldest_age(now: dt.datetime) -> float:
     oldest = _unpublished().order_by("id").values_list("occurred_at", flat=True).first()
     return age_seconds(oldest, now)
-
-
-def deliveries(now: dt.datetime) -> dict[tuple[str], int]:
-    return counts_by(WebhookDelivery.objects.all(), "state")
 
 
 GAUGES = [
@@ -41,7 +37,7 @@ GAUGES = [
     Gauge(
         "certhub_webhook_deliveries",
         "Webhook deliveries by state.",
-        deliveries,
+        state_gauge(WebhookDelivery),
         labels=("state",),
         values=[(state,) for state in DeliveryState.values],
     ),

@@ -6,11 +6,12 @@ delivery per event and matching active endpoint (one more insert), then asks,
 once the transaction commits, for the due deliveries to be sent. Statements
 per call, whatever the number of events: a check that the drawn event ids are
 free, the events' insert, the active endpoints' read, the deliveries' insert
-(only when an endpoint matches); plus one read of the rows' ids in the job's hooks.
+and their states' tally's (only when an endpoint matches; decision 0044); plus one
+read of the rows' ids in the job's hooks.
 On PostgreSQL the job's hooks, which write thousands of events a batch, build
 them and their deliveries from the rows in the database instead: the id check
-and one statement (``_events_insert_select``), the same rows without a Python
-object per event.
+and one statement (``_events_insert_select``, the tally included), the same rows
+without a Python object per event.
 
 Event ``data`` is thin: ids, states and dates, never names, emails or free text.
 """
@@ -32,6 +33,7 @@ from certifications import representation
 from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.renewals import representation as renewal_representation
+from certifications.totals import states
 from events.models import DeliveryState, Event, EventType, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("certhub.webhooks")
@@ -100,6 +102,7 @@ def deliveries_create(*, pairs: Sequence[tuple[Event, int, str]], now: dt.dateti
             for event, endpoint_pk, endpoint_id in pairs
         ]
     )
+    states.tally_states(WebhookDelivery, {DeliveryState.PENDING: len(pairs)})
     dispatch_after_commit()
     return len(pairs)
 
@@ -287,9 +290,10 @@ def _events_insert_select(
     ``select_sql`` yields ``sort_key`` (the events' order) and ``data`` (jsonb),
     at most ``count`` rows. The ids are drawn and checked free as
     ``events_write`` draws them; the deliveries go to every active endpoint
-    that wants ``type_`` (``endpoint_wants``), due at once. The events and
-    deliveries are exactly those ``events_write`` writes for the same rows,
-    without building a Python object per row: the job writes thousands a batch.
+    that wants ``type_`` (``endpoint_wants``), due at once, and are added to
+    their state's tally by the same statement. The events and deliveries are
+    exactly those ``events_write`` writes for the same rows, without building a
+    Python object per row: the job writes thousands a batch.
     """
     ids = fresh_ids(Event, field="event_id", prefix=EVENT_PREFIX, count=count, generate=_new_event_id)
     sql = f"""
@@ -301,20 +305,24 @@ def _events_insert_select(
             FROM numbered JOIN unnest(%s::text[]) WITH ORDINALITY AS drawn(event_id, n) USING (n)
             ORDER BY numbered.n
             RETURNING id, event_id
+        ),
+        delivered AS (
+            INSERT INTO {DELIVERY} (delivery_id, event_id, endpoint_id, state, attempts, next_attempt_at,
+                                    claim_token, created_at)
+            SELECT '{DELIVERY_PREFIX}' || substr(w.event_id, {len(EVENT_PREFIX) + 1}) || substr(e.endpoint_id, 5),
+                   w.id, e.id, %s, 0, %s, '', %s
+            FROM written w JOIN {ENDPOINT} e ON e.is_active AND (e.event_types = '[]'::jsonb OR e.event_types ? %s)
+            ORDER BY w.id, e.id
+            RETURNING state
         )
-        INSERT INTO {DELIVERY} (delivery_id, event_id, endpoint_id, state, attempts, next_attempt_at,
-                                claim_token, created_at)
-        SELECT '{DELIVERY_PREFIX}' || substr(w.event_id, {len(EVENT_PREFIX) + 1}) || substr(e.endpoint_id, 5),
-               w.id, e.id, %s, 0, %s, '', %s
-        FROM written w JOIN {ENDPOINT} e ON e.is_active AND (e.event_types = '[]'::jsonb OR e.event_types ? %s)
-        ORDER BY w.id, e.id"""
+        {states.insert_sql(WebhookDelivery, "delivered")}"""
     drawn = "{" + ",".join(ids) + "}"  # Crockford ids: nothing to quote
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [*params, type_, occurred_at, drawn, DeliveryState.PENDING, occurred_at, occurred_at, type_],
         )
-        if cursor.rowcount:
+        if cursor.rowcount:  # a tally row: some deliveries were written
             dispatch_after_commit()
 
 

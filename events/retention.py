@@ -17,6 +17,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, QuerySet
 
 from certhub.retention import RetentionKind, delete_rows
+from certifications.totals.states import tally_rows_deleted
 from events.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery
 
 
@@ -28,6 +29,7 @@ def delivered_deliveries(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
 def deliveries_delete(selected: QuerySet) -> int:
     """Delete the ``selected`` deliveries and their attempts; return how many deliveries went."""
     delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(delivery__in=selected.values("pk")))
+    tally_rows_deleted(selected)  # the per-state gauges' totals (decision 0044)
     return delete_rows(WebhookDelivery, selected)
 
 
@@ -42,6 +44,7 @@ def events_delete(selected: QuerySet) -> int:
     """Delete the ``selected`` events, their deliveries and those deliveries' attempts; return how many events."""
     deliveries = WebhookDelivery.objects.filter(event__in=selected.values("pk"))
     delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(delivery__in=deliveries.values("pk")))
+    tally_rows_deleted(deliveries)
     delete_rows(WebhookDelivery, deliveries)
     return delete_rows(Event, selected)
 

@@ -20,3 +20,8 @@ class NotificationsConfig(AppConfig):
         from notifications.retention import KINDS
 
         retention_register(*KINDS)
+
+        from certifications.totals import states
+        from notifications.models import Notification
+
+        states.register(Notification)  # its rows per state: a tally its writes keep (decision 0044)

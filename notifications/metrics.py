@@ -1,21 +1,17 @@
-"""The notices' gauges (registered in ``NotificationsConfig.ready()``), read from ``ntf_state_idx``.
+"""The notices' gauges (registered in ``NotificationsConfig.ready()``).
 
-Notifications are counted per state from the ``(state, created_at)`` index (an
-index-only count of the whole table: notices are kept, so it grows with them; decision
-0034 says when it moves to a tally); the oldest queued one
-is the first entry of its range.
+Notifications per state come from their maintained tally (``totals.states``, decision
+0044: a few rows, however many notices are kept); the oldest queued one is the first
+entry of its range of ``ntf_state_idx``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from certhub.metrics.gauges import Gauge, age_seconds, counts_by
+from certhub.metrics.gauges import Gauge, age_seconds
+from certifications.totals.states import state_gauge
 from notifications.models import Notification, NotificationState
-
-
-def notifications(now: dt.datetime) -> dict[tuple[str], int]:
-    return counts_by(Notification.objects.all(), "state")
 
 
 def oldest_queued_age(now: dt.datetime) -> float:
@@ -27,7 +23,7 @@ GAUGES = [
     Gauge(
         "certhub_notifications",
         "Notifications by state.",
-        notifications,
+        state_gauge(Notification),
         labels=("state",),
         values=[(state,) for state in NotificationState.values],
     ),

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
@@ -46,12 +45,6 @@ def register(*gauges: Gauge) -> None:
 
 def registered() -> list[Gauge]:
     return list(_gauges.values())
-
-
-def counts_by(queryset, *fields: str) -> dict[tuple[str, ...], int]:
-    """Rows per value of ``fields`` (one grouped count, answered from an index on them)."""
-    rows = queryset.order_by().values_list(*fields).annotate(n=Count("*"))
-    return {tuple(row[:-1]): row[-1] for row in rows}
 
 
 def once_per_scrape(read: Callable[[dt.datetime], object]) -> Callable[[dt.datetime], object]:

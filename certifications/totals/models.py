@@ -14,6 +14,11 @@ hundred rows instead of every day's.
 
 Mentors are tallied per ``(status, paused_by)`` (the ``certhub_mentors`` gauge): every
 mentor write adds the delta of its move, the job's batches one row each.
+
+The rows of the reacting apps' tables with a ``state`` (webhook deliveries,
+notifications) are tallied per state (``totals.states``, the gauges
+``certhub_webhook_deliveries`` and ``certhub_notifications``): every insert, state
+change and delete adds its deltas, the set-based statements in the same statement.
 """
 
 from __future__ import annotations
@@ -64,3 +69,18 @@ class MentorTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status}/{self.paused_by or '-'}: {self.mentors:+d}"
+
+
+class StateTally(models.Model):
+    """Rows of one registered table (``counted``: its model's label) in one ``state``: deltas to sum."""
+
+    counted = models.CharField(max_length=100)
+    state = models.CharField(max_length=20)
+    rows = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "state tally"
+        verbose_name_plural = "state tallies"
+
+    def __str__(self) -> str:
+        return f"{self.counted}/{self.state}: {self.rows:+d}"

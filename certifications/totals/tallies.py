@@ -5,7 +5,7 @@ transaction, so a total is never ahead of or behind the rows it counts. Only
 inserts: concurrent writers never wait on each other here. ``tallies_fold``
 (a periodic task) sums each key's rows into one; ``tallies_rebuild`` recounts
 everything (after a bulk load that bypassed the services). Both do the mentors'
-tally (``mentors``) too.
+tally (``mentors``) and the registered tables' states (``states``) too.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 
 from certhub.sql import dialect, pk_in
 from certifications.models import Certification, CertificationStatus
-from certifications.totals import mentors
+from certifications.totals import mentors, states
 from certifications.totals.models import CertificationTally, Span
 
 STATUSES = tuple(CertificationStatus.values)  # valid, expired, revoked: one column each
@@ -108,10 +108,13 @@ def tallies_fold() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         removed = dialect().fold(cursor, table=TABLE, key=KEY, values=STATUSES)
         removed += dialect().fold(cursor, table=mentors.TABLE, key=mentors.KEY, values=mentors.VALUES)
+        removed += dialect().fold(cursor, table=states.TABLE, key=states.KEY, values=states.VALUES)
         # A lone row summing to zero counts for nothing.
         cursor.execute(f"DELETE FROM {TABLE} WHERE valid = 0 AND expired = 0 AND revoked = 0")
         removed += cursor.rowcount
         cursor.execute(f"DELETE FROM {mentors.TABLE} WHERE mentors = 0")
+        removed += cursor.rowcount
+        cursor.execute(f"DELETE FROM {states.TABLE} WHERE rows = 0")
         return removed + cursor.rowcount
 
 
@@ -119,7 +122,7 @@ def tallies_rebuild() -> int:
     """Recount every tally from the certifications and mentors themselves (after a bulk load); return the rows written.
 
     The day rows are counted from the records, the month rows summed from the day
-    rows, the mentors' groups from the mentors.
+    rows, the mentors' groups from the mentors, the registered tables' states from their rows.
     """
     groups = (
         Certification.objects.order_by()
@@ -156,4 +159,19 @@ def tallies_rebuild() -> int:
         dialect().lock_table(cursor, mentors.TABLE)
         cursor.execute(f"DELETE FROM {mentors.TABLE}")
         cursor.execute(*mentors.rebuild_sql())
-        return written + cursor.rowcount
+        written += cursor.rowcount
+        return written + states_rebuild(cursor)
+
+
+def states_rebuild(cursor) -> int:
+    """Recount the registered tables per state (``states``) under a lock of their tally; return the rows written.
+
+    In the caller's transaction (benchmarks that empty a table of deliveries call it alone).
+    """
+    dialect().lock_table(cursor, states.TABLE)
+    cursor.execute(f"DELETE FROM {states.TABLE}")
+    written = 0
+    for sql, params in states.rebuild_sql():
+        cursor.execute(sql, params)
+        written += cursor.rowcount
+    return written

@@ -21,7 +21,13 @@ from certhub.api.permissions import VIEW, api_permission
 from certhub.api.serializers import StrictBooleanField, StrictSerializer
 from certhub.api.viewsets import ApiViewSet
 from events.api.fields import WebhookUrlField
-from events.endpoints import endpoint_create, endpoint_rotate_secret, endpoint_send_test, endpoint_update
+from events.endpoints import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_rotate_secret,
+    endpoint_send_test,
+    endpoint_update,
+)
 from events.models import FEED_TYPES, DeliveryState, WebhookDelivery, WebhookEndpoint
 
 
@@ -117,6 +123,9 @@ class EndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
 
     def update(self, request: Request, endpoint_id: str) -> Response:
         return self.partial_update(request, endpoint_id)
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        endpoint_delete(endpoint=instance)
 
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, endpoint_id: str) -> Response:

@@ -4,10 +4,11 @@ The candidates are a query annotated with the new rows' values (``ntf_mentor``,
 ``ntf_certification``, ``ntf_cycle``, ``ntf_offset``, ``ntf_recipient``,
 ``ntf_subject``, ``ntf_state``, ``ntf_error``). On PostgreSQL one
 ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` writes them with ids drawn in
-SQL; elsewhere the ORM lists the candidates, draws ids checked free, and
-inserts them in one ``bulk_create`` that skips conflicts. Either way the
-database constraints decide: a reminder window already recorded, by this scan
-or a concurrent one, is never written twice.
+SQL, and adds what it inserted to the states' tally (``totals.states``) in the same
+statement; elsewhere the ORM lists the candidates, draws ids checked free,
+inserts them in one ``bulk_create`` that skips conflicts, and the tally's rows in
+one more ``INSERT``. Either way the database constraints decide: a reminder
+window already recorded, by this scan or a concurrent one, is never written twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
@@ -22,6 +24,7 @@ from django.db.models import QuerySet
 
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, fresh_ids
 from certhub.sql import dialect
+from certifications.totals.states import insert_sql, tally_states
 from notifications.models import Notification, NotificationState
 
 logger = logging.getLogger("certhub.notifications")
@@ -46,7 +49,8 @@ INSERT_SQL = f"""
         {{again}}
         ON CONFLICT DO NOTHING
         RETURNING notification_id, state
-    )
+    ),
+    tallied AS ({insert_sql(Notification, "inserted")})
     SELECT
         (SELECT count(*) FROM cand) AS candidates,
         (SELECT count(*) FROM inserted) AS inserted,
@@ -151,4 +155,6 @@ def _insert_orm(candidates: QuerySet, *, kind: str, now: dt.datetime) -> Inserte
         for notification_id, row in zip(ids, rows, strict=True)
         if row["ntf_state"] == NotificationState.QUEUED
     ]
+    # Writes are serialised here (decision 0014): no concurrent scan took a window since the candidates were read.
+    tally_states(Notification, Counter(row["ntf_state"] for row in rows))
     return Inserted(count=len(rows), queued=queued)

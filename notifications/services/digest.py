@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from certhub.ids import create_with_unique_id
+from certifications.totals.states import tally_states
 from notifications.models import Notification, NotificationKind
 from notifications.news import digest_news, previous_digest_at
 from notifications.services.sending import notifications_enqueue
@@ -70,6 +71,7 @@ def digests_create(*, now: dt.datetime) -> DigestResult:
                         "created_at": now,
                     },
                 )
+                tally_states(Notification, {notification.state: 1})
                 notifications_enqueue([notification.notification_id])
         except IntegrityError:  # a concurrent run made today's digest first
             already += 1

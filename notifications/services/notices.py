@@ -15,6 +15,7 @@ from django.db.models.functions import Concat
 
 from certhub.ids import create_with_unique_id
 from certifications.models import AutoPauseLog, Certification, Mentor, RenewalRequest, RenewalState
+from certifications.totals.states import tally_states
 from notifications.models import NO_EMAIL, Notification, NotificationKind, NotificationState
 from notifications.services.bulk import notifications_insert
 from notifications.services.common import addressed
@@ -107,6 +108,7 @@ def _notice_create(
             "created_at": now,
         },
     )
+    tally_states(Notification, {notification.state: 1})
     if notification.state == NotificationState.QUEUED:
         notifications_enqueue([notification.notification_id])
     return notification

@@ -19,6 +19,7 @@ from celery import current_app
 from django.db import transaction
 from django.db.models import F, Q
 
+from certifications.totals.states import tally_moved
 from notifications.messages import notification_message
 from notifications.models import Notification, NotificationState
 
@@ -90,14 +91,16 @@ def notification_send(*, notification_id: str, now: dt.datetime, last_attempt: b
         except Exception as exc:  # any failure of the mail transport is this attempt's failure
             error = f"{type(exc).__name__}: {exc}"[:2000]
             state = NotificationState.FAILED if last_attempt else NotificationState.QUEUED
-            Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+            if Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
                 state=state, attempts=F("attempts") + 1, last_error=error
-            )
+            ):
+                tally_moved(Notification, before=NotificationState.QUEUED, after=state)
             logger.warning("notification %s not sent (%s): %s", notification_id, state, error)
             return SendOutcome.FAILED if last_attempt else SendOutcome.RETRY
-        Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+        if Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
             state=NotificationState.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
-        )
+        ):
+            tally_moved(Notification, before=NotificationState.QUEUED, after=NotificationState.SENT)
     return SendOutcome.SENT
 
 
@@ -108,6 +111,7 @@ def notification_resend(*, notification: Notification) -> bool:
             state=NotificationState.QUEUED
         )
         if changed:
+            tally_moved(Notification, before=NotificationState.FAILED, after=NotificationState.QUEUED)
             notifications_enqueue([notification.notification_id])
     return bool(changed)
 

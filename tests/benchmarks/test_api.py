@@ -20,17 +20,32 @@ def test_the_bare_benchmark_views_are_not_routed_in_a_normal_run(anon_client):
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize("auth", ["none", "key"])
-def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario(auth):
+@pytest.mark.parametrize(("auth", "metrics"), [("none", "both"), ("key", "on")])
+def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario(auth, metrics):
     out = io.StringIO()
     call_command(
-        "bench_api", "--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--auth", auth, "--json", stdout=out
+        "bench_api",
+        *("--certs", "400", "--concurrency", "2", "--seconds", "0.5", "--auth", auth, "--metrics", metrics, "--json"),
+        stdout=out,
     )
 
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
     assert figures["auth"] == auth  # with a key, every DRF request authenticated by it (a refusal is an error)
+    assert figures["metrics"] == metrics
+    for scenario in figures["scenarios"].values():  # both: the same load on a server without request metrics
+        assert ("no_metrics_p50_ms" in scenario) == (metrics == "both")
+        assert scenario.get("no_metrics_p50_ms", 1) > 0
     assert set(figures["scenarios"]) == {"list_default", "list_mentor_id", "list_expired_before", "get_one"}
     for scenario in figures["scenarios"].values():
         assert scenario["errors"] == 0
         assert scenario["drf_rps"] > 0 and scenario["bare_rps"] > 0
         assert scenario["ratio"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
+
+
+def test_the_benchmark_server_without_metrics_leaves_out_the_request_metrics_alone():
+    from benchmarks import settings as with_metrics
+    from benchmarks import settings_without_metrics as without
+
+    left_out = [name for name in with_metrics.MIDDLEWARE if name not in without.MIDDLEWARE]
+    assert left_out == ["certhub.metrics.series.RequestMetricsMiddleware"]
+    assert without.ROOT_URLCONF == with_metrics.ROOT_URLCONF

@@ -151,3 +151,23 @@ def test_the_expired_check_is_one_indexed_lookup(django_assert_num_queries):
     retention_apply(now=NOW)
     with django_assert_num_queries(1):
         assert feed_expired() is True
+
+
+def test_retention_keeps_the_deliveries_per_state_gauge_exact():
+    from django.db.models import Count
+
+    from certifications.totals.states import label, state_totals
+    from certifications.totals.tallies import tallies_rebuild
+
+    endpoint()
+    old_delivered, old_event = write(DELIVERIES_CUTOFF - SECOND), write(EVENTS_CUTOFF - SECOND)
+    delivery_of(old_delivered)
+    delivery_of(old_event, DeliveryState.FAILED)
+    delivery_of(write(NOW), DeliveryState.PENDING)
+    tallies_rebuild()  # the states above were set by hand; count them once
+
+    retention_apply(now=NOW)
+
+    counted = dict(WebhookDelivery.objects.order_by().values_list("state").annotate(n=Count("*")))
+    assert counted == {DeliveryState.PENDING: 1}
+    assert state_totals()[label(WebhookDelivery)] == counted

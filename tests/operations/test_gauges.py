@@ -29,9 +29,9 @@ from tests.operations.helpers import samples
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
 # The gauges' statements of one scrape: the mentors' tally, the last successful run (one read
-# for its four figures), the outbox (2), deliveries by state, disabled endpoints, notices by
-# state and the oldest queued one, the pending renewal requests and the oldest of them.
-SCRAPE_QUERIES = 10
+# for its four figures), the outbox (2), deliveries and notices by state (one read of their tally),
+# disabled endpoints, the oldest queued notice, the pending renewal requests and the oldest of them.
+SCRAPE_QUERIES = 9
 
 
 def scraped_mentors() -> dict[tuple[str, str], int]:

@@ -10,6 +10,12 @@ token, ``key`` an API key of scope ``certifications:read`` (made by
 ``create_api_key``), both of one user without permissions (the reads are
 public, so the answers match the bare views'); ``none`` (the default) sends
 none. Runs with ``token`` and ``key`` give the authentication's cost per request.
+
+``--metrics`` says whether the DRF side counts and times its requests
+(``certhub_http_requests_total`` and the duration histogram): ``on`` (the product,
+the default), ``off`` (``benchmarks.settings_without_metrics``), or ``both``: a second
+server without them, loaded right after the first in every scenario, so one run
+gives what the request metrics add to p50 and p99.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ DRF_BASE = "/api/v1/certifications"
 BARE_BASE = "/bench/bare/certifications"
 EXPIRED_BEFORE = "2026-01-01T00:00:00Z"
 AUTH_CHOICES = ("none", "token", "key")
+METRICS_CHOICES = ("on", "off", "both")
+WITHOUT_METRICS = "benchmarks.settings_without_metrics"
 BENCH_USER = "bench-api"
 
 
@@ -85,6 +93,12 @@ class Command(BaseCommand):
             default="none",
             help="Credentials of the DRF side: a DRF token or an API key.",
         )
+        parser.add_argument(
+            "--metrics",
+            choices=METRICS_CHOICES,
+            default="on",
+            help="Request metrics on the DRF side: on, off, or both (a second server without them, in one run).",
+        )
 
     def handle(self, *args, **options) -> None:
         certs, verbose = options["certs"], options["verbosity"] >= 1
@@ -116,13 +130,26 @@ class Command(BaseCommand):
         headers = credentials(options["auth"])
         workers = options["workers"]
         # The server keeps this process's SECRET_KEY: an API key's stored hash is keyed by it.
+        threads = max(1, math.ceil(concurrency / workers))
+        metrics = options["metrics"]
         server = bench.Server(
-            workers=workers, threads=max(1, math.ceil(concurrency / workers)), secret_key=settings.SECRET_KEY
+            workers=workers,
+            threads=threads,
+            secret_key=settings.SECRET_KEY,
+            settings_module=WITHOUT_METRICS if metrics == "off" else "benchmarks.settings",
         )
+        # With --metrics both: the same server without the request metrics, loaded right after.
+        plain = None
+        if metrics == "both":
+            plain = bench.Server(
+                workers=workers, threads=threads, secret_key=settings.SECRET_KEY, settings_module=WITHOUT_METRICS
+            )
         pool = bench.client_pool(concurrency)
         results: dict[str, dict] = {}
         try:
             server.start()
+            if plain is not None:
+                plain.start()
             say(
                 f"gunicorn on 127.0.0.1:{server.port} ({workers} workers x {server.threads} threads), "
                 f"{concurrency} clients, {seconds:g}s per run, DRF side authenticated by: {options['auth']}"
@@ -132,8 +159,11 @@ class Command(BaseCommand):
                     if not bench.same_json(server.port, drf_path, bare_path, headers):
                         raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON")
                 figures = {}
-                for contender, paths, sent in (("drf", drf_paths, headers), ("bare", bare_paths, {})):
-                    common = {"port": server.port, "paths": paths, "concurrency": concurrency, "headers": sent}
+                contenders = [("drf", server, drf_paths, headers), ("bare", server, bare_paths, {})]
+                if plain is not None:
+                    contenders.insert(1, ("drf_no_metrics", plain, drf_paths, headers))
+                for contender, target, paths, sent in contenders:
+                    common = {"port": target.port, "paths": paths, "concurrency": concurrency, "headers": sent}
                     bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
                     figures[contender] = bench.load(
                         pool, **common, seconds=seconds, max_requests=options["max_requests"]
@@ -151,11 +181,22 @@ class Command(BaseCommand):
                     "bare_requests": bare.requests,
                     "errors": drf.errors + bare.errors,
                 }
+                if plain is not None:
+                    off = figures["drf_no_metrics"]
+                    results[name] |= {
+                        "no_metrics_p50_ms": round(off.p50_ms, 2),
+                        "no_metrics_p99_ms": round(off.p99_ms, 2),
+                        "metrics_p50_ms": round(drf.p50_ms - off.p50_ms, 3),
+                        "metrics_p99_ms": round(drf.p99_ms - off.p99_ms, 3),
+                        "errors": drf.errors + bare.errors + off.errors,
+                    }
                 say(self._line(name, results[name]))
         finally:
             pool.terminate()
             pool.join()
             server.stop()
+            if plain is not None:
+                plain.stop()
 
         summary = {
             "certs": Certification.objects.count(),
@@ -164,6 +205,7 @@ class Command(BaseCommand):
             "workers": workers,
             "threads": server.threads,
             "auth": options["auth"],
+            "metrics": metrics,
             "vendor": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "throttle_cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             "scenarios": results,
@@ -200,8 +242,14 @@ class Command(BaseCommand):
 
     @staticmethod
     def _line(name: str, r: dict) -> str:
-        return (
+        line = (
             f"  {name:<20} DRF {r['drf_rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms | "
             f"bare {r['bare_rps']:8.1f} req/s  p50 {r['bare_p50_ms']:7.2f} ms  p99 {r['bare_p99_ms']:7.2f} ms | "
             f"ratio {r['ratio']}"
         )
+        if "metrics_p50_ms" in r:
+            line += (
+                f" | without metrics p50 {r['no_metrics_p50_ms']:7.2f} ms  p99 {r['no_metrics_p99_ms']:7.2f} ms"
+                f" (metrics add {r['metrics_p50_ms']:+.3f} / {r['metrics_p99_ms']:+.3f} ms)"
+            )
+        return line

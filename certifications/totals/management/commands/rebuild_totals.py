@@ -8,7 +8,7 @@ from certifications.totals.tallies import tallies_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recount the maintained certification and mentor totals from the records themselves."
+    help = "Recount the maintained totals (certifications, mentors, deliveries and notices per state) from the rows."
 
     def handle(self, *args, **options) -> None:
         rows = tallies_rebuild()
