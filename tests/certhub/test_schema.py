@@ -40,6 +40,8 @@ CANONICAL_PATHS = {
     "/api/v1/mentors/{mentor_id}/eligibility": {"get"},
     "/api/v1/mentors/{mentor_id}/history": {"get"},
     "/api/v1/mentors/{mentor_id}/pause": {"post"},
+    "/api/v1/mentors/{mentor_id}/export": {"get"},
+    "/api/v1/mentors/{mentor_id}/erase": {"post"},
     "/api/v1/mentors/{mentor_id}/resume": {"post"},
     "/api/v1/renewal-requests": {"get", "post"},
     "/api/v1/renewal-requests/{renewal_request_id}": {"get"},

@@ -42,7 +42,11 @@ def client_of(*codenames: str, username: str = "someone") -> APIClient:
 
 def call(client: APIClient, method: str, route: str, mentor_id: str, body=None):
     url = f"/api/v1/mentors/{mentor_id}/{route}"
-    return client.get(url) if method == "get" else client.post(url, {"reason": "asked"} if body is None else body, format="json")
+    return (
+        client.get(url)
+        if method == "get"
+        else client.post(url, {"reason": "asked"} if body is None else body, format="json")
+    )
 
 
 @pytest.fixture
