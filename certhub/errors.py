@@ -42,6 +42,10 @@ class PendingRequestExists(Conflict):
     """A renewal request of the same mentor and type is already waiting for a decision."""
 
 
+class MentorErased(Conflict):
+    """A write that names a mentor whose personal data was erased: nothing may be recorded of them again."""
+
+
 class AlreadyDecided(Conflict):
     """A renewal request was already approved, rejected or withdrawn."""
 

@@ -27,12 +27,13 @@ class CertificationChange(models.TextChoices):
 
 
 class MentorChange(models.TextChoices):
-    """What a write did to a mentor: created, edited (name, email), paused or resumed."""
+    """What a write did to a mentor: created, edited (name, email), paused, resumed or erased."""
 
     CREATED = "created"  # on first mention by a certification, or added by staff
     UPDATED = "updated"  # name or email edited
     PAUSED = "paused"  # by staff (the job's pauses come in batches: ``job_batch_applied``)
     RESUMED = "resumed"  # by staff, or automatically after a write (with the ``auto_resume`` log row)
+    ERASED = "erased"  # personal data erased (``services.personal_data``): each app blanks its copies
 
 
 def certification_change(*, before: dict[str, Any] | None, after: dict[str, Any]) -> CertificationChange:

@@ -15,6 +15,7 @@ from events.outbox import (
     mentor_written,
     renewal_request_written,
 )
+from events.personal_data import mentor_exported
 
 __all__ = [
     "certification_written",
@@ -22,6 +23,7 @@ __all__ = [
     "job_batch_applied",
     "job_records_expired",
     "job_run_finished",
+    "mentor_exported",
     "mentor_written",
     "renewal_request_written",
 ]

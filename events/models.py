@@ -23,6 +23,7 @@ class EventType(models.TextChoices):
     CERTIFICATION_EXPIRED = "certification.expired"
     MENTOR_PAUSED = "mentor.paused"
     MENTOR_RESUMED = "mentor.resumed"
+    MENTOR_ERASED = "mentor.erased"
     EXPIRY_JOB_COMPLETED = "expiry_job.completed"
     RENEWAL_REQUEST_SUBMITTED = "renewal_request.submitted"
     RENEWAL_REQUEST_APPROVED = "renewal_request.approved"

@@ -162,7 +162,11 @@ def certifications_created(*, certs: Sequence, now: dt.datetime) -> None:
 
 
 def mentor_written(*, change: MentorChange, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
-    """``mentor.paused`` (by staff) or ``mentor.resumed`` (by staff, or automatically after a write); nothing else."""
+    """``mentor.paused`` (staff), ``mentor.resumed`` (staff, or automatically after a write), ``mentor.erased``."""
+    if change == MentorChange.ERASED:
+        data = {"mentor_id": after.mentor_id, "erased_at": format_utc(after.erased_at)}
+        events_write(items=[(EventType.MENTOR_ERASED, data)], occurred_at=now)
+        return
     if change == MentorChange.PAUSED:
         data = {
             "mentor_id": after.mentor_id,

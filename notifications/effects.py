@@ -16,6 +16,7 @@ from typing import Any
 
 from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, RenewalRequest
+from notifications import personal_data
 from notifications.services import pause_notices_create, renewal_notice_create, resume_notice_create
 
 
@@ -32,7 +33,13 @@ def certifications_created(*, certs: Sequence[Certification], now: dt.datetime) 
 def mentor_written(
     *, change: MentorChange, before: dict[str, Any] | None, after: Mentor, now: dt.datetime, log: AutoPauseLog | None
 ) -> None:
-    """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice."""
+    """An automatic resume (``change`` resumed, with its ``auto_resume`` log row): one ``mentor_resumed`` notice.
+
+    An erasure blanks the mentor's notices and skips the queued ones (``personal_data``).
+    """
+    if change == MentorChange.ERASED:
+        personal_data.mentor_erased(mentor=after, now=now)
+        return
     if change == MentorChange.RESUMED and log is not None and log.event == LogEvent.AUTO_RESUME:
         resume_notice_create(mentor=after, log=log, now=now)
 
@@ -41,6 +48,11 @@ def renewal_request_written(*, change: RenewalRequestChange, request: RenewalReq
     """An approved or rejected request: the mentor's ``renewal_approved`` / ``renewal_rejected`` notice."""
     if change in (RenewalRequestChange.APPROVED, RenewalRequestChange.REJECTED):
         renewal_notice_create(request=request, now=now)
+
+
+def mentor_exported(*, mentor: Mentor) -> dict[str, Any]:
+    """``notifications.json``: the notices to the mentor as sent (``personal_data``)."""
+    return personal_data.mentor_exported(mentor=mentor)
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:

@@ -44,6 +44,11 @@ class Dialect(ABC):
         """
 
     @abstractmethod
+    def json_key_replaced(self, column: str, key: str, value: Any) -> tuple[str, str, list[Any], list[Any]]:
+        """``(expression, condition, expression params, condition params)``: the JSON ``column`` with its
+        top-level ``key``'s value replaced by ``value``, and the condition that ``column`` holds ``key``."""
+
+    @abstractmethod
     def month_start(self, column: str) -> str:
         """SQL for the first day of the month of the date ``column``."""
 

@@ -44,6 +44,10 @@ class PostgreSQL(Dialect):
         sql = "%s::jsonb" + (f" || jsonb_build_object({pairs})" if per_row else "")
         return sql, [json.dumps(constant)]
 
+    def json_key_replaced(self, column: str, key: str, value: Any) -> tuple[str, str, list[Any], list[Any]]:
+        expression = f"jsonb_set({column}, %s::text[], %s::jsonb)"
+        return expression, f"jsonb_exists({column}, %s)", ["{" + key + "}", json.dumps(value)], [key]
+
     def month_start(self, column: str) -> str:
         return f"CAST(date_trunc('month', CAST({column} AS timestamp)) AS date)"
 

@@ -32,6 +32,15 @@ class SQLite(Dialect):
         sql = f"json_patch(%s, json_object({pairs}))" if per_row else "%s"
         return sql, [json.dumps(constant)]
 
+    def json_key_replaced(self, column: str, key: str, value: Any) -> tuple[str, str, list[Any], list[Any]]:
+        path = f"$.{key}"
+        return (
+            f"json_set({column}, %s, json(%s))",
+            f"json_type({column}, %s) IS NOT NULL",
+            [path, json.dumps(value)],
+            [path],
+        )
+
     def month_start(self, column: str) -> str:
         return f"date({column}, 'start of month')"
 

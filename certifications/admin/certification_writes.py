@@ -83,6 +83,7 @@ class CertificationAddForm(_ServiceForm):
         }
 
     def validate(self) -> None:
+        services.mentor_id_not_erased(self.cleaned_data["mentor_id"])
         services.certification_validate_create(**self._arguments())
 
     def write(self, *, by: Actor) -> CertificationWriteResult:

@@ -13,6 +13,7 @@ from certifications.admin.actions import ReasonForm, ServiceActionsMixin
 from certifications.admin.common import ReadOnly, day
 from certifications.admin.counting import id_prefix, mentors_matching
 from certifications.admin.history import HistoryAdminMixin
+from certifications.admin.personal_data import MentorChangeForm, PersonalDataActionsMixin
 from certifications.admin.renewals import RenewalRequestInline
 from certifications.eligibility import mentors_eligibility
 from certifications.history import Actor
@@ -34,7 +35,8 @@ class CertificationInline(ReadOnly, admin.TabularInline):
         return super().get_queryset(request).alive().select_related("certification_type")
 
 
-class MentorAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
+class MentorAdmin(HistoryAdminMixin, PersonalDataActionsMixin, ServiceActionsMixin, admin.ModelAdmin):
+    form = MentorChangeForm
     list_display = [
         "mentor_id",
         "name",
@@ -51,9 +53,9 @@ class MentorAdmin(HistoryAdminMixin, ServiceActionsMixin, admin.ModelAdmin):
     show_full_result_count = False  # one count per page, not two
     show_facets = admin.ShowFacets.NEVER
     inlines = [CertificationInline, RenewalRequestInline]
-    actions = ["pause", "resume"]
+    actions = ["pause", "resume", "export_personal_data", "erase_personal_data"]
     list_per_page = 50
-    readonly_fields = ["status", "paused_by", "paused_at", "pause_reason", "created_at", "updated_at"]
+    readonly_fields = ["status", "paused_by", "paused_at", "pause_reason", "created_at", "updated_at", "erased_at"]
 
     def get_queryset(self, request):
         # Counted per mentor shown (a subquery on the mentor's index), not by grouping every mentor's records.

@@ -31,6 +31,7 @@ from certhub.api.viewsets import ApiViewSet
 from certhub.ids import MENTOR_ID_RE
 from certifications import services
 from certifications.api.history import history_response
+from certifications.api.personal_data import PersonalDataActions
 from certifications.api.serializers import MentorIdField
 from certifications.eligibility import Eligibility, mentors_eligibility
 from certifications.history import Actor
@@ -49,6 +50,7 @@ class MentorSerializer(serializers.Serializer):
     pause_reason = serializers.CharField(allow_null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    erased_at = UTCDateTimeField(allow_null=True)
 
     def to_representation(self, instance: Mentor) -> dict:
         data = super().to_representation(instance)
@@ -159,8 +161,8 @@ class MentorFilter(FilterSet):
         fields: list[str] = []
 
 
-class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """``/api/v1/mentors``: mentors, staff pause and resume, eligibility."""
+class MentorViewSet(PersonalDataActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """``/api/v1/mentors``: mentors, staff pause and resume, eligibility, personal data (export, erasure)."""
 
     # Credentials always; POST (pause, resume) needs change_mentor, a question sent as a body view_mentor.
     permission_classes = [

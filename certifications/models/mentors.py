@@ -37,6 +37,8 @@ class Mentor(models.Model):
     paused_by = models.CharField(max_length=10, choices=PausedBy.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Set once by the erasure (``services.personal_data``): the name and email are gone, the id and states stay.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["mentor_id"]
@@ -51,6 +53,7 @@ class Mentor(models.Model):
         ]
         indexes = [models.Index(fields=["status", "paused_by"], name="mentor_status_idx")]
         verbose_name_plural = "mentors"
+        permissions = [("manage_personal_data", "Can export and erase a mentor's personal data")]
 
     def __str__(self) -> str:
         return self.mentor_id if not self.name else f"{self.name} ({self.mentor_id})"

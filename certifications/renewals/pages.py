@@ -76,6 +76,9 @@ def renewal_page(request: HttpRequest, token: str) -> HttpResponse:
     mentor = mentor_for_token(token)
     if mentor is None:
         return _page(request, "invalid.html", {}, status=404)
+    if mentor.erased_at is not None:
+        # The same page as a link that is no longer valid: it names nobody (409, as every door to an erased mentor).
+        return _page(request, "invalid.html", {}, status=409)
     held = _held(mentor)
     types = CertificationType.objects.filter(pk__in=[record.certification_type_id for record in held], is_active=True)
     form = RenewalForm(types=types)

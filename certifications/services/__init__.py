@@ -11,6 +11,7 @@ results of ``results``. Views, admin actions, commands and tasks call these
 and nothing else.
 """
 
+from certifications.services.guards import check_not_erased, mentor_id_not_erased
 from certifications.services.imports import ImportResult, certification_import
 from certifications.services.lapse import (
     EXPIRY_TASK_EXPIRES_SECONDS,
@@ -26,6 +27,7 @@ from certifications.services.lapse import (
 )
 from certifications.services.mentors import EDITABLE_FIELDS as MENTOR_EDITABLE_FIELDS
 from certifications.services.mentors import mentor_create, mentor_get_or_create, mentor_update
+from certifications.services.personal_data import ErasureResult, mentor_erase, mentor_export
 from certifications.services.records import (
     certification_create,
     certification_delete,
@@ -53,6 +55,7 @@ __all__ = [
     "EXPIRY_TASK_NAME",
     "MENTOR_EDITABLE_FIELDS",
     "CertificationWriteResult",
+    "ErasureResult",
     "ExpiryPreviewItem",
     "ImportResult",
     "MentorWriteResult",
@@ -67,13 +70,17 @@ __all__ = [
     "certification_update",
     "certification_validate_create",
     "certification_validate_update",
+    "check_not_erased",
     "expiry_job_enqueue",
     "expiry_job_preview",
     "expiry_job_run",
     "expiry_runs_reap",
     "mentor_auto_resume",
     "mentor_create",
+    "mentor_erase",
+    "mentor_export",
     "mentor_get_or_create",
+    "mentor_id_not_erased",
     "mentor_pause",
     "mentor_resume",
     "mentor_update",

@@ -39,6 +39,7 @@ from certifications.history import Actor
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services import bulk
 from certifications.services.bulk import NewMentor
+from certifications.services.guards import check_not_erased
 from certifications.services.lapse.pause import auto_resume_can_act
 from certifications.services.mentors import mentor_get_or_create, mentor_update
 from certifications.services.records import (
@@ -107,6 +108,7 @@ def _check_may_change_mentor(changes: dict[str, str], by: Actor) -> None:
 def _apply(parsed: ParsedRow, *, now: dt.datetime, by: Actor) -> tuple[str, Certification]:
     """Write one row through the services; return its action and record."""
     mentor = Mentor.objects.filter(mentor_id=parsed.mentor_id).first()
+    check_not_erased(mentor)
     if mentor is None:
         mentor = mentor_get_or_create(
             mentor_id=parsed.mentor_id, name=parsed.name or "", email=parsed.email or "", now=now, by=by
@@ -296,7 +298,10 @@ def _bulk_group(plan: _Plan, mentor_id: str, lines: list[_Line], *, live, flagge
         mentor is not None
         and any((mentor.pk, line.parsed.cert_type.pk, line.parsed.issued_at) in live for line in lines)
     )
-    quiet = mentor is None or not auto_resume_can_act(mentor=mentor, holds_flagged=mentor.pk in flagged)
+    # An erased mentor's rows go one by one, where each is refused (409 mentor_erased) as a single write would be.
+    quiet = mentor is None or (
+        mentor.erased_at is None and not auto_resume_can_act(mentor=mentor, holds_flagged=mentor.pk in flagged)
+    )
     if not (creates_only and quiet):
         plan.single.extend(lines)
         return

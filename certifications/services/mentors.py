@@ -15,6 +15,7 @@ from certifications.changes import MentorChange
 from certifications.history import Actor
 from certifications.models import Mentor
 from certifications.services import effects
+from certifications.services.guards import check_not_erased
 from certifications.text import one_line
 
 EDITABLE_FIELDS = ("name", "email")
@@ -33,6 +34,8 @@ def mentor_get_or_create(*, mentor_id: str, now: dt.datetime, by: Actor, name: s
     )
     if created:
         effects.mentor_written(change=MentorChange.CREATED, before=None, after=mentor, now=now, by=by)
+    else:
+        check_not_erased(mentor)
     return mentor
 
 
@@ -47,6 +50,7 @@ def mentor_update(*, mentor: Mentor, changes: dict[str, str], now: dt.datetime, 
     _check_fields(changes)
     with transaction.atomic():
         locked = Mentor.objects.select_for_update().get(pk=mentor.pk)
+        check_not_erased(locked)
         before = effects.mentor_snapshot(locked)
         for name, value in changes.items():
             setattr(locked, name, one_line(value) if name == "name" else value or "")

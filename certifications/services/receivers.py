@@ -61,12 +61,20 @@ class Receiver(Protocol):
         now: dt.datetime,
         log: AutoPauseLog | None,
     ) -> None:
-        """A mentor was created, edited, paused or resumed; ``log`` is an automatic resume's log row."""
+        """A mentor was created, edited, paused, resumed or erased; ``log`` is an automatic resume's log row.
+
+        On ``erased`` each app blanks the copies of the mentor's name, address and
+        free text it keeps (``services.personal_data``), in the erasure's transaction.
+        """
 
     def renewal_request_written(
         self, *, change: RenewalRequestChange, request: RenewalRequest, now: dt.datetime
     ) -> None:
         """A renewal request was submitted, approved, rejected or withdrawn (``change``); ``request`` as written."""
+
+    def mentor_exported(self, *, mentor: Mentor) -> dict[str, Any]:
+        """The members this app adds to ``mentor``'s personal-data export: ``{file name: JSON-able data}``."""
+        return {}
 
     def job_records_expired(self, *, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
         """The job's step 1 expired the certifications ``pks`` (one chunk)."""

@@ -22,6 +22,7 @@ from certifications.dates import add_months
 from certifications.history import Actor
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from certifications.services import effects
+from certifications.services.guards import check_not_erased
 from certifications.services.lapse.pause import mentor_auto_resume
 from certifications.services.mentors import mentor_get_or_create
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
@@ -240,6 +241,7 @@ def _with_changes(cert: Certification, *, changes: dict[str, Any], now: dt.datet
     """
     if cert.deleted_at is not None:
         raise NotFound("Not found: the certification was deleted.")
+    check_not_erased(cert.mentor)
     if "certification_type" in changes:
         cert.certification_type = resolve_type(changes["certification_type"])
     cert.issued_at = changes.get("issued_at", cert.issued_at)

@@ -23,6 +23,7 @@ from certifications.history import Actor, Source
 from certifications.models import Certification, CertificationType, Mentor, RenewalRequest, RenewalState, SubmittedVia
 from certifications.renewals.evidence import evidence_kind, evidence_name, evidence_storage
 from certifications.services import effects
+from certifications.services.guards import check_not_erased
 from certifications.services.records import certification_create, certification_prepare, resolve_type
 
 ID_PREFIX = "rnw_"
@@ -102,6 +103,7 @@ def renewal_request_validate(
     mentor = Mentor.objects.filter(mentor_id=mentor_id).first()
     if mentor is None:
         raise RuleViolation("Unknown mentor.", fields={"mentor_id": [f"No mentor {mentor_id}."]})
+    check_not_erased(mentor)
     cert_type = resolve_type(certification_type)
     if not Certification.objects.alive().filter(mentor=mentor, certification_type=cert_type).exists():
         raise RuleViolation(

@@ -107,9 +107,9 @@ def notification_send(*, notification_id: str, now: dt.datetime, last_attempt: b
 def notification_resend(*, notification: Notification) -> bool:
     """Queue a failed notification again and send it after commit; False if it was not ``failed``."""
     with transaction.atomic():
-        changed = Notification.objects.filter(pk=notification.pk, state=NotificationState.FAILED).update(
-            state=NotificationState.QUEUED
-        )
+        # An erased mentor's notice has no recipient left: it stays failed.
+        failed = Notification.objects.filter(pk=notification.pk, state=NotificationState.FAILED)
+        changed = failed.exclude(mentor__erased_at__isnull=False).update(state=NotificationState.QUEUED)
         if changed:
             tally_moved(Notification, before=NotificationState.FAILED, after=NotificationState.QUEUED)
             notifications_enqueue([notification.notification_id])

@@ -40,6 +40,8 @@ CANONICAL_PATHS = {
     "/api/v1/mentors/{mentor_id}/eligibility": {"get"},
     "/api/v1/mentors/{mentor_id}/history": {"get"},
     "/api/v1/mentors/{mentor_id}/pause": {"post"},
+    "/api/v1/mentors/{mentor_id}/export": {"get"},
+    "/api/v1/mentors/{mentor_id}/erase": {"post"},
     "/api/v1/mentors/{mentor_id}/resume": {"post"},
     "/api/v1/renewal-requests": {"get", "post"},
     "/api/v1/renewal-requests/{renewal_request_id}": {"get"},
@@ -401,8 +403,11 @@ def test_every_mentor_operation_has_an_example_answer(schema):
         if path.startswith("/api/v1/mentors")
         for method, operation in operations.items()
     ]
-    assert len(mentor_operations) == 7  # with the history
+    assert len(mentor_operations) == 9  # with the history, the export and the erasure
     for path, method, operation in mentor_operations:
+        if path.endswith("/export"):  # a ZIP: described, not exemplified
+            assert list(operation["responses"]["200"]["content"]) == ["application/zip"]
+            continue
         content = operation["responses"]["200"]["content"]["application/json"]
         assert content.get("examples"), (method, path)
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 
 from certhub.api.fields import DATE_OR_DATE_TIME_SCHEMA
 from certhub.api.schema import error_responses
@@ -15,6 +21,7 @@ from certifications.api.mentors import (
     MentorViewSet,
     PauseSerializer,
 )
+from certifications.api.personal_data import ErasedSerializer, EraseSerializer
 from certifications.api.schema.views import history_schema
 
 TAG = ["mentors"]
@@ -59,6 +66,7 @@ MENTOR_VALUE = {
     "pause_reason": "On leave until May",
     "created_at": "2025-01-10T08:00:00Z",
     "updated_at": "2026-03-26T09:00:00Z",
+    "erased_at": None,
 }
 MENTOR_EXAMPLE = OpenApiExample("A mentor paused by staff", value=MENTOR_VALUE, response_only=True)
 # A list's example is one item; the schema shows it inside the envelope.
@@ -68,6 +76,10 @@ RESUMED_EXAMPLE = OpenApiExample(
     "Resumed",
     value={**MENTOR_VALUE, "status": "active", "paused_by": None, "paused_at": None, "pause_reason": None},
     response_only=True,
+)
+ERASE_EXAMPLE = OpenApiExample("Erase", value={"reason": "Asked to be forgotten (ticket 4127)"}, request_only=True)
+ERASED_EXAMPLE = OpenApiExample(
+    "Erased", value={"mentor_id": "mntr_01HX4V2K8P", "erased_at": "2026-12-04T18:30:00Z"}, response_only=True
 )
 BATCH_REQUEST_EXAMPLE = OpenApiExample(
     "Two mentors through a match period",
@@ -146,6 +158,32 @@ extend_schema_view(
         parameters=[MENTOR_ID, THROUGH],
         responses={200: EligibilitySerializer, **error_responses(400, 401, 403, 404)},
         examples=[ELIGIBLE_EXAMPLE],
+    ),
+    export=extend_schema(
+        summary="Export a mentor's personal data (ZIP)",
+        description="A ZIP streamed as it is built: `mentor.json`, `certifications.csv`, `history.json`, "
+        "`notifications.json` (recipients, subjects and bodies as sent), `renewal_requests.json` with the "
+        "evidence files under `evidence/`, and `events.json` (the events about the mentor). Needs "
+        "`certifications.manage_personal_data`; recorded in the security log.",
+        tags=TAG,
+        parameters=[MENTOR_ID],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The archive."),
+            **error_responses(401, 403, 404),
+        },
+    ),
+    erase=extend_schema(
+        summary="Erase a mentor's personal data",
+        description="In one transaction: the name and email become empty, notices and history lose their copies, "
+        "queued notices are skipped, evidence files are deleted after commit, a `mentor.erased` event is written. "
+        "Ids, dates, states, the auto-pause log and every total stay. A repeat answers the first `erased_at`; "
+        "every later write naming the mentor answers 409 `mentor_erased`. Needs "
+        "`certifications.manage_personal_data`; recorded in the security log.",
+        tags=TAG,
+        parameters=[MENTOR_ID],
+        request=EraseSerializer,
+        responses={200: ErasedSerializer, **error_responses(400, 401, 403, 404)},
+        examples=[ERASE_EXAMPLE, ERASED_EXAMPLE],
     ),
     eligibility_batch=extend_schema(
         summary="Eligibility of up to 500 mentors, in request order",
