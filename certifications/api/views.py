@@ -36,6 +36,7 @@ from certifications.api.serializers import (
 from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
 from certifications.selectors import auto_pause_log_list, certification_list
+from certifications.totals.counts import CertificationCount
 
 # Who may read a soft-deleted record's history: the users who can restore it in the admin.
 DELETED_HISTORY_PERM = "certifications.delete_certification"
@@ -81,6 +82,8 @@ class CertificationViewSet(
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""
         filterset = getattr(self, "filterset", None)  # validated by the filter backend (certhub.api.filters)
+        if filterset is None:  # no filter named: every live record
+            return CertificationCount(deleted=False).total()
         count = filterset.tally_count() if isinstance(filterset, CertificationFilter) else None
         return count.total() if count is not None else None
 
