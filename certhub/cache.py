@@ -10,6 +10,9 @@ Django's own client builds a new ``redis.Redis`` object for every cache call,
 and redis-py fills a few hundred response callbacks in that constructor: about
 0.2 ms per call, and a throttled API request makes two calls per throttle.
 The client objects are thread-safe and share the pool, so one per pool will do.
+
+``rate_window`` is the API throttles' step in one round trip instead of a
+``get`` and a ``set`` (``certhub.api.throttling``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,25 @@ logger = logging.getLogger("certhub.cache")
 
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 RETRY_SECONDS = 30
+
+
+# DRF's sliding window (``SimpleRateThrottle``: the request times of the last ``duration``
+# seconds, newest first) as a Redis list, read, trimmed and appended to in one atomic step.
+RATE_WINDOW = """
+local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local oldest = redis.call('LINDEX', KEYS[1], -1)
+while oldest and tonumber(oldest) <= now - duration do
+    redis.call('RPOP', KEYS[1])
+    oldest = redis.call('LINDEX', KEYS[1], -1)
+end
+local count = redis.call('LLEN', KEYS[1])
+if count >= limit then
+    return {0, count, oldest}
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], duration)
+return {1, count + 1, oldest or ARGV[1]}
+"""
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
@@ -64,9 +86,33 @@ class RedisCache(DjangoRedisCache):
         return time.monotonic() < self._down_until
 
     def _call(self, name: str, *args, **kwargs):
+        return self._on_redis(
+            lambda: getattr(super(RedisCache, self), name)(*args, **kwargs),
+            lambda: getattr(self._fallback, name)(*args, **kwargs),
+        )
+
+    def rate_window(self, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float] | None:
+        """A sliding-window throttle's step in one round trip (``RATE_WINDOW``), or None while Redis is down.
+
+        Answers whether a request at ``now`` is allowed (and records it if so),
+        how many requests the window then holds and the oldest one's time.
+        """
+        script = self.__dict__.get("_rate_window")
+        if script is None:
+            script = self._rate_window = self._cache.get_client(write=True).register_script(RATE_WINDOW)
+        window_key = self.make_and_validate_key(f"{key}:window")
+
+        def step() -> tuple[bool, int, float]:
+            allowed, count, oldest = script(keys=[window_key], args=[repr(now), duration, limit])
+            return bool(allowed), int(count), float(oldest) if oldest is not None else now
+
+        return self._on_redis(step, lambda: None)
+
+    def _on_redis(self, call, fallback):
+        """``call()`` on Redis, or ``fallback()`` while Redis is unreachable (logged once per outage)."""
         if not self.degraded:
             try:
-                result = getattr(super(), name)(*args, **kwargs)
+                result = call()
             except UNREACHABLE as exc:
                 if not self._down_until:
                     logger.warning(
@@ -79,7 +125,7 @@ class RedisCache(DjangoRedisCache):
                     logger.warning("Redis cache reachable again; throttles are shared again")
                     self._down_until = 0.0
                 return result
-        return getattr(self._fallback, name)(*args, **kwargs)
+        return fallback()
 
 
 def _with_fallback(name: str):

@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["certhub.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "certhub.api.schema.CertHubAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "certhub.api.throttling.AnonRateThrottle",
         "certhub.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},

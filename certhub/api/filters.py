@@ -71,6 +71,17 @@ class FilterBackend(DjangoFilterBackend):
         view.filterset = filterset
         return filterset
 
+    def filter_queryset(self, request, queryset, view):
+        """The filtered queryset; a request that names no filter keeps it as it is, without building a form.
+
+        Such a request leaves ``view.filterset`` None: there is nothing to validate.
+        """
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys().isdisjoint(filterset_class.base_filters):
+            view.filterset = None
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
 
 class TimestampFormField(forms.Field):
     """A query-string timestamp: ISO 8601 with a zone, or a bare date (midnight UTC)."""

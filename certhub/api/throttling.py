@@ -1,11 +1,45 @@
-"""API throttles: the ``anon`` rate for anonymous clients, the ``user`` rate for authenticated ones."""
+"""API throttles: the ``anon`` rate for anonymous clients, the ``user`` rate for authenticated ones.
+
+Both keep DRF's sliding window. On the Redis cache (``certhub.cache.RedisCache``)
+a request's check and record are one atomic round trip (``rate_window``)
+instead of DRF's ``get`` then ``set`` (which two concurrent requests could
+also interleave); on any other cache, and while Redis is down, DRF's own
+steps run on the cache (the per-process fallback).
+"""
 
 from __future__ import annotations
 
+from rest_framework.throttling import AnonRateThrottle as DRFAnonRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.throttling import UserRateThrottle as DRFUserRateThrottle
 
 
-class UserRateThrottle(DRFUserRateThrottle):
+class WindowThrottle(SimpleRateThrottle):
+    """DRF's sliding-window throttle, checked and recorded in one cache round trip where the cache can."""
+
+    def allow_request(self, request, view) -> bool:
+        rate_window = getattr(self.cache, "rate_window", None)
+        if self.rate is None or rate_window is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        step = rate_window(self.key, now=self.now, duration=self.duration, limit=self.num_requests)
+        if step is None:  # Redis is down: DRF's steps on the per-process fallback
+            return super().allow_request(request, view)
+        allowed, count, oldest = step
+        if allowed:
+            return True
+        self.history = [oldest] * count  # what DRF's ``wait`` reads: the window's length and its oldest time
+        return self.throttle_failure()
+
+
+class AnonRateThrottle(WindowThrottle, DRFAnonRateThrottle):
+    """The ``anon`` rate, by client address."""
+
+
+class UserRateThrottle(WindowThrottle, DRFUserRateThrottle):
     """The ``user`` rate, counted for authenticated clients only.
 
     DRF's own class also counts anonymous requests, by address: two more cache

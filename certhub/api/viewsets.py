@@ -9,14 +9,13 @@ public, its permission (``certhub.api.permissions.api_permission``).
 from __future__ import annotations
 
 from rest_framework import viewsets
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.utils import formatting
 
 from certhub.api.errors import exception_handler
 from certhub.api.filters import FilterBackend
 from certhub.api.pagination import EnvelopePagination
 from certhub.api.permissions import ModelPermissionsOrPublicRead
-from certhub.api.throttling import UserRateThrottle
+from certhub.api.throttling import AnonRateThrottle, UserRateThrottle
 
 # An id is any one path segment, as Django's ``str`` converter takes it (DRF's
 # default also stops at a dot). What is not an id answers 404 from the lookup.

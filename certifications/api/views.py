@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +36,7 @@ from certifications.api.serializers import (
 from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
 from certifications.selectors import auto_pause_log_list, certification_list
+from certifications.totals.counts import CertificationCount
 
 # Who may read a soft-deleted record's history: the users who can restore it in the admin.
 DELETED_HISTORY_PERM = "certifications.delete_certification"
@@ -80,6 +82,8 @@ class CertificationViewSet(
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""
         filterset = getattr(self, "filterset", None)  # validated by the filter backend (certhub.api.filters)
+        if filterset is None:  # no filter named: every live record
+            return CertificationCount(deleted=False).total()
         count = filterset.tally_count() if isinstance(filterset, CertificationFilter) else None
         return count.total() if count is not None else None
 
@@ -95,12 +99,16 @@ class CertificationViewSet(
         return Response(CertificationSerializer(cert).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
-        """Change the fields sent (PUT and PATCH alike) through the service."""
-        cert = self.get_object()
+        """Change the fields sent (PUT and PATCH alike) through the service, which reads the record once."""
         body = CertificationUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            self.get_object()  # an unknown id answers 404 before its body answers 400
+            raise ValidationError(body.errors)
         cert = services.certification_update(
-            certification=cert, changes=body.validated_data, now=timezone.now(), by=Actor.api(request)
+            certification=kwargs[self.lookup_field],
+            changes=body.validated_data,
+            now=timezone.now(),
+            by=Actor.api(request),
         ).certification
         return Response(CertificationSerializer(cert).data)
 
@@ -115,9 +123,9 @@ class CertificationViewSet(
         return history_response(self, request, self.get_object())
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        """Soft-delete the record through the service."""
+        """Soft-delete the record through the service, which reads it once."""
         cert = services.certification_delete(
-            certification=self.get_object(), now=timezone.now(), by=Actor.api(request)
+            certification=kwargs[self.lookup_field], now=timezone.now(), by=Actor.api(request)
         ).certification
         return Response(CertificationDeletedSerializer(cert).data)
 

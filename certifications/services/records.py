@@ -24,6 +24,7 @@ from certifications.models import Certification, CertificationStatus, Certificat
 from certifications.services import effects
 from certifications.services.guards import check_not_erased
 from certifications.services.lapse.pause import mentor_auto_resume
+from certifications.services.locks import certification_locked
 from certifications.services.mentors import mentor_get_or_create
 from certifications.services.results import CertificationWriteResult, MentorWriteResult
 
@@ -197,30 +198,6 @@ def certification_create(
     return _written(cert, resume)
 
 
-def _locked(certification: Certification) -> Certification:
-    """The record read afresh under a row lock, in one statement, with its mentor and type.
-
-    The lock reads the record alone, without a join: PostgreSQL re-checks a
-    locked row that changed while it waited against the joined rows it had read
-    before, so a concurrent change of the record's type would have left no row
-    at all. The mentor and type the caller loaded with ``certification`` (the
-    API's lookup joins them) are kept while the record still points at them;
-    otherwise they are read with the record once more. Neither is locked: the
-    mentor is locked afterwards by auto-resume, in the job's order (record, then
-    mentor), and locking the type would serialize every write of that type.
-    """
-    cert = Certification.objects.select_for_update().get(pk=certification.pk)
-    relations = (Certification.mentor.field, Certification.certification_type.field)
-    if not all(
-        field.is_cached(certification) and getattr(certification, field.attname) == getattr(cert, field.attname)
-        for field in relations
-    ):
-        return Certification.objects.select_related("mentor", "certification_type").get(pk=certification.pk)
-    for field in relations:
-        field.set_cached_value(cert, field.get_cached_value(certification))
-    return cert
-
-
 def _as_resumed(cert: Certification, resume: MentorWriteResult) -> None:
     """``cert`` as auto-resume left it, without reading it again unless it held a flag resume may have cleared.
 
@@ -302,16 +279,19 @@ def certification_validate_update(
 
 
 def certification_update(
-    *, certification: Certification, changes: dict[str, Any], now: dt.datetime, by: Actor
+    *, certification: Certification | str, changes: dict[str, Any], now: dt.datetime, by: Actor
 ) -> CertificationWriteResult:
     """Apply a partial update (PUT and PATCH alike); the rules are ``certification_validate_update``'s.
+
+    ``certification`` is the record or the ``certification_id`` of a live one
+    (``certification_locked`` reads it once, under its lock).
 
     Renewing and revoking are updates too: the effects tell a renewal, a
     revocation or another change from the record before and after.
     """
     _check_fields(changes)
     with transaction.atomic():
-        cert = _locked(certification)
+        cert = certification_locked(certification)
         before = effects.certification_snapshot(cert)
         cert = _with_changes(cert, changes=changes, now=now)
         cert.save()
@@ -358,10 +338,12 @@ def certification_revoke(
     )
 
 
-def certification_delete(*, certification: Certification, now: dt.datetime, by: Actor) -> CertificationWriteResult:
-    """Soft-delete a record (repeat-safe); may resume an auto-paused mentor."""
+def certification_delete(
+    *, certification: Certification | str, now: dt.datetime, by: Actor
+) -> CertificationWriteResult:
+    """Soft-delete a record (repeat-safe; by ``certification_id``, a 404 once deleted); may resume a mentor."""
     with transaction.atomic():
-        cert = _locked(certification)
+        cert = certification_locked(certification)
         if cert.deleted_at is not None:
             return CertificationWriteResult(certification=cert)
         before = effects.certification_snapshot(cert)
@@ -376,7 +358,7 @@ def certification_delete(*, certification: Certification, now: dt.datetime, by: 
 def certification_restore(*, certification: Certification, now: dt.datetime, by: Actor) -> CertificationWriteResult:
     """Undo a soft delete, unless a live record now takes its place (409)."""
     with transaction.atomic():
-        cert = _locked(certification)
+        cert = certification_locked(certification)
         if cert.deleted_at is None:
             return CertificationWriteResult(certification=cert)
         _check_not_duplicate(

@@ -20,7 +20,7 @@ def test_the_bare_benchmark_views_are_not_routed_in_a_normal_run(anon_client):
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.parametrize(("auth", "metrics"), [("none", "both"), ("key", "on")])
+@pytest.mark.parametrize(("auth", "metrics"), [("none", "both"), ("key", "on"), ("token,key", "on")])
 def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario(auth, metrics):
     out = io.StringIO()
     call_command(
@@ -40,6 +40,19 @@ def test_bench_api_serves_both_sides_the_same_json_and_reports_each_scenario(aut
         assert scenario["errors"] == 0
         assert scenario["drf_rps"] > 0 and scenario["bare_rps"] > 0
         assert scenario["ratio"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"] > 0
+        assert scenario["p50_ratio"] == pytest.approx(scenario["p50_ms"] / scenario["bare_p50_ms"], rel=0.01)
+        # Several modes are each measured against the same bare run; the first one's figures are the top level's.
+        by_auth = scenario.get("by_auth", {auth: scenario})
+        assert list(by_auth) == auth.split(",")
+        assert all(by_auth[mode]["drf_requests"] > 0 for mode in by_auth)
+
+
+def test_bench_api_refuses_an_unknown_or_repeated_auth_mode():
+    from django.core.management.base import CommandError
+
+    for value in ("cookie", "key,key"):
+        with pytest.raises(CommandError, match="comma-separated"):
+            call_command("bench_api", "--auth", value)
 
 
 def test_the_benchmark_server_without_metrics_leaves_out_the_request_metrics_alone():

@@ -417,3 +417,27 @@ def test_throttle_rates_come_from_the_settings():
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates == {"anon": settings.API_THROTTLE_ANON, "user": settings.API_THROTTLE_USER}
     assert rates == SimpleRateThrottle.THROTTLE_RATES
+
+
+def test_on_redis_a_throttle_checks_and_records_a_request_in_one_step(anon_client, tiny_throttle):
+    """The window lives in a Redis list that one script reads, trims and appends to; DRF's key is never written."""
+    from django.core.cache import cache
+
+    if not hasattr(cache, "rate_window"):
+        pytest.skip("the one-step window needs the Redis cache")
+    assert [anon_client.get(BASE).status_code for _ in range(3)] == [200, 200, 429]
+
+    client = cache._cache.get_client()
+    ident = "127.0.0.1"
+    assert client.llen(cache.make_key(f"throttle_anon_{ident}:window")) == 2  # the refused request is not recorded
+    assert cache.get(f"throttle_anon_{ident}") is None
+
+
+def test_the_one_step_window_slides_as_drfs(tiny_throttle):
+    """Requests older than the window leave it; the wait is DRF's, from the oldest request in the window."""
+    from django.core.cache import cache
+
+    if not hasattr(cache, "rate_window"):
+        pytest.skip("the one-step window needs the Redis cache")
+    steps = [cache.rate_window("slide", now=t, duration=60, limit=2) for t in (1000.0, 1010.0, 1020.0, 1061.0)]
+    assert steps == [(True, 1, 1000.0), (True, 2, 1000.0), (False, 2, 1000.0), (True, 2, 1010.0)]

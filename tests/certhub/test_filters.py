@@ -49,3 +49,25 @@ def test_filter_sets_validated_at_once_in_threads_keep_their_own_values():
         index: "invalid" if "nope" in query else [query[7:].split("&")[0]] for index, query in enumerate(queries)
     }
     assert results == expected
+
+
+def _listed(query: str):
+    """The list view's queryset after the filter backend, and the filter set it left on the view."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from certhub.api.filters import FilterBackend
+    from certifications.api.views import CertificationViewSet
+
+    view = CertificationViewSet(action="list", format_kwarg=None)
+    view.request = Request(APIRequestFactory().get("/api/v1/certifications", QueryDict(query)))
+    queryset = Certification.objects.all()
+    return queryset, FilterBackend().filter_queryset(view.request, queryset, view), view.filterset
+
+
+def test_a_list_that_names_no_filter_builds_no_filter_set():
+    queryset, filtered, filterset = _listed("page=2&limit=5")
+    assert filtered is queryset and filterset is None
+
+    queryset, filtered, filterset = _listed("status=")  # named, even empty: validated as before
+    assert isinstance(filterset, CertificationFilter) and filterset.is_valid()

@@ -10,6 +10,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
 from tests.certifications.api_helpers import (
@@ -682,3 +684,30 @@ def test_a_text_field_given_as_a_non_string_is_a_400_and_changes_nothing(api_cli
     field = next(name for name in body if name != "status")
     assert_error(response, 400, "validation_error", fields={field})
     assert response.json()["error"]["fields"][field] == ["Must be a string."]
+
+
+def _record_loads(queries) -> list[str]:
+    """The statements of ``queries`` that load a certification's whole row (a lookup, a lock)."""
+    return [q["sql"] for q in queries if q["sql"].startswith('SELECT "certifications_certification"."id", ')]
+
+
+# Authenticated by a token: the token with its user and the user's two permission reads; then the
+# service's transaction: the record found, read and locked in one statement, and the write's own
+# queries (see UPDATE_QUERIES in the services' tests), inside a savepoint.
+WRITE_QUERIES = {"put": 15, "patch": 15, "delete": 14}
+
+
+@pytest.mark.parametrize("method", sorted(WRITE_QUERIES))
+def test_a_write_reads_its_record_once(api_client, expired_cert, method, django_assert_num_queries):
+    api_client.get(url(expired_cert))  # the client's first request loads what every later one has cached
+    body = {"expires_at": "2029-01-01T00:00:00Z"} if method != "delete" else None
+    with CaptureQueriesContext(connection) as queries, django_assert_num_queries(WRITE_QUERIES[method]):
+        response = getattr(api_client, method)(url(expired_cert), body, format="json")
+    assert response.status_code == 200, response.content
+    assert len(_record_loads(queries)) == 1, _record_loads(queries)  # no lookup before the lock
+
+
+def test_an_unknown_id_is_a_404_before_its_body_is_a_400(api_client):
+    with unchanged():
+        response = api_client.patch(url("cert_ZZZZZZZZ"), {"status": "lapsed"}, format="json")
+    assert_error(response, 404, "not_found")

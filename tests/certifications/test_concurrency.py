@@ -289,15 +289,23 @@ def test_a_renewal_committed_while_a_batch_waits_for_its_mentor_is_honoured():
     assert not AutoPauseLog.objects.exists()
 
 
-def test_a_write_that_waits_for_a_record_whose_type_changes_meanwhile_applies_to_it_as_changed():
-    """The record's lock is taken without joining its type: the write finds the row and sees the new type."""
+@pytest.mark.parametrize("by_id", [False, True], ids=["record", "certification_id"])
+def test_a_write_that_waits_for_a_record_whose_type_changes_meanwhile_applies_to_it_as_changed(by_id):
+    """The write finds the row it waited for and sees the new type.
+
+    Handed the record, the lock is taken without joining its type; handed the id (as
+    the API does), the joined lock loses the row to the re-check and locks it alone.
+    """
     cert = CertificationFactory(certification_type=cert_type("peer_mentor_basic"))
     outcome: dict[str, object] = {}
 
     def renew() -> None:
         try:
             outcome["result"] = certification_update(
-                certification=cert, changes={"expires_at": dt.datetime(2029, 6, 15, tzinfo=UTC)}, now=NOW, by=TEST_ACTOR
+                certification=cert.certification_id if by_id else cert,
+                changes={"expires_at": dt.datetime(2029, 6, 15, tzinfo=UTC)},
+                now=NOW,
+                by=TEST_ACTOR,
             )
         except Exception as exc:
             outcome["result"] = exc

@@ -9,13 +9,15 @@ its bare twin answer the same JSON, then loads each for ``--seconds`` with
 token, ``key`` an API key of scope ``certifications:read`` (made by
 ``create_api_key``), both of one user without permissions (the reads are
 public, so the answers match the bare views'); ``none`` (the default) sends
-none. Runs with ``token`` and ``key`` give the authentication's cost per request.
+none. Runs with ``token`` and ``key`` give the authentication's cost per request;
+``--auth token,key`` measures each in turn in one run, on the same data and
+server, scenario by scenario (the JSON's ``by_auth`` carries each one's figures).
 
 ``--metrics`` says whether the DRF side counts and times its requests
 (``certhub_http_requests_total`` and the duration histogram): ``on`` (the product,
 the default), ``off`` (``benchmarks.settings_without_metrics``), or ``both``: a second
-server without them, loaded right after the first in every scenario, so one run
-gives what the request metrics add to p50 and p99.
+server without them, loaded right after the first in every scenario (with the first
+``--auth`` mode), so one run gives what the request metrics add to p50 and p99.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import io
 import json
 import math
 import random
+from argparse import ArgumentTypeError
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -73,6 +76,26 @@ def credentials(auth: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {out.getvalue().strip()}"}
 
 
+def auth_modes(value: str) -> tuple[str, ...]:
+    """``--auth``'s modes, in the order given: each one of ``AUTH_CHOICES``, none twice."""
+    modes = tuple(mode.strip() for mode in value.split(","))
+    if not modes or any(mode not in AUTH_CHOICES for mode in modes) or len(set(modes)) < len(modes):
+        raise ArgumentTypeError(f"expected one or more of {', '.join(AUTH_CHOICES)}, comma-separated: {value!r}")
+    return modes
+
+
+def _figures(drf: bench.LoadResult, bare: bench.LoadResult) -> dict:
+    """One contender's figures against the bare views' in the same scenario."""
+    return {
+        "drf_rps": round(drf.rps, 1),
+        "ratio": round(drf.rps / bare.rps, 3) if bare.rps else None,
+        "p50_ms": round(drf.p50_ms, 2),
+        "p99_ms": round(drf.p99_ms, 2),
+        "p50_ratio": round(drf.p50_ms / bare.p50_ms, 3) if bare.p50_ms else None,
+        "drf_requests": drf.requests,
+    }
+
+
 class Command(BaseCommand):
     help = "Requests per second, p50 and p99 of the certification API against bare Django views on the same queries."
 
@@ -89,9 +112,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
         parser.add_argument(
             "--auth",
-            choices=AUTH_CHOICES,
-            default="none",
-            help="Credentials of the DRF side: a DRF token or an API key.",
+            type=auth_modes,
+            default=("none",),
+            help="Credentials of the DRF side: none, a DRF token or an API key; several, comma-separated "
+            "(token,key), are measured in turn in the same run.",
         )
         parser.add_argument(
             "--metrics",
@@ -127,7 +151,8 @@ class Command(BaseCommand):
             # scans; autovacuum keeps it on a running system, this does it now.
             vacuum()
         scenarios = self._scenarios(options["seed"])
-        headers = credentials(options["auth"])
+        modes = options["auth"]
+        headers = {mode: credentials(mode) for mode in modes}
         workers = options["workers"]
         # The server keeps this process's SECRET_KEY: an API key's stored hash is keyed by it.
         threads = max(1, math.ceil(concurrency / workers))
@@ -152,45 +177,46 @@ class Command(BaseCommand):
                 plain.start()
             say(
                 f"gunicorn on 127.0.0.1:{server.port} ({workers} workers x {server.threads} threads), "
-                f"{concurrency} clients, {seconds:g}s per run, DRF side authenticated by: {options['auth']}"
+                f"{concurrency} clients, {seconds:g}s per run, DRF side authenticated by: {', '.join(modes)}"
             )
             for name, (drf_paths, bare_paths) in scenarios.items():
-                for drf_path, bare_path in list(zip(drf_paths, bare_paths, strict=True))[:3]:
-                    if not bench.same_json(server.port, drf_path, bare_path, headers):
-                        raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON")
+                for mode in modes:
+                    for drf_path, bare_path in list(zip(drf_paths, bare_paths, strict=True))[:3]:
+                        if not bench.same_json(server.port, drf_path, bare_path, headers[mode]):
+                            raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON ({mode})")
                 figures = {}
-                contenders = [("drf", server, drf_paths, headers), ("bare", server, bare_paths, {})]
+                contenders = [(mode, server, drf_paths, headers[mode]) for mode in modes]
                 if plain is not None:
-                    contenders.insert(1, ("drf_no_metrics", plain, drf_paths, headers))
+                    contenders.append(("drf_no_metrics", plain, drf_paths, headers[modes[0]]))
+                contenders.append(("bare", server, bare_paths, {}))
                 for contender, target, paths, sent in contenders:
                     common = {"port": target.port, "paths": paths, "concurrency": concurrency, "headers": sent}
                     bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
                     figures[contender] = bench.load(
                         pool, **common, seconds=seconds, max_requests=options["max_requests"]
                     )
-                drf, bare = figures["drf"], figures["bare"]
+                bare = figures["bare"]
+                by_auth = {mode: _figures(figures[mode], bare) for mode in modes}
                 results[name] = {
-                    "drf_rps": round(drf.rps, 1),
+                    **by_auth[modes[0]],
                     "bare_rps": round(bare.rps, 1),
-                    "ratio": round(drf.rps / bare.rps, 3) if bare.rps else None,
-                    "p50_ms": round(drf.p50_ms, 2),
-                    "p99_ms": round(drf.p99_ms, 2),
                     "bare_p50_ms": round(bare.p50_ms, 2),
                     "bare_p99_ms": round(bare.p99_ms, 2),
-                    "drf_requests": drf.requests,
                     "bare_requests": bare.requests,
-                    "errors": drf.errors + bare.errors,
+                    "errors": sum(figures[contender].errors for contender in figures),
                 }
+                if len(modes) > 1:
+                    results[name]["by_auth"] = by_auth
                 if plain is not None:
-                    off = figures["drf_no_metrics"]
+                    drf, off = figures[modes[0]], figures["drf_no_metrics"]
                     results[name] |= {
                         "no_metrics_p50_ms": round(off.p50_ms, 2),
                         "no_metrics_p99_ms": round(off.p99_ms, 2),
                         "metrics_p50_ms": round(drf.p50_ms - off.p50_ms, 3),
                         "metrics_p99_ms": round(drf.p99_ms - off.p99_ms, 3),
-                        "errors": drf.errors + bare.errors + off.errors,
                     }
-                say(self._line(name, results[name]))
+                for mode in modes:
+                    say(self._line(f"{name} ({mode})" if len(modes) > 1 else name, {**results[name], **by_auth[mode]}))
         finally:
             pool.terminate()
             pool.join()
@@ -204,7 +230,7 @@ class Command(BaseCommand):
             "seconds": seconds,
             "workers": workers,
             "threads": server.threads,
-            "auth": options["auth"],
+            "auth": ",".join(modes),
             "metrics": metrics,
             "vendor": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "throttle_cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
@@ -245,7 +271,7 @@ class Command(BaseCommand):
         line = (
             f"  {name:<20} DRF {r['drf_rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms | "
             f"bare {r['bare_rps']:8.1f} req/s  p50 {r['bare_p50_ms']:7.2f} ms  p99 {r['bare_p99_ms']:7.2f} ms | "
-            f"ratio {r['ratio']}"
+            f"ratio {r['ratio']} (p50 x{r['p50_ratio']})"
         )
         if "metrics_p50_ms" in r:
             line += (
