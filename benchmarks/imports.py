@@ -2,7 +2,7 @@
 
 - ``write_file`` writes ``rows`` new certifications (one per mentor, each
   with a name and an email) as the import's CSV.
-- ``import_run`` is the product: ``read_csv`` then ``services.certification_import``
+- ``import_run`` is the product: ``iter_csv`` (the file streamed) then ``services.certification_import``
   (new records take its bulk road: set-based writes with their history rows,
   events and tallies), as the API runs it.
 - ``floor_run`` loads the same file with ``COPY`` into a temporary table and
@@ -62,12 +62,13 @@ def write_file(path: Path, *, rows: int) -> None:
 
 def import_run(path: Path, *, now: dt.datetime) -> dict:
     """The product's import of ``path``; its counts."""
-    from certifications.bulk.rows import read_csv
+    from certifications.bulk.rows import iter_csv
     from certifications.history import Actor, Source
     from certifications.services import certification_import
 
-    rows = read_csv(path.read_bytes(), max_rows=10**9)
-    result = certification_import(rows=rows, now=now, by=Actor(source=Source.IMPORT))
+    with path.open("rb") as source:
+        rows = iter_csv(source, max_rows=10**9)
+        result = certification_import(rows=rows, now=now, by=Actor(source=Source.IMPORT))
     if not result.applied:
         raise RuntimeError(f"the import applied nothing: {result.totals}")
     return result.totals
