@@ -43,8 +43,6 @@ TRACKED: dict[str, tuple[str, ...]] = {
         "reminder_days",
     ),
 }
-# Rows per INSERT of a bulk write (PostgreSQL takes at most 65,535 parameters a statement).
-BULK_BATCH = 2_000
 # Fields the API renders as null when empty.
 EMPTY_IS_NULL = {"revocation_reason", "paused_by", "pause_reason"}
 
@@ -123,7 +121,7 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
     if not objs:
         return
     subject = SUBJECTS[type(objs[0])]
-    HistoryEntry.objects.bulk_create(
+    dialect().insert_objects(
         [
             HistoryEntry(
                 subject=subject,
@@ -137,8 +135,7 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
                 reason=(reason or by.reason)[:500],
             )
             for obj in objs
-        ],
-        batch_size=BULK_BATCH,
+        ]
     )
 
 
