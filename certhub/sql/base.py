@@ -87,6 +87,10 @@ class Dialect(ABC):
         """
 
     @abstractmethod
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``rows`` (a value per field ``attname`` of ``model`` but its pk) as ``insert_objects`` would."""
+
+    @abstractmethod
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         """Insert ``rows`` (values in COPY's text form, JSON as text) into ``model``'s ``columns``."""
 

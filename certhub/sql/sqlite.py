@@ -68,6 +68,9 @@ class SQLite(Dialect):
         if objs:
             type(objs[0])._default_manager.bulk_create(objs)
 
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+        self.insert_objects([model(**row) for row in rows])
+
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         attnames = [_field(model, column).attname for column in columns]
         # Rows carry JSON columns as COPY text ('[]'); a model instance needs the value itself,

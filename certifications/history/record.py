@@ -121,22 +121,17 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
     if not objs:
         return
     subject = SUBJECTS[type(objs[0])]
-    dialect().insert_objects(
-        [
-            HistoryEntry(
-                subject=subject,
-                object_pk=obj.pk,
-                at=now,
-                actor=by.name,
-                user=by.user,
-                source=by.source,
-                change=Change.CREATED,
-                changes=diff(obj, None),
-                reason=(reason or by.reason)[:500],
-            )
-            for obj in objs
-        ]
-    )
+    common = {
+        "subject": subject,
+        "at": now,
+        "actor": by.name,
+        "user_id": by.user.pk if by.user is not None else None,
+        "source": by.source,
+        "change": Change.CREATED,
+        "reason": (reason or by.reason)[:500],
+    }
+    # Rows, not instances: a bulk create's history is the bulk of its objects.
+    dialect().insert_rows(HistoryEntry, [common | {"object_pk": obj.pk, "changes": diff(obj, None)} for obj in objs])
 
 
 def rows_changed(
