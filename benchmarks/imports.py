@@ -11,8 +11,8 @@
   ``certification.created`` events and the tally deltas (of records and of mentors).
 - ``contents`` digests each table's rows with natural keys in place of ids:
   the command checks both contenders left identical rows, table by table.
-- Each runs in a process of its own (``benchmarks.run_import``) on an emptied
-  database, so the time and peak memory are the contender's own.
+- Each runs in a process of its own (``benchmarks.run_import``, ``DEBUG`` off)
+  on an emptied database, so the time and peak memory are the contender's own.
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
             f"{MENTOR_TALLY}"
         )
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
-    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
+    # DEBUG off, as in production: with it on, Django keeps the text of every statement, a copy of the data.
+    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING", "DEBUG": "false"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     started = time.perf_counter()
     done = subprocess.run(
