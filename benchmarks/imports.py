@@ -221,6 +221,7 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
     # DEBUG off, as in production: with it on, Django keeps the text of every statement, a copy of the data.
     env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING", "DEBUG": "false"}
+    env.setdefault("SECRET_KEY", os.urandom(24).hex())  # DEBUG off needs one; nothing here is signed
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     started = time.perf_counter()
     done = subprocess.run(
