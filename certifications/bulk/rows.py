@@ -27,7 +27,7 @@ EXPORT_ONLY = ("certification_id", "status")
 COLUMNS = REQUIRED + OPTIONAL + EXPORT_ONLY
 ACTIONS = ("upsert", "revoke")
 READ_BYTES = 64 * 1024
-LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")
+LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,29 @@ def _decoded(source: BinaryIO) -> Iterator[str]:
 
 
 def _lines(pieces: Iterable[str]) -> Iterator[str]:
-    """The text's lines, each with its line end (CR, LF or CRLF only: as ``csv.reader`` reads with ``newline=""``)."""
-    rest = ""
+    """The text's lines, each with its line end (CR, LF or CRLF only: as ``csv.reader`` reads with ``newline=""``).
+
+    Each piece is searched once, so a long line costs its length, not its length squared.
+    """
+    parts: list[str] = []  # the line so far
     for piece in pieces:
-        text = rest + piece
-        end = 0
-        for match in LINE.finditer(text):
-            if match.end() == len(text) and text.endswith("\r"):
-                break  # its LF may start the next piece
-            yield match.group()
-            end = match.end()
-        rest = text[end:]
-    if rest:
-        yield rest
+        if parts and parts[-1].endswith("\r"):  # a CR held back: its LF may start this piece
+            if piece.startswith("\n"):
+                parts.append("\n")
+                piece = piece[1:]
+            yield "".join(parts)
+            parts = []
+        start = 0
+        for match in LINE_END.finditer(piece):
+            if match.end() == len(piece) and match.group() == "\r":
+                break
+            parts.append(piece[start : match.end()])
+            yield "".join(parts)
+            parts, start = [], match.end()
+        if start < len(piece):
+            parts.append(piece[start:])
+    if parts:
+        yield "".join(parts)
 
 
 def iter_csv(source: BinaryIO, *, max_rows: int) -> Iterator[ImportRow]:
