@@ -2,15 +2,17 @@
 
 - ``write_file`` writes ``rows`` new certifications (one per mentor, each
   with a name and an email) as the import's CSV.
-- ``import_run`` is the product: ``read_csv`` then ``services.certification_import``
+- ``import_run`` is the product: ``iter_csv`` (the file streamed) then ``services.certification_import``
   (new records take its bulk road: set-based writes with their history rows,
   events and tallies), as the API runs it.
 - ``floor_run`` loads the same file with ``COPY`` into a temporary table and
   writes the same rows set-based: the mentors, the certifications (ids drawn
   in SQL, the expiry from the type's validity), the history rows of both, the
-  ``certification.created`` events and the tally deltas.
-- Each runs in a process of its own (``benchmarks.run_import``) on an emptied
-  database, so the time and peak memory are the contender's own.
+  ``certification.created`` events and the tally deltas (of records and of mentors).
+- ``contents`` digests each table's rows with natural keys in place of ids:
+  the command checks both contenders left identical rows, table by table.
+- Each runs in a process of its own (``benchmarks.run_import``, ``DEBUG`` off)
+  on an emptied database, so the time and peak memory are the contender's own.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from certhub.ids import CROCKFORD_ALPHABET, new_id
 from certifications.demo.loader import flush
 from certifications.history.models import HistoryEntry
 from certifications.models import Certification, CertificationType, Mentor
-from certifications.totals.models import CertificationTally, Span
+from certifications.totals.models import CertificationTally, MentorTally, Span
 from certifications.totals.tallies import states_rebuild
 from events.models import Event, WebhookAttempt, WebhookDelivery
 
@@ -39,7 +41,7 @@ HEADER = "mentor_id,certification_type,issued_at,expires_at,mentor_name,mentor_e
 TYPES = ("peer_mentor_basic", "peer_mentor_advanced")
 CERT, MENTOR, CTYPE = Certification._meta.db_table, Mentor._meta.db_table, CertificationType._meta.db_table
 HISTORY = HistoryEntry._meta.db_table
-EVENT, TALLY = Event._meta.db_table, CertificationTally._meta.db_table
+EVENT, TALLY, MENTOR_TALLY = Event._meta.db_table, CertificationTally._meta.db_table, MentorTally._meta.db_table
 UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'  # as the API renders a timestamp
 
 
@@ -63,12 +65,13 @@ def write_file(path: Path, *, rows: int) -> None:
 
 def import_run(path: Path, *, now: dt.datetime) -> dict:
     """The product's import of ``path``; its counts."""
-    from certifications.bulk.rows import read_csv
+    from certifications.bulk.rows import iter_csv
     from certifications.history import Actor, Source
     from certifications.services import certification_import
 
-    rows = read_csv(path.read_bytes(), max_rows=10**9)
-    result = certification_import(rows=rows, now=now, by=Actor(source=Source.IMPORT))
+    with path.open("rb") as source:
+        rows = iter_csv(source, max_rows=10**9)
+        result = certification_import(rows=rows, now=now, by=Actor(source=Source.IMPORT))
     if not result.applied:
         raise RuntimeError(f"the import applied nothing: {result.totals}")
     return result.totals
@@ -110,6 +113,9 @@ cert_history AS (
                'status', jsonb_build_array(NULL, c.status),
                'auto_pause_applied', jsonb_build_array(NULL, false))
     FROM certs c JOIN {CTYPE} t ON t.id = c.certification_type_id
+),
+mentor_tally AS (
+    INSERT INTO {MENTOR_TALLY} (status, paused_by, mentors) SELECT 'active', '', count(*) FROM mentors
 ),
 cert_events AS (
     INSERT INTO {EVENT} (event_id, type, occurred_at, data)
@@ -174,16 +180,52 @@ def counts() -> dict[str, int]:
     }
 
 
+# Each table's rows as one digest, with the random and sequence ids replaced by natural keys
+# (a record is its mentor, type and issue time; an event's data loses its record id), so that the
+# import and the floor compare table by table. Tallies are compared summed per key.
+CERT_KEY = "concat_ws('/', m.mentor_id, c.certification_type_id, c.issued_at)"
+CONTENTS = {
+    "mentors": f"SELECT concat_ws('|', mentor_id, name, email, status, paused_by, pause_reason, created_at, "
+    f"updated_at) FROM {MENTOR}",
+    "certifications": f"SELECT concat_ws('|', {CERT_KEY}, c.expires_at, c.status, c.revocation_reason, "
+    f"c.auto_pause_applied, c.created_at, c.updated_at) FROM {CERT} c JOIN {MENTOR} m ON m.id = c.mentor_id",
+    "history": f"SELECT concat_ws('|', h.subject, COALESCE(m.mentor_id, {CERT_KEY}), h.at, h.actor, h.source, "
+    f"h.change, h.reason, h.changes::text) FROM {HISTORY} h "
+    f"LEFT JOIN {CERT} c ON h.subject = 'certification' AND c.id = h.object_pk "
+    f"LEFT JOIN {MENTOR} m ON m.id = CASE WHEN h.subject = 'mentor' THEN h.object_pk ELSE c.mentor_id END",
+    "events": f"SELECT concat_ws('|', type, occurred_at, (data - 'certification_id')::text) FROM {EVENT}",
+    "tallies": f"SELECT concat_ws('|', certification_type_id, deleted, span, expires_on, sum(valid), sum(expired), "
+    f"sum(revoked)) FROM {TALLY} GROUP BY certification_type_id, deleted, span, expires_on",
+    "mentor_tallies": f"SELECT concat_ws('|', status, paused_by, sum(mentors)) FROM {MENTOR_TALLY} "
+    f"GROUP BY status, paused_by",
+}
+
+
+def contents() -> dict[str, str]:
+    """A digest of each table's rows (``CONTENTS``): equal digests, identical rows."""
+    digests = {}
+    with connection.cursor() as cursor:
+        for table, rows in CONTENTS.items():
+            cursor.execute(f"SELECT md5(COALESCE(string_agg(r, E'\\n' ORDER BY r), '')) FROM ({rows}) AS t (r)")
+            (digests[table],) = cursor.fetchone()
+    return digests
+
+
 def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
     """Empty the domain tables, then run ``contender`` on ``path`` in a fresh process; its figures."""
     flush()
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {WebhookAttempt._meta.db_table}, {WebhookDelivery._meta.db_table}, {EVENT}, {TALLY}")
+        cursor.execute(
+            f"TRUNCATE {WebhookAttempt._meta.db_table}, {WebhookDelivery._meta.db_table}, {EVENT}, {TALLY}, "
+            f"{MENTOR_TALLY}"
+        )
     with transaction.atomic(), connection.cursor() as cursor:
         states_rebuild(cursor)  # the deliveries and notices just emptied
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
-    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
+    # DEBUG off, as in production: with it on, Django keeps the text of every statement, a copy of the data.
+    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING", "DEBUG": "false"}
+    env.setdefault("SECRET_KEY", os.urandom(24).hex())  # DEBUG off needs one; nothing here is signed
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     started = time.perf_counter()
     done = subprocess.run(
@@ -209,4 +251,4 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
         raise RuntimeError(f"the {contender} process failed:\n{done.stderr[-4000:]}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_s"] = time.perf_counter() - started
-    return figures | {"left": counts()}
+    return figures | {"left": counts(), "contents": contents()}

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 
 from certhub.api.fields import format_utc
 from certhub.ids import fresh_ids, new_id
-from certhub.sql import bigint_array
+from certhub.sql import bigint_array, dialect
 from certifications import representation
 from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
 from certifications.models import Certification, CertificationStatus, CertificationType, Mentor
@@ -67,12 +67,11 @@ def events_write(*, items: Sequence[tuple[str, dict[str, Any]]], occurred_at: dt
     if not items:
         return []
     ids = fresh_ids(Event, field="event_id", prefix=EVENT_PREFIX, count=len(items), generate=_new_event_id)
-    events = Event.objects.bulk_create(
-        [
-            Event(event_id=event_id, type=type_, occurred_at=occurred_at, data=data)
-            for event_id, (type_, data) in zip(ids, items, strict=True)
-        ]
-    )
+    events = [
+        Event(event_id=event_id, type=type_, occurred_at=occurred_at, data=data)
+        for event_id, (type_, data) in zip(ids, items, strict=True)
+    ]
+    dialect().insert_objects(events)
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True).values_list("pk", "endpoint_id", "event_types"))
     deliveries_create(
         pairs=[
@@ -90,7 +89,7 @@ def deliveries_create(*, pairs: Sequence[tuple[Event, int, str]], now: dt.dateti
     """Insert a pending delivery, due at ``now``, per ``(event, endpoint pk, endpoint id)``; send them after commit."""
     if not pairs:
         return 0
-    WebhookDelivery.objects.bulk_create(
+    dialect().insert_objects(
         [
             WebhookDelivery(
                 delivery_id=delivery_id_for(event.event_id, endpoint_id),

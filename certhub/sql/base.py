@@ -83,6 +83,19 @@ class Dialect(ABC):
         """Inside the block, the tables may have lost their secondary indexes and constraints; rebuilt after it."""
 
     @abstractmethod
+    def insert_objects(self, objs: Sequence[Model]) -> None:
+        """Insert ``objs`` (new instances of one model) as ``bulk_create`` does, in as many statements; sets their pks.
+
+        For the bulk writes of many rows: on PostgreSQL the values travel as one
+        JSON parameter, which the client encodes in one pass, where a
+        ``bulk_create`` has each value prepared by its field and quoted by the driver.
+        """
+
+    @abstractmethod
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``rows`` (a value per field ``attname`` of ``model`` but its pk) as ``insert_objects`` would."""
+
+    @abstractmethod
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         """Insert ``rows`` (values in COPY's text form, JSON as text) into ``model``'s ``columns``."""
 

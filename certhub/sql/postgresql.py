@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import BooleanField, IntegerField, Model
+from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model
 from django.db.models.expressions import RawSQL
 
 from certhub.sql.base import Dialect, fold_terms
@@ -24,6 +24,11 @@ def bigint_array(values: Iterable[int]) -> str:
     10,000 due records).
     """
     return "{" + ",".join(str(int(value)) for value in values) + "}"
+
+
+def _inserted(model: type[Model]) -> list:
+    """The fields an insert of ``model`` gives values for: every concrete one but the generated pk."""
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
 class PostgreSQL(Dialect):
@@ -107,6 +112,41 @@ class PostgreSQL(Dialect):
                 cursor.execute(definition)
             for table, name, definition, _ in reversed(constraints):
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+    def insert_objects(self, objs: Sequence[Model]) -> None:
+        if not objs:
+            return
+        fields = _inserted(type(objs[0]))
+        pks = self._insert(type(objs[0]), fields, [[field.pre_save(obj, True) for field in fields] for obj in objs])
+        for obj, pk in zip(objs, pks, strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, connection.alias
+
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+        fields = _inserted(model)
+        if rows:
+            self._insert(model, fields, [[row[field.attname] for field in fields] for row in rows])
+
+    def _insert(self, model: type[Model], fields: list, rows: list[list[Any]]) -> list[int]:
+        """One ``INSERT … SELECT`` of ``rows`` (a value per field of ``fields``) sent as one JSON array; the new pks."""
+        iso = [i for i, field in enumerate(fields) if isinstance(field, DateField)]
+        for row in rows:
+            for i in iso:  # a date or a timestamp (DateTimeField is a DateField) as ISO text
+                if row[i] is not None:
+                    row[i] = row[i].isoformat()
+        values = ", ".join(
+            f"v->{i}" if isinstance(field, JSONField) else f"(v->>{i})::{field.db_type(connection)}"
+            for i, field in enumerate(fields)
+        )
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+                f"SELECT {values} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r (v, n) "
+                f"ORDER BY n RETURNING {quote(model._meta.pk.column)}",
+                [json.dumps(rows, separators=(",", ":"))],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
 
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         table = model._meta.db_table

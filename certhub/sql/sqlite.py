@@ -73,6 +73,13 @@ class SQLite(Dialect):
     def deferred_indexes(self, models: Sequence[type[Model]]):
         return nullcontext()
 
+    def insert_objects(self, objs: Sequence[Model]) -> None:
+        if objs:
+            type(objs[0])._default_manager.bulk_create(objs)
+
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+        self.insert_objects([model(**row) for row in rows])
+
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         attnames = [_field(model, column).attname for column in columns]
         # Rows carry JSON columns as COPY text ('[]'); a model instance needs the value itself,

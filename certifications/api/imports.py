@@ -10,6 +10,7 @@ read (and, without one, as soon as the limit is passed), more than
 from __future__ import annotations
 
 import hashlib
+import io
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -29,7 +30,7 @@ from certhub.idempotency import idempotent
 from certifications import services
 from certifications.api.filters import CertificationFilter
 from certifications.bulk.export import EXPORT_PERMISSIONS, export_rows, export_stream
-from certifications.bulk.rows import read_csv
+from certifications.bulk.rows import iter_csv
 from certifications.history import Actor
 from certifications.selectors import certification_list
 
@@ -159,7 +160,7 @@ class CertificationImportViewSet(ApiActionViewSet):
     @idempotent("certification-import", fingerprint_data=_fingerprint)
     def create(self, request: Request) -> Response:
         dry_run, partial = _flag(request, "dry_run"), _flag(request, "partial")
-        rows = read_csv(read_upload(request), max_rows=settings.IMPORT_MAX_ROWS)
+        rows = iter_csv(io.BytesIO(read_upload(request)), max_rows=settings.IMPORT_MAX_ROWS)
         result = services.certification_import(
             rows=rows, now=timezone.now(), by=Actor.importer(request), dry_run=dry_run, partial=partial
         )

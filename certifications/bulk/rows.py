@@ -9,10 +9,13 @@ so an exported file imports back as it was.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from certhub.errors import RuleViolation, TooLarge
 from certifications.bulk.export import restored
@@ -23,6 +26,8 @@ OPTIONAL = ("expires_at", "mentor_name", "mentor_email", "action", "revocation_r
 EXPORT_ONLY = ("certification_id", "status")
 COLUMNS = REQUIRED + OPTIONAL + EXPORT_ONLY
 ACTIONS = ("upsert", "revoke")
+READ_BYTES = 64 * 1024
+LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -59,37 +64,102 @@ def check_header(header: Iterable[str]) -> list[str]:
 
 
 def read_csv(data: bytes, *, max_rows: int) -> list[ImportRow]:
-    """Decode ``data`` (UTF-8, BOM allowed) and read its rows; more than ``max_rows`` is ``TooLarge``."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RuleViolation(
-            f"The file is not UTF-8 text (byte {exc.start + 1}).", fields={"file": ["Not UTF-8 text."]}
-        ) from None
-    if "\x00" in text:
-        raise RuleViolation("The file is not CSV text (it holds NUL bytes).", fields={"file": ["Not CSV text."]})
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Every row of ``data`` at once (``iter_csv`` read to its end): for callers that need the rows twice."""
+    return list(iter_csv(io.BytesIO(data), max_rows=max_rows))
+
+
+def _decoded(source: BinaryIO) -> Iterator[str]:
+    """``source``'s text, a piece at a time (UTF-8, BOM allowed); not UTF-8 or a NUL byte is a 400 naming it."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    while len(head) < len(codecs.BOM_UTF8) and (more := source.read(len(codecs.BOM_UTF8) - len(head))):
+        head += more
+    chunk = head.removeprefix(codecs.BOM_UTF8) or source.read(READ_BYTES)
+    read = 0  # bytes decoded before ``chunk``, after the BOM
+    while True:
+        buffered = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise RuleViolation(
+                f"The file is not UTF-8 text (byte {read - buffered + exc.start + 1}).",
+                fields={"file": ["Not UTF-8 text."]},
+            ) from None
+        if "\x00" in text:
+            raise RuleViolation("The file is not CSV text (it holds NUL bytes).", fields={"file": ["Not CSV text."]})
+        if text:
+            yield text
+        if not chunk:
+            return
+        read += len(chunk)
+        chunk = source.read(READ_BYTES)
+
+
+def _lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The text's lines, each with its line end (CR, LF or CRLF only: as ``csv.reader`` reads with ``newline=""``).
+
+    Each piece is searched once, so a long line costs its length, not its length squared.
+    """
+    parts: list[str] = []  # the line so far
+    for piece in pieces:
+        if parts and parts[-1].endswith("\r"):  # a CR held back: its LF may start this piece
+            if piece.startswith("\n"):
+                parts.append("\n")
+                piece = piece[1:]
+            yield "".join(parts)
+            parts = []
+        start = 0
+        for match in LINE_END.finditer(piece):
+            if match.end() == len(piece) and match.group() == "\r":
+                break
+            parts.append(piece[start : match.end()])
+            yield "".join(parts)
+            parts, start = [], match.end()
+        if start < len(piece):
+            parts.append(piece[start:])
+    if parts:
+        yield "".join(parts)
+
+
+def iter_csv(source: BinaryIO, *, max_rows: int) -> Iterator[ImportRow]:
+    """The file's rows read as they come, memory flat in the file; the header is checked before the first row.
+
+    A fault of the whole file (the header, bytes that are not UTF-8 text, CSV
+    that cannot be read, more than ``max_rows`` rows) is raised when reached:
+    a caller that writes as it reads does so in one transaction, which the
+    error then rolls back.
+    """
+    reader = csv.reader(_lines(_decoded(source)))
     try:
         header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise RuleViolation("The file is empty: a header line is needed.", fields={"file": ["Empty file."]})
-        names = check_header(header)
-        rows: list[ImportRow] = []
+    except csv.Error as exc:
+        raise _not_csv(reader, exc) from None
+    if header is None or not any(cell.strip() for cell in header):
+        raise RuleViolation("The file is empty: a header line is needed.", fields={"file": ["Empty file."]})
+    return _rows(reader, check_header(header), max_rows=max_rows)
+
+
+def _not_csv(reader, exc: csv.Error) -> RuleViolation:
+    return RuleViolation(
+        f"The file is not valid CSV (line {reader.line_num}): {exc}.", fields={"file": ["Not valid CSV."]}
+    )
+
+
+def _rows(reader, names: list[str], *, max_rows: int) -> Iterator[ImportRow]:
+    count = 0
+    try:
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line, e.g. the trailing one
-            if len(rows) >= max_rows:
+            if count >= max_rows:
                 raise TooLarge(
                     f"The file has more than {max_rows} rows (IMPORT_MAX_ROWS); split it.", max_rows=max_rows
                 )
-            line = reader.line_num
+            count += 1
             padded = [*cells, *[""] * (len(names) - len(cells))]
             row = {name: restored(value.strip()) for name, value in zip(names, padded, strict=False)}
             if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names) :]):
                 row["__extra__"] = "more cells than columns"
-            rows.append(ImportRow(line=line, cells=row))
+            yield ImportRow(line=reader.line_num, cells=row)
     except csv.Error as exc:
-        raise RuleViolation(
-            f"The file is not valid CSV (line {reader.line_num}): {exc}.", fields={"file": ["Not valid CSV."]}
-        ) from None
-    return rows
+        raise _not_csv(reader, exc) from None

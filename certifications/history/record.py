@@ -43,8 +43,6 @@ TRACKED: dict[str, tuple[str, ...]] = {
         "reminder_days",
     ),
 }
-# Rows per INSERT of a bulk write (PostgreSQL takes at most 65,535 parameters a statement).
-BULK_BATCH = 2_000
 # Fields the API renders as null when empty.
 EMPTY_IS_NULL = {"revocation_reason", "paused_by", "pause_reason"}
 
@@ -123,23 +121,17 @@ def objects_created(*, objs: Sequence[Model], now: dt.datetime, by: Actor, reaso
     if not objs:
         return
     subject = SUBJECTS[type(objs[0])]
-    HistoryEntry.objects.bulk_create(
-        [
-            HistoryEntry(
-                subject=subject,
-                object_pk=obj.pk,
-                at=now,
-                actor=by.name,
-                user=by.user,
-                source=by.source,
-                change=Change.CREATED,
-                changes=diff(obj, None),
-                reason=(reason or by.reason)[:500],
-            )
-            for obj in objs
-        ],
-        batch_size=BULK_BATCH,
-    )
+    common = {
+        "subject": subject,
+        "at": now,
+        "actor": by.name,
+        "user_id": by.user.pk if by.user is not None else None,
+        "source": by.source,
+        "change": Change.CREATED,
+        "reason": (reason or by.reason)[:500],
+    }
+    # Rows, not instances: a bulk create's history is the bulk of its objects.
+    dialect().insert_rows(HistoryEntry, [common | {"object_pk": obj.pk, "changes": diff(obj, None)} for obj in objs])
 
 
 def rows_changed(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from certhub.ids import fresh_ids
+from certhub.sql import dialect
 from certifications.history import Actor
 from certifications.models import Certification, Mentor
 from certifications.services import effects
@@ -56,30 +57,26 @@ def certifications_create_bulk(
     in the order of ``items``.
     """
     with transaction.atomic():
-        created = Mentor.objects.bulk_create(
-            [
-                Mentor(
-                    mentor_id=new.mentor_id, name=one_line(new.name), email=new.email, created_at=now, updated_at=now
-                )
-                for new in new_mentors
-            ]
-        )
+        created = [
+            Mentor(mentor_id=new.mentor_id, name=one_line(new.name), email=new.email, created_at=now, updated_at=now)
+            for new in new_mentors
+        ]
+        dialect().insert_objects(created)
         by_id = {**mentors, **{mentor.mentor_id: mentor for mentor in created}}
         ids = fresh_ids(Certification, field="certification_id", prefix="cert_", count=len(items))
-        certs = Certification.objects.bulk_create(
-            [
-                Certification(
-                    certification_id=certification_id,
-                    mentor=by_id[item.mentor_id],
-                    certification_type=item.certification_type,
-                    issued_at=item.issued_at,
-                    expires_at=item.expires_at,
-                    status=item.status,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for certification_id, item in zip(ids, items, strict=True)
-            ]
-        )
+        certs = [
+            Certification(
+                certification_id=certification_id,
+                mentor=by_id[item.mentor_id],
+                certification_type=item.certification_type,
+                issued_at=item.issued_at,
+                expires_at=item.expires_at,
+                status=item.status,
+                created_at=now,
+                updated_at=now,
+            )
+            for certification_id, item in zip(ids, items, strict=True)
+        ]
+        dialect().insert_objects(certs)
         effects.certifications_created(certs=certs, mentors=created, now=now, by=by)
     return certs

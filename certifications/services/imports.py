@@ -1,14 +1,19 @@
 """Applying an import: every row through the same write services as the API, in one transaction.
 
+The file is read as it comes, ``CHUNK_ROWS`` rows at a time: each chunk is
+checked and written (the steps below) before the next is read, inside the one
+transaction, so memory holds a chunk's objects and a verdict per row however
+long the file is.
+
 A row's record is the live one with the same ``(mentor_id, certification_type,
 issued_at)``: updated if the row differs from it, skipped if identical,
 created otherwise. Mentor name and email columns create or update the mentor;
 changing an existing mentor's name or email needs ``change_mentor`` (the
 importing user's: ``by.user``), else the row is invalid and says so.
 
-Each row is checked first (``certifications.bulk.parse``), then the existing
-mentors (locked) and their live keys are read set-based, and each mentor's
-rows take one of two roads that end in the same rows:
+Each row of a chunk is checked first (``certifications.bulk.parse``), then the
+existing mentors (locked) and their live keys are read set-based, and each
+mentor's rows take one of two roads that end in the same rows:
 
 - **in bulk** (``services.bulk``) when every row of the mentor only creates a
   record and implies nothing beyond it (no auto-resume to run, no name or
@@ -27,8 +32,9 @@ import would do.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.db import IntegrityError, transaction
 
@@ -40,6 +46,7 @@ from certifications.models import Certification, CertificationStatus, Certificat
 from certifications.services import bulk
 from certifications.services.bulk import NewMentor
 from certifications.services.guards import check_not_erased
+from certifications.services.import_results import INVALID, NEW, SKIPPED, UPDATED, ImportResult, RowResult, RowResults
 from certifications.services.lapse.pause import auto_resume_can_act
 from certifications.services.mentors import mentor_get_or_create, mentor_update
 from certifications.services.records import (
@@ -50,35 +57,14 @@ from certifications.services.records import (
     certification_update,
 )
 
-NEW, UPDATED, SKIPPED, INVALID = "new", "updated", "skipped", "invalid"
 CHANGE_MENTOR = "certifications.change_mentor"
 # The file's column for each mentor field a row may change.
 COLUMN_OF = {"name": "mentor_name", "email": "mentor_email"}
 # Records written per bulk statement set; ids and mentors read per query.
 BULK_CHUNK = 1_000
 READ_CHUNK = 2_000
-
-
-@dataclass
-class RowResult:
-    line: int
-    action: str
-    certification_id: str | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-
-@dataclass
-class ImportResult:
-    dry_run: bool
-    applied: bool
-    rows: list[RowResult]
-
-    @property
-    def totals(self) -> dict[str, int]:
-        counts = {NEW: 0, UPDATED: 0, SKIPPED: 0, INVALID: 0}
-        for row in self.rows:
-            counts[row.action] += 1
-        return counts
+# Rows read, checked and written at a time: what memory holds of the file.
+CHUNK_ROWS = 2_000
 
 
 class _Rollback(Exception):
@@ -154,7 +140,7 @@ def _apply(parsed: ParsedRow, *, now: dt.datetime, by: Actor) -> tuple[str, Cert
 
 def certification_import(
     *,
-    rows: Sequence[ImportRow],
+    rows: Iterable[ImportRow],
     now: dt.datetime,
     by: Actor,
     dry_run: bool = False,
@@ -163,42 +149,59 @@ def certification_import(
 ) -> ImportResult:
     """Apply ``rows`` (see the module); all of them or, with ``partial``, the valid ones; none on a dry run.
 
+    ``rows`` are read as they come, ``CHUNK_ROWS`` at a time, each chunk checked
+    and written before the next is read, all in one transaction: memory holds one
+    chunk's objects and each row's verdict, whatever the length of the file. A
+    fault of the whole file raised by ``rows`` midway rolls back what was written.
     ``bulk_road=False`` sends every row one by one: the reference the bulk road is checked against.
     """
     types = {cert_type.code: cert_type for cert_type in CertificationType.objects.all()}
+    results = RowResults()
+    seen: dict[str, int] = {}
+    applied = False
+    try:
+        with transaction.atomic():
+            for chunk in _batches(rows, CHUNK_ROWS):
+                for result in _chunk_apply(chunk, types=types, seen=seen, now=now, by=by, bulk_road=bulk_road):
+                    results.append(result)
+            applied = not dry_run and (partial or not results.count(INVALID))
+            if not applied:
+                raise _Rollback
+    except _Rollback:
+        results.forget_new_ids()
+    return ImportResult(dry_run=dry_run, applied=applied, rows=results)
+
+
+def _chunk_apply(
+    rows: Sequence[ImportRow], *, types: dict, seen: dict[str, int], now: dt.datetime, by: Actor, bulk_road: bool
+) -> list[RowResult]:
+    """Check and write one chunk of the file's rows; their verdicts in order.
+
+    ``seen`` holds the key of every valid row read so far, with its line, so a
+    duplicate names its first line wherever in the file that was.
+    """
     results: list[RowResult | None] = [None] * len(rows)
     valid: list[_Line] = []
-    seen: dict[tuple, int] = {}
     for index, row in enumerate(rows):
         try:
             parsed = parse_row(row, types)
-            if parsed.key in seen:
-                raise RowInvalid({"row": [f"Duplicate of line {seen[parsed.key]} (same mentor, type and issued_at)."]})
-            seen[parsed.key] = row.line
+            key = f"{parsed.mentor_id} {parsed.cert_type.pk} {parsed.issued_at.isoformat()}"
+            if key in seen:
+                raise RowInvalid({"row": [f"Duplicate of line {seen[key]} (same mentor, type and issued_at)."]})
+            seen[key] = row.line
         except RowInvalid as exc:
             results[index] = RowResult(line=row.line, action=INVALID, errors=exc.errors)
         else:
             valid.append(_Line(index, row, parsed))
-    applied = False
-    try:
-        with transaction.atomic():
-            plan = _plan(valid, now=now) if bulk_road else _Plan(mentors={}, single=list(valid))
-            for line, errors in plan.invalid:
-                results[line.index] = RowResult(line=line.row.line, action=INVALID, errors=errors)
-            for chunk in plan.bulk_chunks():
-                if not _apply_bulk(chunk, plan=plan, results=results, now=now, by=by):
-                    plan.single.extend(line for group in chunk for line in group.lines)
-            for line in sorted(plan.single, key=lambda line: line.index):
-                results[line.index] = _row(line, now=now, by=by)
-            invalid = any(result.action == INVALID for result in results)
-            applied = not dry_run and (partial or not invalid)
-            if not applied:
-                raise _Rollback
-    except _Rollback:
-        for result in results:
-            if result.action == NEW:
-                result.certification_id = None  # rolled back: no record was kept
-    return ImportResult(dry_run=dry_run, applied=applied, rows=results)
+    plan = _plan(valid, now=now) if bulk_road else _Plan(mentors={}, single=list(valid))
+    for line, errors in plan.invalid:
+        results[line.index] = RowResult(line=line.row.line, action=INVALID, errors=errors)
+    for chunk in plan.bulk_chunks():
+        if not _apply_bulk(chunk, plan=plan, results=results, now=now, by=by):
+            plan.single.extend(line for group in chunk for line in group.lines)
+    for line in sorted(plan.single, key=lambda line: line.index):
+        results[line.index] = _row(line, now=now, by=by)
+    return results
 
 
 # --- Set-based planning: which rows only create, and can be written in bulk ------------------------
@@ -240,6 +243,13 @@ class _Plan:
                 chunk, records = [], 0
         if chunk:
             yield chunk
+
+
+def _batches(rows: Iterable[ImportRow], size: int) -> Iterator[list[ImportRow]]:
+    """``rows`` in lists of ``size``, read as they are needed."""
+    rows = iter(rows)
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def _chunks(values: Sequence, size: int = READ_CHUNK):

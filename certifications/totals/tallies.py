@@ -66,12 +66,11 @@ def _insert_moves(moves: Iterable[tuple[tuple[Key, str], int]]) -> None:
     for ((type_id, deleted, day), status), sign in moves:
         for span, on in ((Span.DAY, day), (Span.MONTH, day.replace(day=1))):
             rows.setdefault((span, (type_id, deleted, on)), dict.fromkeys(STATUSES, 0))[status] += sign
-    CertificationTally.objects.bulk_create(
+    dialect().insert_objects(
         [
             CertificationTally(certification_type_id=type_id, deleted=deleted, span=span, expires_on=on, **counts)
             for (span, (type_id, deleted, on)), counts in rows.items()
-        ],
-        batch_size=2_000,
+        ]
     )
 
 

@@ -27,6 +27,9 @@ def test_a_small_bench_import_leaves_the_same_rows_as_its_floor_and_reports_the_
     figures = json.loads(out.getvalue().strip().splitlines()[-1])
     # 300 records and mentors, and a history row for each (created), by both contenders.
     assert figures["left"] == {"certifications": 300, "mentors": 300, "history": 600, "events": 300, "tallied": 300}
+    assert figures["identical_rows"] == [
+        "certifications", "events", "history", "mentor_tallies", "mentors", "tallies"
+    ]  # fmt: skip
     assert figures["import_rows_per_s"] > 0 and figures["floor_rows_per_s"] > 0
     assert figures["import_peak_rss_mb"] > 0
     assert figures["ratio_vs_floor"] == pytest.approx(figures["import_s"] / figures["floor_s"], rel=0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections import Counter
 
@@ -11,8 +12,10 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
+from certhub.errors import RuleViolation
+from certifications.bulk import rows as rows_module
 from certifications.bulk.parse import parse_row
-from certifications.bulk.rows import read_csv
+from certifications.bulk.rows import iter_csv, read_csv
 from certifications.history import Actor, Source
 from certifications.history.models import HistoryEntry
 from certifications.models import AutoPauseLog, Certification, Mentor, MentorStatus, PausedBy
@@ -103,7 +106,8 @@ def _run(rows, *, now: dt.datetime, bulk_road: bool) -> tuple[list, dict, int]:
     return outcome, left, len(queries)
 
 
-def test_the_bulk_road_writes_exactly_what_row_by_row_writes(now):
+def _mixed_file(now: dt.datetime) -> list:
+    """Existing mentors and records, and a file whose rows take every road and every verdict."""
     existing = MentorFactory(mentor_id="mntr_0000000D00", name="Dee", email="dee@example.org")
     CertificationFactory(mentor=existing)
     renamed = MentorFactory(mentor_id="mntr_0000000E00", name="Eve", email="")
@@ -132,6 +136,12 @@ def test_the_bulk_road_writes_exactly_what_row_by_row_writes(now):
         "mntr_bad,peer_mentor_basic,2025-01-01,,,,,",  # refused when read
         "mntr_0000000A00,peer_mentor_basic,2025-01-10,,,,,",  # a duplicate inside the file
     )
+    assert renamed.pk and existing.pk
+    return rows
+
+
+def test_the_bulk_road_writes_exactly_what_row_by_row_writes(now):
+    rows = _mixed_file(now)
 
     row_by_row = _run(rows, now=now, bulk_road=False)
     in_bulk = _run(rows, now=now, bulk_road=True)
@@ -146,8 +156,33 @@ def test_the_bulk_road_writes_exactly_what_row_by_row_writes(now):
     resumed = [m for m in in_bulk[1]["mentors"] if m[0] == "mntr_0000000F00"]
     assert resumed[0][3] == MentorStatus.ACTIVE
     assert ("mntr_0000000E00", "Eve Renamed") in {m[:2] for m in in_bulk[1]["mentors"]}
-    assert renamed.pk and existing.pk
     assert in_bulk[2] < row_by_row[2]
+
+
+def test_a_file_read_in_small_chunks_gives_the_same_verdicts_and_rows_as_in_one(now, monkeypatch):
+    """A mentor's rows and a duplicate's first line fall in other chunks: the answer and the rows do not change."""
+    rows = _mixed_file(now)
+    whole = _run(rows, now=now, bulk_road=True)
+    monkeypatch.setattr(imports_service, "CHUNK_ROWS", 3)
+
+    in_chunks = _run(rows, now=now, bulk_road=True)
+
+    assert in_chunks[0] == whole[0]
+    assert in_chunks[0][-1][2] == {"row": ["Duplicate of line 2 (same mentor, type and issued_at)."]}
+    for part in whole[1]:
+        assert in_chunks[1][part] == whole[1][part], part
+
+
+def test_a_fault_of_the_file_found_after_a_chunk_was_written_leaves_nothing(now, monkeypatch):
+    monkeypatch.setattr(imports_service, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(rows_module, "READ_BYTES", 32)  # the bad byte is read after the first chunks were written
+    text = "\n".join([HEADER, *(f"mntr_{n:010d},peer_mentor_basic,2025-01-01,,,,," for n in range(5))]) + "\n"
+    rows = iter_csv(io.BytesIO(text.encode() + b"mntr_0000000Z00,\xff\n"), max_rows=100)
+
+    with pytest.raises(RuleViolation, match="not UTF-8 text"):
+        certification_import(rows=rows, now=now, by=BY)
+
+    assert not Certification.objects.exists() and not Mentor.objects.exists() and not Event.objects.exists()
 
 
 def _new_rows(count: int, start: int = 0) -> list:
