@@ -25,7 +25,7 @@ ERASED_ERROR = "personal data erased"
 
 
 def mentor_erased(*, mentor: Mentor, now: dt.datetime) -> int:
-    """Blank the mentor's notices and skip those still queued (locked first, for the gauges); returns the rows changed."""
+    """Blank the mentor's notices, skipping the queued ones (locked first, for the gauges); returns the rows changed."""
     queued = Notification.objects.filter(mentor=mentor, state=NotificationState.QUEUED).select_for_update()
     skipped = len(queued.values_list("pk", flat=True))
     tally_moved(Notification, before=NotificationState.QUEUED, after=NotificationState.SKIPPED, count=skipped)
