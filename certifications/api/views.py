@@ -82,7 +82,7 @@ class CertificationViewSet(
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""
         filterset = getattr(self, "filterset", None)  # validated by the filter backend (certhub.api.filters)
-        if filterset is None:  # no filter named: every live record
+        if filterset is None and self.action == "list":  # the list, no filter named: every live record
             return CertificationCount(deleted=False).total()
         count = filterset.tally_count() if isinstance(filterset, CertificationFilter) else None
         return count.total() if count is not None else None

@@ -75,10 +75,11 @@ def test_every_page_is_oldest_first_and_costs_the_same_statements(django_assert_
     [
         # the token and permissions (3); the request read, then locked; the duplicate check; the record, its
         # history, tallies, event (an id check, the insert, the endpoints); the auto-resume's lock and flags; the
-        # request's update and event; its notice; and the savepoints of the nested writes
-        ({}, 27),
-        # and the resume: lapsed check, update, its log, history, tallies, event (3), and the mentor's notice
-        ({"status": "paused", "paused_by": "auto", "paused_at": timezone.now()}, 40),
+        # request's update and event; its notice and the notices' per-state tally; and the savepoints of the
+        # nested writes
+        ({}, 28),
+        # and the resume: lapsed check, update, its log, history, tallies, event (3), the mentor's notice and its tally
+        ({"status": "paused", "paused_by": "auto", "paused_at": timezone.now()}, 42),
     ],
     ids=["active", "auto-paused"],
 )
