@@ -13,13 +13,17 @@ them as attachments.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.functional import LazyObject, empty
 
 from certhub.errors import RuleViolation, TooLarge
@@ -111,3 +115,24 @@ def _reset(*, setting: str, **kwargs) -> None:
 
 
 setting_changed.connect(_reset)
+
+
+def evidence_clear(selected: QuerySet) -> int:
+    """Empty the ``selected`` requests' evidence and delete their files after commit; return how many held one.
+
+    Retention (after the decision's window) and a mentor's erasure both call it:
+    the request stays, naming no file, and a rolled-back write keeps the files.
+    """
+    found = dict(selected.exclude(evidence="").values_list("pk", "evidence"))
+    selected.model.objects.filter(pk__in=list(found)).update(evidence="")
+    transaction.on_commit(partial(_files_delete, names=sorted(found.values())))
+    return len(found)
+
+
+def _files_delete(*, names: list[str]) -> None:
+    storage = evidence_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:  # logged and left: the row no longer names it, an operator can remove it
+            logging.getLogger(__name__).exception("evidence file %s could not be deleted", name)

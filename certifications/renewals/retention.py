@@ -9,39 +9,17 @@ leaves every file in place. A pending request is never touched. Decision 0042.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from functools import partial
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from certhub.retention import RetentionKind
 from certifications.models import RenewalRequest, RenewalState
-from certifications.renewals.evidence import evidence_storage
-
-logger = logging.getLogger("certhub.retention")
+from certifications.renewals.evidence import evidence_clear
 
 
 def decided_evidence(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
     """The decided requests among ``rows`` still holding a file, decided before ``cutoff``."""
     return rows.exclude(state=RenewalState.PENDING).exclude(evidence="").filter(decided_at__lt=cutoff)
-
-
-def evidence_clear(selected: QuerySet) -> int:
-    """Empty the ``selected`` requests' evidence; delete their files after commit; return how many."""
-    found = dict(selected.values_list("pk", "evidence"))
-    RenewalRequest.objects.filter(pk__in=list(found)).update(evidence="")
-    transaction.on_commit(partial(_files_delete, names=sorted(found.values())))
-    return len(found)
-
-
-def _files_delete(*, names: list[str]) -> None:
-    storage = evidence_storage()
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:  # logged and left: the row no longer names it, an operator can remove it
-            logger.exception("evidence file %s could not be deleted", name)
 
 
 KINDS = (

@@ -12,7 +12,6 @@ writes pass is ``guards.check_not_erased``.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -32,10 +31,8 @@ from certifications.history import Actor
 from certifications.history.models import HistoryEntry, Subject
 from certifications.models import Mentor, RenewalRequest, RenewalState
 from certifications.personal_export import export_members
-from certifications.renewals.evidence import evidence_storage
+from certifications.renewals.evidence import evidence_clear
 from certifications.services import effects
-
-logger = logging.getLogger(__name__)
 
 # What a history value of a personal field becomes.
 ERASED_VALUE = "[erased]"
@@ -74,7 +71,7 @@ def mentor_erase(*, mentor: Mentor, reason: str, now: dt.datetime, by: Actor, re
     5. renewal requests lose their note and decision reason; the admin's log its copy of the name;
        remembered idempotent answers naming the mentor are forgotten;
     6. the security log records the erasure (``certhub.personal_data``);
-    7. after commit, the evidence files are deleted.
+    7. the requests name no evidence file any more; the files are deleted after commit.
     """
     reason = reason.strip()
     if not reason:
@@ -92,7 +89,7 @@ def mentor_erase(*, mentor: Mentor, reason: str, now: dt.datetime, by: Actor, re
         locked.save(update_fields=["name", "email", "erased_at", "updated_at"])
         effects.mentor_written(change=MentorChange.ERASED, before=before, after=locked, now=now, by=by)
         _erase_history(locked)
-        evidence = _erase_renewal_requests(locked)
+        _erase_renewal_requests(locked)
         _erase_copies(locked)
         personal_data_handled.send(
             sender=Mentor,
@@ -103,7 +100,6 @@ def mentor_erase(*, mentor: Mentor, reason: str, now: dt.datetime, by: Actor, re
             now=now,
             detail=reason,
         )
-        transaction.on_commit(lambda: _delete_evidence(evidence))
     return ErasureResult(mentor=locked, erased_now=True)
 
 
@@ -131,12 +127,11 @@ def _erase_history(mentor: Mentor) -> None:
             )
 
 
-def _erase_renewal_requests(mentor: Mentor) -> list[str]:
-    """Blank the mentor's notes and decision reasons; return their evidence files' names (deleted after commit)."""
+def _erase_renewal_requests(mentor: Mentor) -> None:
+    """Blank the mentor's notes and decision reasons; their evidence files go after commit (``evidence_clear``)."""
     requests = RenewalRequest.objects.filter(mentor=mentor)
-    names = [name for name in requests.values_list("evidence", flat=True) if name]
     requests.update(note="", decision_reason="")
-    return names
+    evidence_clear(requests)
 
 
 def _erase_copies(mentor: Mentor) -> None:
@@ -147,13 +142,3 @@ def _erase_copies(mentor: Mentor) -> None:
     # Remembered answers live a day (IDEMPOTENCY_KEY_TTL_HOURS): a small table, read once.
     answers = IdempotencyKey.objects.annotate(body=Cast("response_body", TextField()))
     answers.filter(body__contains=mentor.mentor_id).delete()
-
-
-def _delete_evidence(names: list[str]) -> None:
-    """Delete the evidence files (after commit: a rolled-back erasure keeps them)."""
-    storage = evidence_storage()
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.exception("Could not delete the evidence file %s of an erased mentor.", name)

@@ -177,3 +177,9 @@ def test_erasure_keeps_the_notices_per_state_gauge_exact(subject):
     counted = dict(Notification.objects.order_by().values_list("state").annotate(n=Count("*")))
     assert counted.get("skipped")
     assert state_totals()[label(Notification)] == counted
+
+
+def test_after_erasure_no_renewal_request_names_an_evidence_file(subject):
+    assert RenewalRequest.objects.filter(mentor=subject.mentor).exclude(evidence="").exists()
+    mentor_erase(mentor=subject.mentor, reason="Asked to be forgotten", now=LATER, by=TEST_ACTOR)
+    assert not RenewalRequest.objects.filter(mentor=subject.mentor).exclude(evidence="").exists()
