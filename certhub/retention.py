@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
 Selector = Callable[[models.QuerySet, dt.datetime], models.QuerySet]
 Action = Callable[[models.QuerySet], int]
@@ -71,19 +71,28 @@ def retention_kinds() -> list[RetentionKind]:
 
 
 def retention_apply(
-    *, now: dt.datetime, dry_run: bool = False, batch_size: int | None = None, pause_ms: int | None = None
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    pause_ms: int | None = None,
+    rest_factor: float | None = None,
 ) -> RetentionReport:
     """Apply every registered kind's window at ``now``; with ``dry_run``, only count what would go.
 
-    ``pause_ms`` (``RETENTION_BATCH_PAUSE_MS`` unless given) is slept after each batch that changed rows.
+    After each batch that changed rows the run rests ``pause_ms`` (``RETENTION_BATCH_PAUSE_MS``)
+    plus ``rest_factor`` (``RETENTION_BATCH_REST_FACTOR``) times as long as the batch took: with
+    a factor of 3 it works at most a quarter of the time, whatever the machine's speed.
     """
     batch_size = batch_size or settings.RETENTION["BATCH_SIZE"]
     pause = (settings.RETENTION["BATCH_PAUSE_MS"] if pause_ms is None else pause_ms) / 1000
+    factor = settings.RETENTION["BATCH_REST_FACTOR"] if rest_factor is None else rest_factor
     report = RetentionReport(dry_run=dry_run, batch_size=batch_size)
     for kind in _KINDS.values():
         days = settings.RETENTION[kind.window]
         cutoff = now - dt.timedelta(days=days)
         kind_report = KindReport(kind=kind.name, action=kind.action, window_days=days, cutoff=cutoff.isoformat())
+        started = time.monotonic()
         for selected in _batches(kind, cutoff, batch_size):
             if dry_run:
                 kind_report.rows += selected.count()
@@ -91,9 +100,11 @@ def retention_apply(
                 with transaction.atomic():
                     changed = kind.apply(selected)
                 kind_report.rows += changed
-                if changed and pause:
-                    time.sleep(pause)
+                rest = pause + factor * (time.monotonic() - started)
+                if changed and rest > 0:
+                    time.sleep(rest)
             kind_report.batches += 1
+            started = time.monotonic()
         report.kinds.append(kind_report)
     return report
 
@@ -110,14 +121,21 @@ def _batches(kind: RetentionKind, cutoff: dt.datetime, batch_size: int):
 
 
 def delete_rows(model: type[models.Model], selected: models.QuerySet) -> int:
-    """``DELETE FROM model WHERE id IN (selected)``: one statement, no rows fetched, no cascade in Python.
+    """``DELETE FROM model WHERE <selected's own conditions>``: one statement, no rows fetched, no cascade in Python.
 
-    The caller deletes the rows that refer to these first (their foreign keys are checked at commit).
+    The stretch's conditions stay on the table itself (its primary key's range
+    first), so the rows are found by index: never a join of the table with
+    itself, which the planner may answer with a scan of the whole table per
+    batch. The caller deletes the rows that refer to these first (their foreign
+    keys are checked at commit).
     """
-    sql, params = selected.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id IN ({sql})", params)
-        return cursor.rowcount
+    assert selected.model is model
+    return selected.order_by()._raw_delete(selected.db)  # Django's own fast delete, without the collector
+
+
+def locked_ids(selected: models.QuerySet) -> list[int]:
+    """Lock the ``selected`` rows until the batch commits and return their ids (at most one batch of them)."""
+    return list(selected.order_by().select_for_update().values_list("pk", flat=True))
 
 
 def _login_failures(rows: models.QuerySet, cutoff: dt.datetime) -> models.QuerySet:

@@ -25,8 +25,16 @@ RETENTION = {
     "BATCH_SIZE": int(os.environ.get("RETENTION_BATCH_SIZE", "2000")),
     # Milliseconds of rest after each batch that changed rows: leaves the machine to the API on a busy host.
     "BATCH_PAUSE_MS": int(os.environ.get("RETENTION_BATCH_PAUSE_MS", "0")),
+    # And this many times as long as the batch itself took (1: work at most half the time).
+    "BATCH_REST_FACTOR": float(os.environ.get("RETENTION_BATCH_REST_FACTOR", "1")),
 }
-if min(value for key, value in RETENTION.items() if key != "BATCH_PAUSE_MS") < 1 or RETENTION["BATCH_PAUSE_MS"] < 0:
+_RESTS = ("BATCH_PAUSE_MS", "BATCH_REST_FACTOR")
+if (
+    min(value for key, value in RETENTION.items() if key not in _RESTS) < 1
+    or RETENTION["BATCH_PAUSE_MS"] < 0
+    or not 0 <= RETENTION["BATCH_REST_FACTOR"] <= 100
+):
     raise ImproperlyConfigured(
-        "Every RETENTION_* setting must be at least 1 (days, or ids per batch); a pause 0 or more."
+        "Every RETENTION_* setting must be at least 1 (days, or ids per batch); a pause 0 or more; "
+        "a rest factor from 0 to 100."
     )

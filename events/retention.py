@@ -16,7 +16,8 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from certhub.retention import RetentionKind, delete_rows
+from certhub.retention import RetentionKind, delete_rows, locked_ids
+from certhub.sql import dialect, pk_in
 from certifications.totals.states import tally_rows_deleted
 from events.models import DeliveryState, Event, WebhookAttempt, WebhookDelivery
 
@@ -28,9 +29,17 @@ def delivered_deliveries(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
 
 def deliveries_delete(selected: QuerySet) -> int:
     """Delete the ``selected`` deliveries and their attempts; return how many deliveries went."""
-    delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(delivery__in=selected.values("pk")))
-    tally_rows_deleted(selected)  # the per-state gauges' totals (decision 0044)
-    return delete_rows(WebhookDelivery, selected)
+    return _deliveries_delete(locked_ids(selected))
+
+
+def _deliveries_delete(ids: list[int]) -> int:
+    """Delete the deliveries ``ids`` (locked) and their attempts, by index on both tables."""
+    if not ids:
+        return 0
+    delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(dialect().field_in(WebhookAttempt, "delivery_id", ids)))
+    deliveries = WebhookDelivery.objects.filter(pk_in(WebhookDelivery, ids))
+    tally_rows_deleted(deliveries)  # the per-state gauges' totals (decision 0044)
+    return delete_rows(WebhookDelivery, deliveries)
 
 
 def expired_events(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
@@ -42,11 +51,12 @@ def expired_events(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
 
 def events_delete(selected: QuerySet) -> int:
     """Delete the ``selected`` events, their deliveries and those deliveries' attempts; return how many events."""
-    deliveries = WebhookDelivery.objects.filter(event__in=selected.values("pk"))
-    delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(delivery__in=deliveries.values("pk")))
-    tally_rows_deleted(deliveries)
-    delete_rows(WebhookDelivery, deliveries)
-    return delete_rows(Event, selected)
+    ids = locked_ids(selected)
+    if not ids:
+        return 0
+    deliveries = WebhookDelivery.objects.filter(dialect().field_in(WebhookDelivery, "event_id", ids))
+    _deliveries_delete(locked_ids(deliveries))
+    return delete_rows(Event, Event.objects.filter(pk_in(Event, ids)))
 
 
 KINDS = (

@@ -40,7 +40,7 @@ class PostgreSQL(Dialect):
         # the client more to quote and send than the statement costs the server.
         fld = model._meta.get_field(field)
         column = f'"{model._meta.db_table}"."{fld.column}"'
-        if isinstance(fld, IntegerField):
+        if isinstance(fld.target_field if fld.is_relation else fld, IntegerField):  # a key to an integer id too
             return RawSQL(f"{column} = ANY(%s::bigint[])", [bigint_array(values)], output_field=BooleanField())
         return RawSQL(f"{column} = ANY(%s)", [sorted(values)], output_field=BooleanField())
 

@@ -186,9 +186,36 @@ def test_the_daily_beat_entry_exists_after_migrate():
     assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("30", "3", "UTC")
 
 
-@pytest.mark.parametrize("arguments", [["--batch-size", "0"], ["--pause-ms", "-1"]])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--batch-size", "0"],
+        ["--pause-ms", "-1"],
+        ["--rest-factor", "-1"],
+        ["--rest-factor", "101"],
+        ["--rest-factor", "nan"],
+    ],
+)
 def test_the_command_refuses_a_batch_size_below_one_or_a_negative_pause(arguments):
     notice(1, at=timezone.now() - dt.timedelta(days=800))
     with pytest.raises(CommandError, match="--batch-size must be at least 1"):
         call_command("apply_retention", *arguments)
     assert Notification.objects.get().subject == "Subject 1"
+
+
+def test_each_batch_that_changed_rows_rests_the_pause_plus_the_factor_times_its_own_length(monkeypatch):
+    """The pacing: a batch that took 40 ms (on the run's clock) is followed by 5 ms + 3 x 40 ms of rest."""
+    import certhub.retention as retention
+
+    for n in range(5):
+        notice(n, at=timezone.now() - dt.timedelta(days=800))
+    ticks, rests = iter(range(0, 10_000, 40)), []
+    monkeypatch.setattr(retention.time, "monotonic", lambda: next(ticks) / 1000)
+    monkeypatch.setattr(retention.time, "sleep", rests.append)
+    report = retention.retention_apply(now=timezone.now(), batch_size=2, pause_ms=5, rest_factor=3)
+    notifications = next(kind for kind in report.kinds if kind.kind == "notifications")
+    assert (notifications.rows, notifications.batches) == (5, 3)
+    assert rests == [pytest.approx(0.005 + 3 * 0.040)] * 3  # only the batches that changed rows rest
+    rests.clear()
+    retention.retention_apply(now=timezone.now(), batch_size=2, pause_ms=5, rest_factor=3)
+    assert rests == []  # nothing left to blank: no rest at all

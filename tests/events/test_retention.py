@@ -125,6 +125,23 @@ def test_the_batch_size_splits_the_work_into_short_statements():
     assert kinds(retention_apply(now=NOW, batch_size=100))["events"] == (0, 1)
 
 
+def test_a_batch_finds_its_rows_by_index_and_never_joins_a_table_with_itself():
+    """Per batch: lock the stretch's ids, then delete by those ids (a scan of a whole table per batch is gone)."""
+    endpoint()
+    for _ in range(4):
+        delivery_of(write(EVENTS_CUTOFF - SECOND), DeliveryState.FAILED)  # failed: they go with their event
+    write(NOW)
+    with CaptureQueriesContext(connection) as queries:
+        report = retention_apply(now=NOW, batch_size=100, rest_factor=0)
+    assert kinds(report)["events"] == (4, 1)
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("SELECT", "DELETE", "WITH")]
+    deletes = [sql for sql in statements if sql.startswith("DELETE")]
+    assert [sql.split('"')[1] for sql in deletes] == ["events_webhookattempt", "events_webhookdelivery", "events_event"]
+    for sql in deletes:
+        assert " IN (SELECT" not in sql, sql  # conditions on the table itself, not a join with itself
+    assert WebhookDelivery.objects.count() == 1 and WebhookAttempt.objects.count() == 0
+
+
 def test_a_cursor_naming_a_deleted_event_answers_410_and_one_at_the_oldest_kept_event_works():
     client = client_with("view_event")
     gone = write(EVENTS_CUTOFF - SECOND)

@@ -45,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--certs", type=int, default=100_000, help="Certifications for the API's reads.")
         parser.add_argument("--batch-size", type=int, default=None, help="apply_retention's (RETENTION_BATCH_SIZE).")
         parser.add_argument("--pause-ms", type=int, default=None, help="apply_retention's (RETENTION_BATCH_PAUSE_MS).")
+        parser.add_argument(
+            "--rest-factor", type=float, default=None, help="apply_retention's (RETENTION_BATCH_REST_FACTOR)."
+        )
         parser.add_argument("--concurrency", type=int, default=4, help="Client processes (keep-alive each).")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
         parser.add_argument("--seconds", type=float, default=20.0, help="Load time without retention.")
@@ -88,6 +91,9 @@ class Command(BaseCommand):
             "left_after": seeded_counts(),
             "batch_size": report["batch_size"],
             "pause_ms": options["pause_ms"] or 0,
+            "rest_factor": settings.RETENTION["BATCH_REST_FACTOR"]
+            if options["rest_factor"] is None
+            else options["rest_factor"],
             "retention_seconds": round(elapsed, 1),
             "events_deleted": events["rows"],
             "events_batches": events["batches"],
@@ -117,6 +123,8 @@ class Command(BaseCommand):
             command += ["--batch-size", str(options["batch_size"])]
         if options["pause_ms"] is not None:
             command += ["--pause-ms", str(options["pause_ms"])]
+        if options["rest_factor"] is not None:
+            command += ["--rest-factor", str(options["rest_factor"])]
         env = {**os.environ, "DATABASE_URL": bench.database_url(), "LOG_LEVEL": "WARNING"}
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True)

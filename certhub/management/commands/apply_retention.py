@@ -1,4 +1,7 @@
-"""``manage.py apply_retention [--dry-run] [--json] [--batch-size N]``: let kept data go past its window."""
+"""``manage.py apply_retention [--dry-run] [--json] [--batch-size N] [--pause-ms N] [--rest-factor F]``.
+
+Lets kept data go once past its window (``certhub.retention``).
+"""
 
 from __future__ import annotations
 
@@ -26,12 +29,25 @@ class Command(BaseCommand):
             default=None,
             help="Rest after each batch that changed rows (RETENTION_BATCH_PAUSE_MS).",
         )
+        parser.add_argument(
+            "--rest-factor",
+            type=float,
+            default=None,
+            help="Also rest this many times as long as the batch took (RETENTION_BATCH_REST_FACTOR).",
+        )
 
     def handle(self, *args, **options) -> None:
         dry_run, batch_size, pause_ms = options["dry_run"], options["batch_size"], options["pause_ms"]
-        if (batch_size is not None and batch_size < 1) or (pause_ms is not None and pause_ms < 0):
-            raise CommandError("--batch-size must be at least 1 and --pause-ms 0 or more.")
-        report = retention_apply(now=timezone.now(), dry_run=dry_run, batch_size=batch_size, pause_ms=pause_ms)
+        rest_factor = options["rest_factor"]
+        if (
+            (batch_size is not None and batch_size < 1)
+            or (pause_ms is not None and pause_ms < 0)
+            or (rest_factor is not None and not 0 <= rest_factor <= 100)
+        ):
+            raise CommandError("--batch-size must be at least 1, --pause-ms 0 or more, --rest-factor from 0 to 100.")
+        report = retention_apply(
+            now=timezone.now(), dry_run=dry_run, batch_size=batch_size, pause_ms=pause_ms, rest_factor=rest_factor
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
             return
