@@ -16,7 +16,9 @@ wrote has reached the receiver and is ``delivered``. The job's events are
 mentor it pauses and one ``expiry_job.completed``, each to every endpoint.
 
 Prints the deliveries written, received, distinct and twice; the time from the
-first received to the last and the rate; the API's p50/p99 before and during
+first received to the last and the rate; how often a worker lost its broker
+connection (its running tasks are then stopped, and their deliveries wait for their
+leases: a stall); the API's p50/p99 before and during
 the drain; and a bare sign-and-post loop (``benchmarks.webhooks.bare_loop``) over
 the first ``--bare-sample`` of the same payloads, with the product's rate against
 it. Every process it starts is stopped on the way out, also on an error or
@@ -55,6 +57,8 @@ from events.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 DUE_PER_PAUSED = 5000 / 3498
 WORKER_ENV = {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
 API_SCENARIOS = ("list_default", "list_mentor_id", "get_one")
+# A worker's log line when its broker connection drops (its running tasks are stopped: late acks).
+BROKER_LOST = b"Connection to broker lost"
 
 
 class Drain:
@@ -163,6 +167,8 @@ class Command(BaseCommand):
             with contextlib.ExitStack() as processes:
                 baseline, during, drain, job_sent = self._drain(processes, Path(tmp), url, paths, options, say)
             written = drain.written
+            logs = [Path(tmp) / f"worker{n}.log" for n in range(1, options["workers"] + 1)]
+            broker_lost = sum(log.read_bytes().count(BROKER_LOST) for log in logs)
             delivered = WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count()
             sample = min(options["bare_sample"], written)
             say(f"the bare loop: {sample:,} of the same payloads signed and posted one after the other ...")
@@ -190,6 +196,7 @@ class Command(BaseCommand):
             "first_to_last_s": round(span, 2),
             "job_to_last_s": round(got["last"] - job_sent, 2),
             "per_s": round(product_per_s, 1),
+            "broker_connections_lost": broker_lost,
             "bare_sample": sample,
             "bare_ok": bare_ok,
             "bare_per_s": round(bare_per_s, 1),
@@ -254,7 +261,7 @@ class Command(BaseCommand):
                 f"  deliveries {r['deliveries']:,}: received {r['received']:,}, distinct {r['distinct']:,}, "
                 f"twice {r['duplicates']}, delivered {r['delivered']:,}",
                 f"  first {r['first_after_job_s']}s after the job was sent, last {r['first_to_last_s']}s after the "
-                f"first: {r['per_s']:.1f}/s",
+                f"first: {r['per_s']:.1f}/s (worker connections to the broker lost: {r['broker_connections_lost']})",
                 f"  bare loop {r['bare_per_s']:.1f}/s over {r['bare_sample']:,} ({r['bare_ok']:,} 2xx); "
                 f"product / bare = {r['ratio']}",
                 (
