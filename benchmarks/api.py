@@ -268,6 +268,17 @@ def load_latencies(
     return [value for values, _ in results for value in values], sum(count for _, count in results)
 
 
+def load_while(pool, running, *, slice_seconds: float, **spec) -> tuple[list[float], int]:
+    """``load_latencies`` in slices of ``slice_seconds`` for as long as ``running()`` says so; latencies, errors."""
+    latencies: list[float] = []
+    errors = 0
+    while running():
+        more, failed = load_latencies(pool, **spec, seconds=slice_seconds)
+        latencies += more
+        errors += failed
+    return latencies, errors
+
+
 def summarize(latencies: list[float], errors: int, elapsed: float) -> LoadResult:
     """Requests, rate, p50 and p99 of latencies (in seconds) gathered over ``elapsed`` seconds."""
     latencies = sorted(latencies)

@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,12 +77,23 @@ def receiver() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def worker(database_url: str, log_path: Path) -> Iterator[None]:
-    """``celery -A config worker`` with its default settings (concurrency: the CPU count), loopback allowed."""
-    env = {**os.environ, "DATABASE_URL": database_url, "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true", "LOG_LEVEL": "WARNING"}
+def celery(
+    database_url: str, log_path: Path, *arguments: str, ready: bytes = b"ready.", env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """``celery -A config <arguments>`` in a session of its own, loopback allowed; yields once ``ready`` is logged.
+
+    The whole session (the worker's pool too) is stopped on the way out, also on an error.
+    """
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO"],
+            [sys.executable, "-m", "celery", "-A", "config", *arguments],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=log,
@@ -89,14 +102,33 @@ def worker(database_url: str, log_path: Path) -> Iterator[None]:
         )
     try:
         deadline = time.monotonic() + 120
-        while b"ready." not in log_path.read_bytes():
+        while ready not in log_path.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the worker did not start:\n" + log_path.read_text()[-3000:])
+                raise RuntimeError(f"celery {arguments[0]} did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.2)
-        yield
+        yield process
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=60)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+@contextlib.contextmanager
+def worker(database_url: str, log_path: Path) -> Iterator[None]:
+    """``celery -A config worker`` with its default settings (concurrency: the CPU count), loopback allowed."""
+    with celery(database_url, log_path, "worker", "--loglevel", "INFO"):
+        yield
+
+
+def receiver_stats(url: str) -> dict[str, dict]:
+    """The receiver's figures per path (``benchmarks.receiver``): received, distinct, first, last."""
+    parts = urllib.parse.urlsplit(url)
+    with urllib.request.urlopen(f"{parts.scheme}://{parts.netloc}/stats", timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 def deliveries_write(count: int, *, url: str) -> WebhookEndpoint:
@@ -140,9 +172,9 @@ def product_deliver_all(count: int, *, timeout: float = 3600) -> float:
     return time.perf_counter() - started
 
 
-def bare_loop(*, url: str, secret: str) -> tuple[float, int]:
-    """Sign and POST the same payloads, one after the other, in this process; seconds and 2xx answers."""
-    deliveries = list(WebhookDelivery.objects.select_related("event", "endpoint").order_by("pk"))
+def bare_loop(*, url: str, secret: str, limit: int | None = None) -> tuple[float, int]:
+    """Sign and POST the same payloads (the first ``limit``), one after the other, in this process; seconds, 2xx."""
+    deliveries = list(WebhookDelivery.objects.select_related("event", "endpoint").order_by("pk")[:limit])
     payloads = [
         (delivery.event.event_id, delivery_request(delivery, now=timezone.now())[0].decode()) for delivery in deliveries
     ]

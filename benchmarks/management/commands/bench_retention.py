@@ -128,12 +128,9 @@ class Command(BaseCommand):
         env = {**os.environ, "DATABASE_URL": bench.database_url(), "LOG_LEVEL": "WARNING"}
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True)
-        latencies: list[float] = []
-        errors = 0
-        while process.poll() is None:
-            more, failed = bench.load_latencies(pool, **load, seconds=options["slice"])
-            latencies += more
-            errors += failed
+        latencies, errors = bench.load_while(
+            pool, lambda: process.poll() is None, **load, slice_seconds=options["slice"]
+        )
         out, _ = process.communicate()
         elapsed = time.perf_counter() - started
         if process.returncode:

@@ -1,0 +1,51 @@
+"""``manage.py bench_drain``: the expiry job's deliveries drained by real workers and a beat, each once."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.management.commands.bench_drain import received
+from benchmarks.receiver import Tally
+from events.models import Event, WebhookDelivery, WebhookEndpoint
+from tests.benchmarks import command_figures
+
+
+def test_the_receiver_counts_a_delivery_posted_twice_once_among_the_distinct_ones():
+    tally = Tally()
+    for path, key in [("/hooks/1", "evt_a"), ("/hooks/2", "evt_a"), ("/hooks/1", "evt_b"), ("/hooks/1", "evt_a")]:
+        tally.note(path, key)
+    tally.note("/bare", "evt_a")
+
+    stats = tally.stats()
+    figures = received(stats, ["/hooks/1", "/hooks/2"])
+    assert (stats["/hooks/1"]["received"], stats["/hooks/1"]["distinct"]) == (3, 2)
+    assert (figures["received"], figures["distinct"]) == (4, 3)  # the bare loop's path is not counted
+    assert figures["first"] == stats["/hooks/1"]["first"] and figures["last"] == stats["/hooks/1"]["last"]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
+    figures = command_figures(
+        "bench_drain",
+        *("--certs", "50", "--mentors-paused", "3", "--workers", "2", "--concurrency", "1"),
+        *("--api-concurrency", "2", "--api-workers", "1", "--seconds", "0.5", "--slice", "0.3"),
+        *("--bare-sample", "5", "--timeout", "300"),
+    )
+
+    assert figures["mentors_paused"] == figures["mentors_paused_as_seeded"] >= 1
+    # certification.expired per record marked, mentor.paused per mentor, one expiry_job.completed; to each endpoint.
+    events = figures["marked_expired"] + figures["mentors_paused"] + 1
+    assert figures["deliveries"] == 2 * events
+    assert figures["received"] == figures["distinct"] == figures["delivered"] == figures["deliveries"]
+    assert figures["duplicates"] == 0
+    assert figures["bare_sample"] == figures["bare_ok"] == 5
+    assert figures["per_s"] > 0 and figures["bare_per_s"] > 0
+    for period in ("api_before", "api_during"):
+        assert figures[period]["errors"] == 0 and figures[period]["p99_ms"] >= figures[period]["p50_ms"] > 0
+    # Its endpoints, events and deliveries are removed.
+    assert not WebhookEndpoint.objects.exists() and not Event.objects.exists()
+    assert not WebhookDelivery.objects.exists()
