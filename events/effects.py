@@ -17,10 +17,17 @@ from events.outbox import (
 )
 from events.personal_data import mentor_exported
 
+
+def job_batch_parts(*, now, run) -> tuple:
+    """No part in the job batch's statement: a batch's events are written by ``job_batch_applied``."""
+    return ()
+
+
 __all__ = [
     "certification_written",
     "certifications_created",
     "job_batch_applied",
+    "job_batch_parts",
     "job_records_expired",
     "job_run_finished",
     "mentor_exported",

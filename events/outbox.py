@@ -258,8 +258,14 @@ def _jsonb_pairs(names: Sequence[str], given: Sequence[str] = ()) -> str:
     return ", ".join(pairs)
 
 
-def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run) -> None:
-    """``mentor.paused`` (by ``auto``) for each mentor one job batch paused (as ``job_records_expired``)."""
+def job_batch_applied(
+    *, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run, in_statement: bool = False
+) -> None:
+    """``mentor.paused`` (by ``auto``) for each mentor one job batch paused (as ``job_records_expired``).
+
+    Written here whether or not the batch's statement wrote other apps' parts
+    (``in_statement``): the events have no part in it (``job_batch_parts``).
+    """
     if not paused:
         return
     if connection.vendor == "postgresql":

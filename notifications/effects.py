@@ -4,8 +4,9 @@
 (``certifications.services.receivers``, decision 0029);
 ``certifications.services.effects`` calls each hook inside the write's
 transaction. The job's batch pauses get one notice per paused mentor,
-set-based; an automatic resume gets one notice, a decided renewal request
-one; the other writes none.
+set-based (on PostgreSQL inside the batch's own statement, ``job_batch_parts``);
+an automatic resume gets one notice, a decided renewal request one; the other
+writes none.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from typing import Any
 
 from certifications.changes import CertificationChange, MentorChange, RenewalRequestChange
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, RenewalRequest
+from certifications.services.receivers import BatchPart
 from notifications import personal_data
-from notifications.services import pause_notices_create, renewal_notice_create, resume_notice_create
+from notifications.services import (
+    pause_notices_create,
+    pause_notices_part,
+    renewal_notice_create,
+    resume_notice_create,
+)
 
 
 def certification_written(
@@ -59,9 +66,20 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
     """No notice: an expired record's mentor is told when the batch pauses them."""
 
 
-def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
-    """A job batch flagged ``flagged`` and paused the mentors ``paused``: one ``mentor_paused`` notice each."""
-    pause_notices_create(flagged=flagged, paused=paused, now=now)
+def job_batch_parts(*, now: dt.datetime, run: ExpiryJobRun) -> Sequence[BatchPart]:
+    """On PostgreSQL the batch's notices are written by its own statement (``pause_notices_part``)."""
+    return (pause_notices_part(now=now),)
+
+
+def job_batch_applied(
+    *, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun, in_statement: bool
+) -> None:
+    """A job batch flagged ``flagged`` and paused the mentors ``paused``: one ``mentor_paused`` notice each.
+
+    Written here unless the batch's statement wrote them (``in_statement``, ``job_batch_parts``).
+    """
+    if not in_statement:
+        pause_notices_create(flagged=flagged, paused=paused, now=now)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:

@@ -24,7 +24,7 @@ from certifications.history.models import Subject
 from certifications.history.record import TRACKED
 from certifications.history.record import snapshot as history_snapshot
 from certifications.models import AutoPauseLog, Certification, CertificationType, ExpiryJobRun, Mentor, RenewalRequest
-from certifications.services.receivers import receivers
+from certifications.services.receivers import BatchPart, receivers
 from certifications.totals import mentors as mentor_tallies
 from certifications.totals import tallies
 
@@ -136,17 +136,35 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
         receiver.job_records_expired(pks=pks, now=now, run=run)
 
 
-def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
+def job_batch_parts(*, now: dt.datetime, run: ExpiryJobRun) -> list[BatchPart]:
+    """A job batch's consequences that its own statement writes on PostgreSQL (decision 0051).
+
+    The mentors' tally moves (the domain's), then each receiver's parts
+    (the notifications' notices and their tally); ``job_batch_applied`` is then
+    called with ``in_statement`` and writes the rest.
+    """
+    parts = [BatchPart(ctes=f"mentors_tallied AS ({mentor_tallies.auto_paused_sql('paused')})", params={})]
+    for receiver in receivers():
+        parts.extend(receiver.job_batch_parts(now=now, run=run))
+    return parts
+
+
+def job_batch_applied(
+    *, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun, in_statement: bool = False
+) -> None:
     """A job batch flagged the certifications ``flagged`` and paused the mentors ``paused`` (primary keys).
 
     Each flagged record has its ``auto_pause`` log row (``job_run=run``, ``applied_at=now``)
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
+    With ``in_statement`` the batch's statement wrote ``job_batch_parts``
+    already (the mentors' tally, the notices): the rest is written here.
     """
     history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
-    mentor_tallies.tally_mentors_auto_paused(count=len(paused))
+    if not in_statement:
+        mentor_tallies.tally_mentors_auto_paused(count=len(paused))
     for receiver in receivers():
-        receiver.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
+        receiver.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run, in_statement=in_statement)
 
 
 def job_run_finished(*, run: ExpiryJobRun) -> None:

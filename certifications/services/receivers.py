@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import AppConfig, apps
@@ -35,6 +36,26 @@ if TYPE_CHECKING:
 
 DOMAIN = "certifications"
 MODULE = "effects"  # where a reacting app keeps its receiver
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """Writes of one job batch as ``WITH`` items of the batch's own statement (PostgreSQL, decision 0051).
+
+    ``ctes`` is one or more ``name AS (...)`` items, data-modifying, that read
+    the statement's ``flagged`` (``id``, ``mentor_id``, ``reason``: each record
+    the batch flagged) and ``paused`` (``id``, ``email``, ``reason``, ``cert_id``:
+    each mentor it paused, the address, the new pause reason and the lowest
+    flagged record that reason came from); its names and those of its named
+    ``params`` start with the owner's own prefix. ``answer`` is one SQL
+    expression over those items, read back from the statement's answer row and
+    given to ``done`` (after-commit work, a rare retry), or None.
+    """
+
+    ctes: str
+    params: Mapping[str, Any]
+    answer: str | None = None
+    done: Callable[[Any], None] | None = None
 
 
 class Receiver(Protocol):
@@ -79,10 +100,24 @@ class Receiver(Protocol):
     def job_records_expired(self, *, pks: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
         """The job's step 1 expired the certifications ``pks`` (one chunk)."""
 
+    def job_batch_parts(self, *, now: dt.datetime, run: ExpiryJobRun) -> Sequence[BatchPart]:
+        """On PostgreSQL, this app's writes for each job batch as parts of the batch's statement (none: ``()``)."""
+        return ()
+
     def job_batch_applied(
-        self, *, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun
+        self,
+        *,
+        flagged: Sequence[int],
+        paused: Sequence[int],
+        now: dt.datetime,
+        run: ExpiryJobRun,
+        in_statement: bool,
     ) -> None:
-        """A job batch flagged the certifications ``flagged`` and paused the mentors ``paused``."""
+        """A job batch flagged the certifications ``flagged`` and paused the mentors ``paused``.
+
+        ``in_statement``: the batch's statement already wrote this app's
+        ``job_batch_parts``; write only what they do not cover.
+        """
 
     def job_run_finished(self, *, run: ExpiryJobRun) -> None:
         """A non-dry run ended and its record is saved."""

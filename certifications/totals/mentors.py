@@ -54,6 +54,20 @@ def tally_mentors_auto_paused(*, count: int) -> None:
     _insert(Counter({(MentorStatus.ACTIVE.value, ""): -count, (MentorStatus.PAUSED.value, PausedBy.AUTO.value): count}))
 
 
+def auto_paused_sql(source: str) -> str:
+    """``tally_mentors_auto_paused`` for the mentors of ``source`` (a ``WITH`` name): an ``INSERT`` for a ``WITH``.
+
+    The two rows moving them from active to paused by ``auto``, none when
+    ``source`` is empty; for the data-modifying ``WITH`` of the statement that paused them.
+    """
+    moved = f"count(*) FROM {source} HAVING count(*) > 0"
+    return (
+        f"INSERT INTO {TABLE} ({KEY}, mentors) "
+        f"SELECT '{MentorStatus.ACTIVE.value}', '', -{moved} "
+        f"UNION ALL SELECT '{MentorStatus.PAUSED.value}', '{PausedBy.AUTO.value}', {moved}"
+    )
+
+
 def mentor_totals() -> dict[Group, int]:
     """Mentors per ``(status, paused_by)`` group, exactly (groups with none left out); one query of a small table."""
     rows = MentorTally.objects.order_by().values_list("status", "paused_by").annotate(n=Sum("mentors"))

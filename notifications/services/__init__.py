@@ -7,7 +7,12 @@
 """
 
 from notifications.services.digest import DigestResult, digests_create
-from notifications.services.notices import pause_notices_create, renewal_notice_create, resume_notice_create
+from notifications.services.notices import (
+    pause_notices_create,
+    pause_notices_part,
+    renewal_notice_create,
+    resume_notice_create,
+)
 from notifications.services.reminders import (
     ReminderScanResult,
     UpcomingReminder,
@@ -36,6 +41,7 @@ __all__ = [
     "notification_send",
     "notifications_requeue_stale",
     "pause_notices_create",
+    "pause_notices_part",
     "reminder_candidates",
     "reminders_scan",
     "reminders_upcoming",

@@ -32,11 +32,16 @@ logger = logging.getLogger("certhub.notifications")
 FIELDS = ("ntf_mentor", "ntf_certification", "ntf_cycle", "ntf_offset", "ntf_recipient", "ntf_subject", "ntf_state")
 TABLE = Notification._meta.db_table
 
-# A fresh ``ntf_`` id per row: the subquery refers to the row (``cand.ntf_mentor``), so it is drawn again for each.
-_DRAW_ID = (
-    f"'ntf_' || (SELECT string_agg(substr('{CROCKFORD_ALPHABET}', 1 + floor(random() * 32)::int, 1), '') "
-    "FROM generate_series(1, 8) WHERE cand.ntf_mentor IS NOT NULL OR cand.ntf_mentor IS NULL)"
-)
+
+def draw_id_sql(column: str) -> str:
+    """A fresh ``ntf_`` id per row: the subquery refers to the row's ``column``, so it is drawn again for each."""
+    return (
+        f"'ntf_' || (SELECT string_agg(substr('{CROCKFORD_ALPHABET}', 1 + floor(random() * 32)::int, 1), '') "
+        f"FROM generate_series(1, 8) WHERE {column} IS NOT NULL OR {column} IS NULL)"
+    )
+
+
+_DRAW_ID = draw_id_sql("cand.ntf_mentor")
 
 INSERT_SQL = f"""
     WITH cand AS MATERIALIZED ({{candidates}}),

@@ -8,6 +8,7 @@ goes out after commit.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 from django.db.models import CharField, DateTimeField, F, IntegerField, OuterRef, Subquery, Value
@@ -15,9 +16,10 @@ from django.db.models.functions import Concat
 
 from certhub.ids import create_with_unique_id
 from certifications.models import AutoPauseLog, Certification, Mentor, RenewalRequest, RenewalState
-from certifications.totals.states import tally_states
+from certifications.services.receivers import BatchPart
+from certifications.totals.states import insert_sql, tally_states
 from notifications.models import NO_EMAIL, Notification, NotificationKind, NotificationState
-from notifications.services.bulk import notifications_insert
+from notifications.services.bulk import draw_id_sql, notifications_insert
 from notifications.services.common import addressed
 from notifications.services.sending import notifications_enqueue
 
@@ -27,6 +29,29 @@ RENEWAL_SUBJECTS = {
     RenewalState.APPROVED: (NotificationKind.RENEWAL_APPROVED, "Your renewal is recorded: "),
     RenewalState.REJECTED: (NotificationKind.RENEWAL_REJECTED, "Your renewal request was not accepted: "),
 }
+
+# The job batch's notices inside its statement (``pause_notices_part``): the rows ``pause_notices_create``
+# writes, read from the statement's ``paused`` (``id``, ``email``, ``reason``, ``cert_id``), with their tally.
+PAUSE_PART_CTES = f"""
+    ntf_paused AS (
+        INSERT INTO "{Notification._meta.db_table}" (notification_id, kind, mentor_id, certification_id, recipient,
+                                                     subject, state, attempts, last_error, created_at)
+        SELECT {draw_id_sql("p.id")}, %(ntf_kind)s::text, p.id, p.cert_id, p.email,
+               left(%(ntf_subject)s::text || p.reason, 255),
+               CASE WHEN p.email = '' THEN %(ntf_skipped)s::text ELSE %(ntf_queued)s::text END, 0,
+               CASE WHEN p.email = '' THEN %(ntf_no_email)s::text ELSE '' END, %(ntf_now)s
+        FROM paused p
+        ON CONFLICT DO NOTHING
+        RETURNING notification_id, mentor_id, state
+    ),
+    ntf_tallied AS ({insert_sql(Notification, "ntf_paused")})"""
+
+# What comes back: the ids to send, and the paused mentors left without a notice (a drawn id was taken).
+PAUSE_PART_ANSWER = """json_build_object(
+        'queued', (SELECT coalesce(json_agg(notification_id), '[]') FROM ntf_paused WHERE state = %(ntf_queued)s::text),
+        'unnoticed', (SELECT coalesce(json_agg(json_build_array(p.id, p.cert_id)), '[]') FROM paused p
+                      WHERE p.id NOT IN (SELECT mentor_id FROM ntf_paused))
+    )::text"""
 
 
 def pause_notices_create(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime) -> int:
@@ -54,6 +79,32 @@ def pause_notices_create(*, flagged: Sequence[int], paused: Sequence[int], now: 
     inserted = notifications_insert(candidates=candidates, kind=NotificationKind.MENTOR_PAUSED, now=now)
     notifications_enqueue(inserted.queued)
     return inserted.count
+
+
+def pause_notices_part(*, now: dt.datetime) -> BatchPart:
+    """``pause_notices_create`` as a part of the job batch's statement (PostgreSQL, decision 0051).
+
+    The same rows, read from the mentors the statement paused instead of a
+    second look-up, and their states' tally in the same statement. After it,
+    the queued notices are sent once the batch commits; the rare mentor whose
+    drawn id was taken gets their notice through ``pause_notices_create``.
+    """
+
+    def done(answer: str) -> None:
+        found = json.loads(answer)
+        notifications_enqueue(found["queued"])
+        if unnoticed := found["unnoticed"]:
+            pause_notices_create(flagged=[cert for _, cert in unnoticed], paused=[pk for pk, _ in unnoticed], now=now)
+
+    params = {
+        "ntf_kind": NotificationKind.MENTOR_PAUSED.value,
+        "ntf_subject": PAUSED_SUBJECT,
+        "ntf_skipped": NotificationState.SKIPPED.value,
+        "ntf_queued": NotificationState.QUEUED.value,
+        "ntf_no_email": NO_EMAIL,
+        "ntf_now": now,
+    }
+    return BatchPart(ctes=PAUSE_PART_CTES, params=params, answer=PAUSE_PART_ANSWER, done=done)
 
 
 def renewal_notice_create(*, request: RenewalRequest, now: dt.datetime) -> Notification | None:

@@ -9,6 +9,7 @@ from django.db import DatabaseError, transaction
 
 from certifications.models import AutoPauseLog, LogEvent
 from certifications.services import certification_renew, expiry_job_run, mentor_pause, mentor_resume
+from certifications.services.lapse.engines import OrmEngine
 from notifications import effects
 from notifications.models import Notification, NotificationKind, NotificationState
 from tests.certifications.services.lapse.helpers import NOW, UTC, lapsed_cert
@@ -95,6 +96,8 @@ def test_a_write_rolled_back_leaves_neither_the_resume_log_nor_its_notice():
 
 
 def test_a_batch_whose_notices_fail_keeps_neither_its_log_rows_nor_its_pauses(monkeypatch):
+    """The notices written after the batch's statement (the ORM engine, on any database)."""
+    monkeypatch.setattr("certifications.services.lapse.job.batch_engine", OrmEngine)
     cert = lapsed_cert()
     real = effects.pause_notices_create
 

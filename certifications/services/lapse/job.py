@@ -64,7 +64,13 @@ def _apply_batch(*, engine: BatchEngine, ids: Sequence[int], now: dt.datetime, r
         lock_renew(run.job_run_id)
         result = engine.apply(ids=ids, now=now, run=run)
         if result.flagged:
-            effects.job_batch_applied(flagged=result.flagged_pks, paused=result.paused_pks, now=now, run=run)
+            effects.job_batch_applied(
+                flagged=result.flagged_pks,
+                paused=result.paused_pks,
+                now=now,
+                run=run,
+                in_statement=result.in_statement,
+            )
         if result.paused:
             # Committed with the batch, so a run that dies later still shows what it applied.
             ExpiryJobRun.objects.filter(pk=run.pk).update(auto_paused=F("auto_paused") + result.paused)

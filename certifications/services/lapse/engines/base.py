@@ -29,6 +29,8 @@ class BatchResult:
     logged: int  # ``auto_pause`` log rows written, one per flagged record
     flagged_pks: tuple[int, ...] = field(default=(), compare=False)  # the flagged records' primary keys
     paused_pks: tuple[int, ...] = field(default=(), compare=False)  # the paused mentors' primary keys
+    # The batch's statement wrote the consequences that are parts of it (``effects.job_batch_parts``).
+    in_statement: bool = field(default=False, compare=False)
 
 
 NOTHING = BatchResult(flagged=0, paused=0, logged=0)

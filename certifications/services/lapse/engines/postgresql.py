@@ -1,9 +1,11 @@
 """The PostgreSQL batch engine: the batch's writes in one statement of data-modifying CTEs.
 
 After the locking reads, one statement flags the records still due, pauses
-their active mentors and inserts the log rows; the reasons are computed in
-SQL and nothing travels back per row but the rare record whose drawn log id
-was taken, which is logged again with a new one.
+their active mentors, inserts the log rows and writes the consequences that
+are parts of it (``effects.job_batch_parts``: the mentors' tally, the notices
+and theirs, decision 0051); the reasons are computed in SQL and nothing
+travels back per row but the rare record whose drawn log id was taken, which
+is logged again with a new one, and each part's answer.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from django.db import connection
 from certhub.ids import ID_ATTEMPTS, IdSpaceExhausted, new_id
 from certhub.sql import pk_in
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, LogEvent, Mentor, MentorStatus, PausedBy
+from certifications.services import effects
 from certifications.services.lapse.engines.base import BatchEngine, BatchResult, LockedBatch
 from certifications.services.lapse.reasons import pause_reason
+from certifications.services.receivers import BatchPart
 
 CERT, MENTOR, LOG = Certification._meta.db_table, Mentor._meta.db_table, AutoPauseLog._meta.db_table
 
-# ``due`` is Django's ``due()`` query with ``pause_reason()``, compiled and spliced in.
+# ``due`` is Django's ``due()`` query with ``pause_reason()``, compiled and spliced in; ``parts`` are the
+# consequences' ``WITH`` items (``BatchPart``), ``answers`` their answers' columns.
 BATCH_SQL = f"""
     WITH flagged AS (
         UPDATE "{CERT}" c
@@ -37,9 +42,9 @@ BATCH_SQL = f"""
         UPDATE "{MENTOR}" m
         SET status = %(paused)s, paused_by = %(auto)s, paused_at = %(now)s, updated_at = %(now)s,
             pause_reason = first.reason
-        FROM (SELECT DISTINCT ON (mentor_id) mentor_id, reason FROM flagged ORDER BY mentor_id, id) first
+        FROM (SELECT DISTINCT ON (mentor_id) mentor_id, id, reason FROM flagged ORDER BY mentor_id, id) first
         WHERE m.id = first.mentor_id AND m.status = %(active)s
-        RETURNING m.id
+        RETURNING m.id, m.email, m.pause_reason AS reason, first.id AS cert_id
     ),
     logged AS (
         INSERT INTO "{LOG}" (log_id, mentor_id, certification_id, reason, job_run_id, event, applied_at)
@@ -48,7 +53,7 @@ BATCH_SQL = f"""
         JOIN unnest(%(log_ids)s::text[]) WITH ORDINALITY AS drawn(log_id, n) USING (n)
         ON CONFLICT (log_id) DO NOTHING
         RETURNING certification_id
-    )
+    ){{parts}}
     SELECT
         (SELECT count(*) FROM flagged) AS flagged,
         (SELECT count(*) FROM paused) AS paused,
@@ -58,7 +63,7 @@ BATCH_SQL = f"""
         (
             SELECT coalesce(json_agg(json_build_object('pk', f.id, 'mentor_id', f.mentor_id, 'reason', f.reason)), '[]')
             FROM flagged f WHERE f.id NOT IN (SELECT certification_id FROM logged)
-        )::text AS unlogged
+        )::text AS unlogged{{answers}}
 """
 
 # Retry of the records whose drawn log id was taken: one JSON parameter, a taken id skipped again.
@@ -118,8 +123,10 @@ class PostgreSQLEngine(BatchEngine):
         ``flagged`` flags the records of ``batch`` still due and returns each
         with its reason; ``paused`` pauses their active mentors with the reason
         of each one's lowest due record; ``logged`` inserts one log row per
-        flagged record with a drawn id, skipping an id already taken. The
-        answer is one row of counters and the records left unlogged.
+        flagged record with a drawn id, skipping an id already taken; then the
+        consequences' parts (``effects.job_batch_parts``). The answer is one
+        row of counters, the records left unlogged and each part's answer,
+        which goes to its ``done``.
         """
         due = Certification.objects.due(now=now).filter(pk_in(Certification, batch.pks)).order_by()
         due_sql, due_params = due.annotate(reason=pause_reason()).values("pk", "reason").query.sql_with_params()
@@ -133,9 +140,20 @@ class PostgreSQLEngine(BatchEngine):
             event=LogEvent.AUTO_PAUSE.value,
             log_ids="{" + ",".join(log_ids(len(batch.pks))) + "}",
         )
+        parts = effects.job_batch_parts(now=now, run=run)
+        for part in parts:
+            if taken := params.keys() & part.params.keys():
+                raise ValueError(f"a batch part reuses the parameters {sorted(taken)}")
+            params.update(part.params)
         with connection.cursor() as cursor:
-            cursor.execute(BATCH_SQL.replace("{due}", due_sql), params)
-            result = StatementResult.from_row([column.name for column in cursor.description], cursor.fetchone())
+            cursor.execute(batch_statement(due_sql, parts), params)
+            columns = [column.name for column in cursor.description]
+            row = cursor.fetchone()
+        own = len(columns) - len(parts)  # the statement's own columns, then one answer per part
+        result = StatementResult.from_row(columns[:own], row[:own])
+        for part, answer in zip(parts, row[own:], strict=True):
+            if part.done is not None:
+                part.done(answer)
         relogged = _relog(result.unlogged, run=run, now=now) if result.unlogged else 0
         return BatchResult(
             flagged=result.flagged,
@@ -143,7 +161,19 @@ class PostgreSQLEngine(BatchEngine):
             logged=result.logged + relogged,
             flagged_pks=result.flagged_pks,
             paused_pks=result.paused_pks,
+            in_statement=True,
         )
+
+
+def batch_statement(due_sql: str, parts: Sequence[BatchPart]) -> str:
+    """The batch statement with ``due_sql`` and ``parts`` spliced in.
+
+    Every part's items follow the statement's own; each part adds one answer
+    column after the statement's own ones, in order (NULL when it has no ``answer``).
+    """
+    items = "".join(f",\n{part.ctes}" for part in parts)
+    columns = "".join(f",\n        ({part.answer or 'NULL'}) AS part_{index}" for index, part in enumerate(parts))
+    return BATCH_SQL.replace("{due}", due_sql).replace("{parts}", items).replace("{answers}", columns)
 
 
 def named_placeholders(sql: str, params: Sequence, *, prefix: str) -> tuple[str, dict]:
