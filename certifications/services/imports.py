@@ -351,7 +351,7 @@ def _bulk_group(plan: _Plan, mentor_id: str, lines: list[_Line], *, live, flagge
 def _apply_bulk(chunk: list[_Group], *, plan: _Plan, results: list, now: dt.datetime, by: Actor) -> bool:
     """Write one chunk of bulk groups in a savepoint; False (nothing written) when a concurrent write collided."""
     try:
-        certs = bulk.certifications_create_bulk(
+        ids = bulk.certifications_create_bulk(
             items=[item for group in chunk for item in group.prepared],
             mentors=plan.mentors,
             new_mentors=[group.new for group in chunk if group.new is not None],
@@ -362,8 +362,8 @@ def _apply_bulk(chunk: list[_Group], *, plan: _Plan, results: list, now: dt.date
         # A concurrent writer took one of these keys or mentor ids since they were read: row by row instead.
         return False
     lines = [line for group in chunk for line in group.lines]
-    for line, cert in zip(lines, certs, strict=True):
-        results[line.index] = RowResult(line=line.row.line, action=NEW, certification_id=cert.certification_id)
+    for line, certification_id in zip(lines, ids, strict=True):
+        results[line.index] = RowResult(line=line.row.line, action=NEW, certification_id=certification_id)
     return True
 
 
