@@ -155,9 +155,9 @@ def certification_written(
     events_write(items=[(CERTIFICATION_EVENTS[change], data)], occurred_at=now)
 
 
-def certifications_created(*, certs: Sequence, now: dt.datetime) -> None:
-    """``certification.created`` for each record of a bulk create, in one insert (their mentor and type in memory)."""
-    events_write(items=[(EventType.CERTIFICATION_CREATED, certification_data(cert)) for cert in certs], occurred_at=now)
+def certifications_created(*, pks: Sequence[int], now: dt.datetime) -> None:
+    """``certification.created`` for each record ``pks`` of a bulk create (``_records_events``)."""
+    _records_events(type_=EventType.CERTIFICATION_CREATED, names=representation.EVENT, pks=pks, now=now)
 
 
 def mentor_written(*, change: MentorChange, before: dict[str, Any] | None, after, now: dt.datetime, log=None) -> None:
@@ -204,55 +204,67 @@ def renewal_request_written(*, change: RenewalRequestChange, request, now: dt.da
 
 
 def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run) -> None:
-    """``certification.expired`` for each record of one chunk of the job's step 1.
-
-    On PostgreSQL the events and their deliveries are built from the records in
-    the database (``_events_insert_select``); elsewhere one read of their ids.
-    """
-    if not pks:
-        return
-    if connection.vendor == "postgresql":
-        _events_insert_select(
-            type_=EventType.CERTIFICATION_EXPIRED,
-            select_sql=f"""
-                SELECT c.id AS sort_key, jsonb_build_object({_jsonb_pairs(representation.EXPIRED_EVENT, ["status"])},
-                    'job_run_id', %s::text) AS data
-                FROM {CERT} c JOIN {MENTOR} m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
-                WHERE c.id = ANY(%s::bigint[])""",
-            params=[CertificationStatus.EXPIRED, run.job_run_id, bigint_array(pks)],
-            count=len(pks),
-            occurred_at=now,
-        )
-        return
-    events_write(items=expired_items(pks=pks, run=run), occurred_at=now)
+    """``certification.expired`` for each record of one chunk of the job's step 1 (``_records_events``)."""
+    given = {"status": CertificationStatus.EXPIRED, "job_run_id": run.job_run_id}
+    _records_events(
+        type_=EventType.CERTIFICATION_EXPIRED, names=representation.EXPIRED_EVENT, pks=pks, now=now, given=given
+    )
 
 
 def expired_items(*, pks: Sequence[int], run) -> list[tuple[str, dict[str, Any]]]:
     """The ``certification.expired`` events of records ``pks`` as ``(type, data)``, in primary-key order."""
-    names = representation.EXPIRED_EVENT
+    given = {"status": CertificationStatus.EXPIRED, "job_run_id": run.job_run_id}
+    return _records_items(EventType.CERTIFICATION_EXPIRED, representation.EXPIRED_EVENT, pks, given)
+
+
+def _records_items(type_: str, names: Sequence[str], pks: Sequence[int], given: dict[str, Any]) -> list[tuple]:
     rows = Certification.objects.filter(pk__in=pks).order_by("pk").values_list(*representation.columns(names))
-    expired = {"status": CertificationStatus.EXPIRED, "job_run_id": run.job_run_id}
-    return [(EventType.CERTIFICATION_EXPIRED, {**representation.represent(names, row), **expired}) for row in rows]
+    return [(type_, {**representation.represent(names, row), **given}) for row in rows]
+
+
+def _records_events(
+    *, type_: str, names: Sequence[str], pks: Sequence[int], now: dt.datetime, given: dict[str, str] | None = None
+) -> None:
+    """One ``type_`` event per record ``pks``, in primary-key order: fields ``names`` of each, then ``given``.
+
+    On PostgreSQL the events and their deliveries are built from the records in
+    the database (``_events_insert_select``); elsewhere one read of the records.
+    """
+    if not pks:
+        return
+    given = given or {}
+    if connection.vendor == "postgresql":
+        constants = "".join(f", '{name}', %s::text" for name in given)
+        _events_insert_select(
+            type_=type_,
+            select_sql=f"""
+                SELECT c.id AS sort_key,
+                    jsonb_build_object({_jsonb_pairs([name for name in names if name not in given])}{constants}) AS data
+                FROM {CERT} c JOIN {MENTOR} m ON m.id = c.mentor_id JOIN {CTYPE} t ON t.id = c.certification_type_id
+                WHERE c.id = ANY(%s::bigint[])""",
+            params=[*given.values(), bigint_array(pks)],
+            count=len(pks),
+            occurred_at=now,
+        )
+        return
+    events_write(items=_records_items(type_, names, pks, given), occurred_at=now)
 
 
 # The SQL aliases of the tables ``_jsonb_pairs`` reads: a certification and the relations its fields follow.
 ALIASES = {"": "c", "mentor": "m", "certification_type": "t"}
 
 
-def _jsonb_pairs(names: Sequence[str], given: Sequence[str] = ()) -> str:
+def _jsonb_pairs(names: Sequence[str]) -> str:
     """``jsonb_build_object``'s arguments for fields ``names``, read as ``representation.columns`` reads them.
 
-    A timestamp is rendered as ``format_utc`` renders it (``to_char``, to the
-    second). A field of ``given`` is a text parameter instead of its column, in order.
+    A timestamp is rendered as ``format_utc`` renders it (``to_char``, to the second).
     """
     pairs = []
     for name in names:
         field = representation.SPEC[name]
         relation = field.path.rpartition("__")[0]
         column = f"{ALIASES[relation]}.{field.model_field.column}"
-        if name in given:
-            column = "%s::text"
-        elif field.time:
+        if field.time:
             column = f"to_char({column} AT TIME ZONE 'UTC', '{UTC_FORMAT}')"
         pairs.append(f"'{name}', {column}")
     return ", ".join(pairs)

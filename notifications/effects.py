@@ -33,7 +33,7 @@ def certification_written(
     """No notice: a record write's resume, if any, is told by ``mentor_written``."""
 
 
-def certifications_created(*, certs: Sequence[Certification], now: dt.datetime) -> None:
+def certifications_created(*, pks: Sequence[int], now: dt.datetime) -> None:
     """No notice for a bulk create."""
 
 

@@ -92,8 +92,8 @@ class Dialect(ABC):
         """
 
     @abstractmethod
-    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
-        """Insert ``rows`` (a value per field ``attname`` of ``model`` but its pk) as ``insert_objects`` would."""
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert ``rows`` (a value per field ``attname`` of ``model`` but its pk) as ``insert_objects`` does; pks."""
 
     @abstractmethod
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:

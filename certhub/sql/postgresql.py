@@ -122,10 +122,9 @@ class PostgreSQL(Dialect):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, connection.alias
 
-    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> list[int]:
         fields = _inserted(model)
-        if rows:
-            self._insert(model, fields, [[row[field.attname] for field in fields] for row in rows])
+        return self._insert(model, fields, [[row[field.attname] for field in fields] for row in rows]) if rows else []
 
     def _insert(self, model: type[Model], fields: list, rows: list[list[Any]]) -> list[int]:
         """One ``INSERT … SELECT`` of ``rows`` (a value per field of ``fields``) sent as one JSON array; the new pks."""

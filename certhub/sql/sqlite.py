@@ -77,8 +77,10 @@ class SQLite(Dialect):
         if objs:
             type(objs[0])._default_manager.bulk_create(objs)
 
-    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
-        self.insert_objects([model(**row) for row in rows])
+    def insert_rows(self, model: type[Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+        objs = [model(**row) for row in rows]
+        self.insert_objects(objs)
+        return [obj.pk for obj in objs]
 
     def write_rows(self, model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
         attnames = [_field(model, column).attname for column in columns]

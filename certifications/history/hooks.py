@@ -85,6 +85,11 @@ def objects_created(*, objs: Sequence[Certification] | Sequence[Mentor], now: dt
     record.objects_created(objs=objs, now=now, by=by)
 
 
+def rows_created(*, model: type[Certification] | type[Mentor], pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
+    """PostgreSQL: the rows ``objects_created`` writes, built in one statement from the objects' rows ``pks``."""
+    record.rows_created(model=model, pks=pks, now=now, by=by)
+
+
 def records_unflagged(*, pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
     """Auto-resume cleared ``auto_pause_applied`` on ``pks``: one row each, in one statement."""
     record.rows_changed(

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import DateTimeField, IntegerField, Model, QuerySet
 
 from certhub.api.fields import format_utc
-from certhub.sql import dialect
+from certhub.sql import bigint_array, dialect
 from certifications import representation
 from certifications.history.actor import Actor
 from certifications.history.models import Change, HistoryEntry, Subject
@@ -166,3 +166,57 @@ def rows_changed(
     constants = [SUBJECTS[model], now_param, by.name, user_param, by.source, Change.CHANGED, by.reason[:500]]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*constants, *json_params, *select_params])
+
+
+# to_char's spelling of ``format_utc`` (UTC, to the second, the fraction dropped).
+UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+
+
+def _rendered_sql(model: type[Model], name: str) -> tuple[str, str]:
+    """Tracked field ``name`` of row ``o`` as ``render`` gives it, in SQL: its key and value (a code: ``t``)."""
+    if model is Certification:
+        spec = CERTIFICATION_ATTRIBUTES[name]
+        if name == "certification_type_id":
+            return spec.name, "t.code"
+        key, column, time, empty_is_null = spec.name, f"o.{spec.model_field.column}", spec.time, spec.empty_is_null
+    else:
+        field = model._meta.get_field(name)
+        key, column = name, f"o.{field.column}"
+        time, empty_is_null = isinstance(field, DateTimeField), name in EMPTY_IS_NULL
+    if time:
+        return key, f"to_char({column} AT TIME ZONE 'UTC', '{UTC_FORMAT}')"
+    return key, f"NULLIF({column}, '')" if empty_is_null else column
+
+
+def rows_created(*, model: type[Model], pks: Sequence[int], now: dt.datetime, by: Actor, reason: str = "") -> None:
+    """PostgreSQL: the ``created`` rows ``objects_created`` writes for the objects ``pks``, built from their rows.
+
+    One ``INSERT … SELECT``: each tracked field that is not null once rendered,
+    as ``[null, value]``, in primary-key order (the order of the bulk insert).
+    """
+    if not pks:
+        return
+    pairs = ", ".join(
+        f"'{key}', CASE WHEN {sql} IS NULL THEN NULL ELSE jsonb_build_array(NULL, {sql}) END"
+        for key, sql in (_rendered_sql(model, name) for name in TRACKED[SUBJECTS[model]])
+    )
+    join = (
+        f"JOIN {CertificationType._meta.db_table} t ON t.id = o.certification_type_id" if model is Certification else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{HistoryEntry._meta.db_table}" '
+            "(object_pk, subject, at, actor, user_id, source, change, reason, changes) "
+            f"SELECT o.id, %s, %s, %s, CAST(%s AS integer), %s, %s, %s, jsonb_strip_nulls(jsonb_build_object({pairs})) "
+            f"FROM {model._meta.db_table} o {join} WHERE o.id = ANY(%s::bigint[]) ORDER BY o.id",
+            [
+                SUBJECTS[model],
+                now,
+                by.name,
+                by.user.pk if by.user is not None else None,
+                by.source,
+                Change.CREATED,
+                (reason or by.reason)[:500],
+                bigint_array(pks),
+            ],
+        )

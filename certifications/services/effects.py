@@ -31,6 +31,8 @@ from certifications.totals import tallies
 # The fields of a certification, a mentor, whose change is a change of the object (as its history records it).
 CERTIFICATION_FIELDS = TRACKED[Subject.CERTIFICATION]
 MENTOR_FIELDS = TRACKED[Subject.MENTOR]
+# The tally group of a mentor a bulk create makes: the defaults (active, not paused).
+NEW_MENTOR = {"status": Mentor._meta.get_field("status").default, "paused_by": ""}
 
 
 def certification_snapshot(cert: Certification) -> dict[str, Any]:
@@ -82,7 +84,22 @@ def certifications_created(
     mentor_tallies.tally_mentors_created(afters=[mentor_snapshot(mentor) for mentor in mentors])
     tallies.tally_certifications_created(afters=[certification_snapshot(cert) for cert in certs])
     for receiver in receivers():
-        receiver.certifications_created(certs=certs, now=now)
+        receiver.certifications_created(pks=[cert.pk for cert in certs], now=now)
+
+
+def rows_created(*, cert_pks: Sequence[int], mentor_pks: Sequence[int], now: dt.datetime, by: Actor) -> None:
+    """PostgreSQL: what ``certifications_created`` writes, built in the database from the rows just inserted.
+
+    ``mentor_pks`` are mentors created with the records, each active and not
+    paused (as a bulk create makes them); a fixed number of statements, no
+    Python object per row.
+    """
+    history.rows_created(model=Mentor, pks=mentor_pks, now=now, by=by)
+    history.rows_created(model=Certification, pks=cert_pks, now=now, by=by)
+    mentor_tallies.tally_mentors_created(afters=[NEW_MENTOR] * len(mentor_pks))
+    tallies.tally_records_created(pks=cert_pks)
+    for receiver in receivers():
+        receiver.certifications_created(pks=cert_pks, now=now)
 
 
 def mentor_written(

@@ -39,6 +39,7 @@ from itertools import islice
 from django.db import IntegrityError, transaction
 
 from certhub.errors import DomainError, RuleViolation
+from certhub.sql import dialect
 from certifications.bulk.parse import ParsedRow, RowInvalid, parse_row
 from certifications.bulk.rows import ImportRow
 from certifications.history import Actor
@@ -46,6 +47,7 @@ from certifications.models import Certification, CertificationStatus, Certificat
 from certifications.services import bulk
 from certifications.services.bulk import NewMentor
 from certifications.services.guards import check_not_erased
+from certifications.services.import_keys import SeenKeys, seen_keys
 from certifications.services.import_results import INVALID, NEW, SKIPPED, UPDATED, ImportResult, RowResult, RowResults
 from certifications.services.lapse.pause import auto_resume_can_act
 from certifications.services.mentors import mentor_get_or_create, mentor_update
@@ -157,10 +159,10 @@ def certification_import(
     """
     types = {cert_type.code: cert_type for cert_type in CertificationType.objects.all()}
     results = RowResults()
-    seen: dict[str, int] = {}
     applied = False
     try:
         with transaction.atomic():
+            seen = seen_keys()
             for chunk in _batches(rows, CHUNK_ROWS):
                 for result in _chunk_apply(chunk, types=types, seen=seen, now=now, by=by, bulk_road=bulk_road):
                     results.append(result)
@@ -173,26 +175,29 @@ def certification_import(
 
 
 def _chunk_apply(
-    rows: Sequence[ImportRow], *, types: dict, seen: dict[str, int], now: dt.datetime, by: Actor, bulk_road: bool
+    rows: Sequence[ImportRow], *, types: dict, seen: SeenKeys, now: dt.datetime, by: Actor, bulk_road: bool
 ) -> list[RowResult]:
     """Check and write one chunk of the file's rows; their verdicts in order.
 
     ``seen`` holds the key of every valid row read so far, with its line, so a
-    duplicate names its first line wherever in the file that was.
+    duplicate names its first line wherever in the file that was (``import_keys``).
     """
     results: list[RowResult | None] = [None] * len(rows)
-    valid: list[_Line] = []
+    parsed_lines: list[_Line] = []
     for index, row in enumerate(rows):
         try:
-            parsed = parse_row(row, types)
-            key = f"{parsed.mentor_id} {parsed.cert_type.pk} {parsed.issued_at.isoformat()}"
-            if key in seen:
-                raise RowInvalid({"row": [f"Duplicate of line {seen[key]} (same mentor, type and issued_at)."]})
-            seen[key] = row.line
+            parsed_lines.append(_Line(index, row, parse_row(row, types)))
         except RowInvalid as exc:
             results[index] = RowResult(line=row.line, action=INVALID, errors=exc.errors)
+    keys = [(f"{line.parsed.mentor_id} {line.parsed.cert_type.pk} {line.parsed.issued_at.isoformat()}", line.row.line)
+            for line in parsed_lines]  # fmt: skip
+    valid: list[_Line] = []
+    for line, first in zip(parsed_lines, seen.first_lines(keys), strict=True):
+        if first is None:
+            valid.append(line)
         else:
-            valid.append(_Line(index, row, parsed))
+            errors = {"row": [f"Duplicate of line {first} (same mentor, type and issued_at)."]}
+            results[line.index] = RowResult(line=line.row.line, action=INVALID, errors=errors)
     plan = _plan(valid, now=now) if bulk_road else _Plan(mentors={}, single=list(valid))
     for line, errors in plan.invalid:
         results[line.index] = RowResult(line=line.row.line, action=INVALID, errors=errors)
@@ -268,7 +273,8 @@ def _plan(lines: Sequence[_Line], *, now: dt.datetime) -> _Plan:
     mentors: dict[str, Mentor] = {}
     for chunk in _chunks(mentor_ids):
         # Locked, so the job cannot pause them or flag their records before this import commits.
-        for mentor in Mentor.objects.select_for_update().filter(mentor_id__in=chunk).order_by("pk"):
+        among = dialect().field_in(Mentor, "mentor_id", chunk)  # one array parameter, not a placeholder each
+        for mentor in Mentor.objects.select_for_update().filter(among).order_by("pk"):
             mentors[mentor.mentor_id] = mentor
     live: set[tuple] = set()
     flagged: set[int] = set()
@@ -351,7 +357,7 @@ def _bulk_group(plan: _Plan, mentor_id: str, lines: list[_Line], *, live, flagge
 def _apply_bulk(chunk: list[_Group], *, plan: _Plan, results: list, now: dt.datetime, by: Actor) -> bool:
     """Write one chunk of bulk groups in a savepoint; False (nothing written) when a concurrent write collided."""
     try:
-        certs = bulk.certifications_create_bulk(
+        ids = bulk.certifications_create_bulk(
             items=[item for group in chunk for item in group.prepared],
             mentors=plan.mentors,
             new_mentors=[group.new for group in chunk if group.new is not None],
@@ -362,8 +368,8 @@ def _apply_bulk(chunk: list[_Group], *, plan: _Plan, results: list, now: dt.date
         # A concurrent writer took one of these keys or mentor ids since they were read: row by row instead.
         return False
     lines = [line for group in chunk for line in group.lines]
-    for line, cert in zip(lines, certs, strict=True):
-        results[line.index] = RowResult(line=line.row.line, action=NEW, certification_id=cert.certification_id)
+    for line, certification_id in zip(lines, ids, strict=True):
+        results[line.index] = RowResult(line=line.row.line, action=NEW, certification_id=certification_id)
     return True
 
 

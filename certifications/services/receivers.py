@@ -70,8 +70,8 @@ class Receiver(Protocol):
     ) -> None:
         """One certification was written; ``change`` is its derived kind, ``before`` None on a create."""
 
-    def certifications_created(self, *, certs: Sequence[Certification], now: dt.datetime) -> None:
-        """A bulk create wrote ``certs`` (their mentor and type loaded)."""
+    def certifications_created(self, *, pks: Sequence[int], now: dt.datetime) -> None:
+        """A bulk create wrote the certifications ``pks`` (in the database, read them there)."""
 
     def mentor_written(
         self,

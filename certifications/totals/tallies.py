@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import TruncDate
 
-from certhub.sql import dialect, pk_in
+from certhub.sql import bigint_array, dialect, pk_in
 from certifications.models import Certification, CertificationStatus
 from certifications.totals import mentors, states
 from certifications.totals.models import CertificationTally, Span
@@ -58,6 +58,23 @@ def tally_certification_written(*, before: Mapping[str, Any] | None, after: Mapp
 def tally_certifications_created(*, afters: Iterable[Mapping[str, Any]]) -> None:
     """New records (a bulk create): plus one each under its key and status, summed per key, in one ``INSERT``."""
     _insert_moves((_key(after), 1) for after in afters)
+
+
+def tally_records_created(*, pks: Sequence[int]) -> None:
+    """PostgreSQL: the rows ``tally_certifications_created`` writes for records ``pks``, in one statement."""
+    if not pks:
+        return
+    counts = ", ".join(f"count(*) FILTER (WHERE c.status = '{status}')" for status in STATUSES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({COLUMNS}) "
+            f"SELECT c.certification_type_id, c.deleted_at IS NOT NULL, s.span, s.on_day, {counts} "
+            f"FROM {Certification._meta.db_table} c CROSS JOIN LATERAL (VALUES "
+            f"(%s, (c.expires_at AT TIME ZONE 'UTC')::date), "
+            f"(%s, date_trunc('month', c.expires_at AT TIME ZONE 'UTC')::date)) AS s (span, on_day) "
+            f"WHERE c.id = ANY(%s::bigint[]) GROUP BY 1, 2, 3, 4",
+            [Span.DAY, Span.MONTH, bigint_array(pks)],
+        )
 
 
 def _insert_moves(moves: Iterable[tuple[tuple[Key, str], int]]) -> None:

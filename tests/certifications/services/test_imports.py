@@ -22,9 +22,10 @@ from certifications.models import AutoPauseLog, Certification, Mentor, MentorSta
 from certifications.services import certification_import, expiry_job_run
 from certifications.services import imports as imports_service
 from certifications.services.records import certification_create
-from certifications.totals.models import CertificationTally
-from events.models import Event
+from certifications.totals.models import CertificationTally, StateTally
+from events.models import Event, WebhookDelivery
 from notifications.models import Notification
+from tests.events.helpers import endpoint
 from tests.factories import TEST_ACTOR, CertificationFactory, MentorFactory, cert_type
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,11 @@ def world() -> dict:
             for log in AutoPauseLog.objects.select_related("mentor")
         ),
         "notifications": Counter(Notification.objects.values_list("kind", "mentor__mentor_id", "state")),
+        "deliveries": Counter(
+            (d.event.type, event_data(d.event.data), d.endpoint.url, d.state, d.next_attempt_at, d.created_at)
+            for d in WebhookDelivery.objects.select_related("event", "endpoint")
+        ),
+        "delivery_tally": sorted(StateTally.objects.values_list("counted", "state").annotate(n=Sum("rows"))),
     }
 
 
@@ -137,6 +143,9 @@ def _mixed_file(now: dt.datetime) -> list:
         "mntr_0000000A00,peer_mentor_basic,2025-01-10,,,,,",  # a duplicate inside the file
     )
     assert renamed.pk and existing.pk
+    endpoint("https://hooks.example.org/all")  # every event: a delivery each
+    endpoint("https://hooks.example.org/created", event_types=["certification.created"])
+    endpoint("https://hooks.example.org/paused", event_types=["mentor.paused"])
     return rows
 
 
@@ -157,6 +166,25 @@ def test_the_bulk_road_writes_exactly_what_row_by_row_writes(now):
     assert resumed[0][3] == MentorStatus.ACTIVE
     assert ("mntr_0000000E00", "Eve Renamed") in {m[:2] for m in in_bulk[1]["mentors"]}
     assert in_bulk[2] < row_by_row[2]
+
+
+def test_a_bulk_import_by_a_user_names_them_on_each_created_row(now, django_user_model):
+    user = django_user_model.objects.create_user(username="importer")
+    by = Actor(user=user, source=Source.IMPORT)
+    rows = _new_rows(3)
+
+    for bulk_road in (False, True):
+        try:
+            with transaction.atomic():
+                result = certification_import(rows=rows, now=now, by=by, bulk_road=bulk_road)
+                assert result.totals["new"] == 3
+                created = HistoryEntry.objects.filter(change="created").values_list("subject", "user_id", "actor")
+                assert Counter(created) == Counter(
+                    {("certification", user.pk, by.name): 3, ("mentor", user.pk, by.name): 3}
+                )
+                raise _Undo
+        except _Undo:
+            pass
 
 
 def test_a_file_read_in_small_chunks_gives_the_same_verdicts_and_rows_as_in_one(now, monkeypatch):
