@@ -65,7 +65,8 @@ class FilterSet(django_filters.FilterSet):
         form_class = cls.__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()
-            if all(_plainly_cleaned(field) for field in form_class.base_fields.values()):
+            plain = form_class._clean_fields is forms.Form._clean_fields  # a form of its own cleans as it says
+            if plain and all(_plainly_cleaned(field) for field in form_class.base_fields.values()):
                 form_class = type(form_class.__name__, (_CleanedWithoutBoundFields, form_class), {})
             form_class.base_fields = _SharedFields(form_class.base_fields)
             cls._form_class = form_class  # a race only builds an identical class twice
