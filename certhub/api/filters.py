@@ -49,14 +49,56 @@ class FilterSet(django_filters.FilterSet):
             filter_.parent = self
             self.filters[name] = filter_
 
+    @property
+    def qs(self):
+        """django-filter's ``qs`` without its first clone (``queryset.all()``) when a filter makes a new one anyway."""
+        if not hasattr(self, "_qs"):
+            qs = self.queryset
+            if self.is_bound:
+                self.errors  # noqa: B018 -- validates the form first, as django-filter does
+                qs = self.filter_queryset(qs)
+            self._qs = qs.all() if qs is self.queryset else qs
+        return self._qs
+
     def get_form_class(self):
         cls = type(self)
         form_class = cls.__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()
+            plain = form_class._clean_fields is forms.Form._clean_fields  # a form of its own cleans as it says
+            if plain and all(_plainly_cleaned(field) for field in form_class.base_fields.values()):
+                form_class = type(form_class.__name__, (_CleanedWithoutBoundFields, form_class), {})
             form_class.base_fields = _SharedFields(form_class.base_fields)
             cls._form_class = form_class  # a race only builds an identical class twice
         return form_class
+
+
+def _plainly_cleaned(field: forms.Field) -> bool:
+    """Whether Django cleans ``field`` from its widget's value alone (not disabled, not a file)."""
+    return not field.disabled and type(field)._clean_bound_field is forms.Field._clean_bound_field
+
+
+class _CleanedWithoutBoundFields(forms.Form):
+    """A filter form that cleans each field from its widget's value without building a ``BoundField``.
+
+    Django's ``_clean_fields`` builds a bound field per field to read the same
+    value (``bf.data``: the widget's ``value_from_datadict`` under the prefixed
+    name) and calls ``field.clean`` on it; for a form of fields that are
+    neither disabled nor files (``_plainly_cleaned``) this is the same steps,
+    the same ``cleaned_data`` and the same errors, in the same order.
+    """
+
+    def _clean_fields(self):
+        data, files = self.data, self.files
+        for name, field in self.fields.items():
+            try:
+                self.cleaned_data[name] = field.clean(
+                    field.widget.value_from_datadict(data, files, self.add_prefix(name))
+                )
+                if hasattr(self, f"clean_{name}"):
+                    self.cleaned_data[name] = getattr(self, f"clean_{name}")()
+            except ValidationError as exc:
+                self.add_error(name, exc)
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -70,13 +70,6 @@ class CertificationSerializer(serializers.Serializer):
         return represent_row(certification_row(cert))
 
 
-class CertificationRowSerializer(CertificationSerializer):
-    """The list's certifications, from ``certification_rows`` (a page of a million-row list builds no models)."""
-
-    def to_representation(self, row: tuple) -> dict:
-        return represent_row(row)
-
-
 class CertificationCreateSerializer(StrictSerializer):
     """POST body: mentor, type, issue date and optional expiry."""
 

@@ -25,13 +25,13 @@ from certifications.api.serializers import (
     AutoPauseLogSerializer,
     CertificationCreateSerializer,
     CertificationDeletedSerializer,
-    CertificationRowSerializer,
     CertificationSerializer,
     CertificationUpdateSerializer,
     ExpiryJobRunRequestSerializer,
     ExpiryJobRunResultSerializer,
     ExpiryJobRunSerializer,
     certification_rows,
+    represent_row,
 )
 from certifications.history import Actor
 from certifications.models import AutoPauseLog, Certification, ExpiryJobRun, JobState, JobTrigger
@@ -75,9 +75,13 @@ class CertificationViewSet(
         return certification_list(include_deleted=include_deleted).order_by("-issued_at", "-certification_id")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        """One page of the filtered list, fetched as plain rows (``certification_rows``), in the envelope."""
+        """One page of the filtered list, fetched as plain rows (``certification_rows``), in the envelope.
+
+        Each row is rendered by ``represent_row``, what ``CertificationSerializer`` renders a record
+        by, without a list serializer around it (the schema still names ``CertificationSerializer``).
+        """
         page = self.paginate_queryset(certification_rows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(CertificationRowSerializer(page, many=True).data)
+        return self.get_paginated_response([represent_row(row) for row in page])
 
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""

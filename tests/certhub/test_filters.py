@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from django.http import QueryDict
 
 from certifications.api.filters import CertificationFilter
@@ -71,3 +72,44 @@ def test_a_list_that_names_no_filter_builds_no_filter_set():
 
     queryset, filtered, filterset = _listed("status=")  # named, even empty: validated as before
     assert isinstance(filterset, CertificationFilter) and filterset.is_valid()
+
+
+# The list's filter values, valid and not, alone and together (several errors at once among them).
+FORM_QUERIES = [
+    "",
+    "status=valid",
+    "status=valid,expired&expires_before=2026-01-01T00:00:00Z",
+    "status=,",
+    "status=lapsed",
+    "status=valid,lapsed&auto_pause_applied=yes&expires_after=2026-02-30",
+    "mentor_id=mntr_0000ALICE&ordering=-expires_at,issued_at",
+    "mentor_id=nobody&ordering=bogus&issued_before=tomorrow",
+    "auto_pause_applied=true&issued_after=2025-01-01&expires_after=2027-06-15T02:00:00+02:00",
+    "expires_before=2026-03-01T00:00:00&expires_before=2027-01-01T00:00:00Z",
+    "certification_type=&status=&ordering=",
+    "colour=blue&page=2",
+]
+
+
+@pytest.mark.parametrize("query", FORM_QUERIES)
+def test_the_filter_form_cleans_as_djangos_own_form(query):
+    """The form that cleans without bound fields gives Django's cleaned data and errors, in the same order."""
+    import django_filters
+
+    filterset = _filterset(query)
+    own = filterset.form
+    djangos = django_filters.FilterSet.get_form_class(filterset)(filterset.data)  # the plain form class
+
+    assert type(own).__mro__[1].__name__ == "_CleanedWithoutBoundFields"
+    assert own.is_valid() == djangos.is_valid()
+    assert own.errors.get_json_data() == djangos.errors.get_json_data()
+    assert list(own.cleaned_data.items()) == list(djangos.cleaned_data.items())
+
+
+@pytest.mark.django_db
+def test_the_filtered_queryset_is_a_new_one_whether_or_not_a_filter_applies():
+    queryset = Certification.objects.all()
+    for query in ("status=valid", "status=", "ordering=expires_at"):
+        filterset = CertificationFilter(QueryDict(query), queryset=queryset)
+        assert filterset.is_valid() and filterset.qs is not queryset
+    assert str(CertificationFilter(QueryDict("status="), queryset=queryset).qs.query) == str(queryset.query)

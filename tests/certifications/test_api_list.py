@@ -322,3 +322,38 @@ def test_list_query_count_does_not_grow_with_the_page(anon_client, django_assert
 
     assert (len(small.json()["data"]), len(large.json()["data"]), len(filtered.json()["data"])) == (5, 100, 60)
     assert len({item["mentor_id"] for item in large.json()["data"]}) == 10
+
+
+# --- The bytes of a page ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"limit": 2, "page": 2},
+        {"mentor_id": "mntr_00000B0B"},
+        {"status": "expired", "expires_before": "2026-03-02"},
+    ],
+)
+def test_a_page_is_the_bytes_the_record_serializer_renders(anon_client, sample, params):
+    """The list renders its rows without a serializer around them: the same bytes as the records' serializer."""
+    from rest_framework.renderers import JSONRenderer
+
+    from certifications.api.serializers import CertificationSerializer
+    from certifications.models import Certification
+
+    response = anon_client.get(BASE, params)
+    listed = ids(response)
+    records = sorted(
+        Certification.objects.filter(certification_id__in=listed), key=lambda r: listed.index(r.certification_id)
+    )
+    expected = {
+        "data": CertificationSerializer(records, many=True).data,
+        "pagination": {
+            **response.json()["pagination"],
+            "page": params.get("page", 1),
+            "limit": params.get("limit", 20),
+        },
+    }
+    assert listed and response.content == JSONRenderer().render(expected)
