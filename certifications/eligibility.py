@@ -55,11 +55,14 @@ def mentors_eligibility(
     *, mentor_ids: Sequence[str], now: dt.datetime, through: dt.datetime | None = None
 ) -> list[Eligibility]:
     """The eligibility of each id, in the order given; two queries whatever the number of ids (one if none is known)."""
-    mentors = {mentor_id: (pk, status, paused_by) for pk, mentor_id, status, paused_by in mentors_query(mentor_ids)}
+    rows = dialect().rows
+    mentors = {
+        mentor_id: (pk, status, paused_by) for pk, mentor_id, status, paused_by in rows(mentors_query(mentor_ids))
+    }
     held: dict[int, list[HeldCertification]] = {}
     if mentors:
         last = None
-        for row in records_query([pk for pk, _, _ in mentors.values()], now=now):
+        for row in rows(records_query([pk for pk, _, _ in mentors.values()], now=now)):
             key = (row[0], row[2])
             if key != last:  # the first row of a mentor and type is its newest record
                 last = key

@@ -7,9 +7,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model
+from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model, QuerySet
 from django.db.models.expressions import RawSQL
+from psycopg.types.datetime import TimestamptzLoader
 
 from certhub.sql.base import Dialect, fold_terms
 
@@ -43,6 +45,25 @@ class PostgreSQL(Dialect):
         if isinstance(fld, IntegerField):
             return RawSQL(f"{column} = ANY(%s::bigint[])", [bigint_array(values)], output_field=BooleanField())
         return RawSQL(f"{column} = ANY(%s)", [sorted(values)], output_field=BooleanField())
+
+    def rows(self, queryset: QuerySet) -> list[tuple]:
+        # A values_list of plain columns and expressions has no converter on PostgreSQL:
+        # the statement's rows are what iterating the queryset gives.
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            return []
+        return self.fetch_rows(sql, params)
+
+    def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        # Django loads each timestamptz with a pure-Python subclass of psycopg's loader (to set the
+        # zone, UTC); psycopg's own, registered on this cursor alone, is its C one and reads the
+        # session's zone, which Django sets to UTC: the same aware values, for a tenth of the
+        # ~4 µs a timestamp costs otherwise (10 ms for the 2,500 of an eligibility batch).
+        with connection.cursor() as cursor:
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())
