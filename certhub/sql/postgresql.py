@@ -7,25 +7,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model, QuerySet
+from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model
 from django.db.models.expressions import RawSQL
 from psycopg.types.datetime import TimestamptzLoader
 
 from certhub.sql.base import Dialect, fold_terms
+from certhub.sql.statements import Build, CompiledOnce, bigint_array
 
 T = TypeVar("T")
-
-
-def bigint_array(values: Iterable[int]) -> str:
-    """``values`` as one PostgreSQL array literal (``{1,2,3}``), to be cast with ``::bigint[]``.
-
-    Passed as a single string, the array costs the client one ``join``; as a
-    Python list, psycopg quotes it element by element (a third of a second per
-    10,000 due records).
-    """
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def _inserted(model: type[Model]) -> list:
@@ -46,14 +36,8 @@ class PostgreSQL(Dialect):
             return RawSQL(f"{column} = ANY(%s::bigint[])", [bigint_array(values)], output_field=BooleanField())
         return RawSQL(f"{column} = ANY(%s)", [sorted(values)], output_field=BooleanField())
 
-    def rows(self, queryset: QuerySet) -> list[tuple]:
-        # A values_list of plain columns and expressions has no converter on PostgreSQL:
-        # the statement's rows are what iterating the queryset gives.
-        try:
-            sql, params = queryset.query.sql_with_params()
-        except EmptyResultSet:
-            return []
-        return self.fetch_rows(sql, params)
+    def prepared(self, build: Build, **samples: Any) -> CompiledOnce:
+        return CompiledOnce(build, self.fetch_rows, **samples)
 
     def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         # Django loads each timestamptz with a pure-Python subclass of psycopg's loader (to set the

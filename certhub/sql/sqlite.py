@@ -13,9 +13,10 @@ from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import JSONField, Model, Q, QuerySet
+from django.db.models import JSONField, Model, Q
 
 from certhub.sql.base import Dialect, fold_terms
+from certhub.sql.statements import Build, CompiledEachTime
 
 T = TypeVar("T")
 
@@ -27,8 +28,8 @@ class SQLite(Dialect):
     def field_in(self, model: type[Model], field: str, values: Iterable[Any]):
         return Q(**{f"{field}__in": values})
 
-    def rows(self, queryset: QuerySet) -> list[tuple]:
-        return list(queryset)
+    def prepared(self, build: Build, **samples: Any) -> CompiledEachTime:
+        return CompiledEachTime(build)
 
     def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         with connection.cursor() as cursor:
