@@ -10,18 +10,21 @@ eligible through that moment. Any number of mentors is answered in two queries.
 A batch of 500 mentors reads about 1,300 records: both queries fetch plain
 tuples of the few columns the answer shows (no model instances), ordered so
 that the newest record of each type comes first, and each answer is built in
-one pass over its mentor's rows.
+one pass over its mentor's rows. On PostgreSQL both statements are compiled
+once per process and their timestamps loaded by psycopg (decision 0049).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.db.models import QuerySet
 
-from certhub.sql import dialect
+from certhub.sql import Dialect, dialect
+from certhub.sql.statements import CompiledEachTime, CompiledOnce
 from certifications.models import Certification, Lifecycle, Mentor, MentorStatus, PausedBy
 
 GOOD = frozenset({Lifecycle.ACTIVE.value, Lifecycle.RENEWAL_DUE.value, Lifecycle.GRACE.value})
@@ -55,16 +58,29 @@ def mentors_eligibility(
     *, mentor_ids: Sequence[str], now: dt.datetime, through: dt.datetime | None = None
 ) -> list[Eligibility]:
     """The eligibility of each id, in the order given; two queries whatever the number of ids (one if none is known)."""
-    mentors = {mentor_id: (pk, status, paused_by) for pk, mentor_id, status, paused_by in mentors_query(mentor_ids)}
+    mentors_read, records_read = reads(dialect())
+    mentors = {
+        mentor_id: (pk, status, paused_by)
+        for pk, mentor_id, status, paused_by in mentors_read.rows(mentor_ids=mentor_ids)
+    }
     held: dict[int, list[HeldCertification]] = {}
     if mentors:
         last = None
-        for row in records_query([pk for pk, _, _ in mentors.values()], now=now):
+        for row in records_read.rows(mentor_pks=[pk for pk, _, _ in mentors.values()], now=now):
             key = (row[0], row[2])
             if key != last:  # the first row of a mentor and type is its newest record
                 last = key
                 held.setdefault(row[0], []).append(HeldCertification._make(row[1:]))
     return [_answer(mentor_id, mentors.get(mentor_id), held, through) for mentor_id in mentor_ids]
+
+
+@functools.cache
+def reads(sql: Dialect) -> tuple[CompiledEachTime | CompiledOnce, CompiledEachTime | CompiledOnce]:
+    """The two queries, compiled once on PostgreSQL (``Dialect.prepared``), from samples no caller sends."""
+    return (
+        sql.prepared(mentors_query, mentor_ids=["mntr_sample_1", "mntr_sample_2"]),
+        sql.prepared(records_query, mentor_pks=[-1, -2], now=dt.datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=dt.UTC)),
+    )
 
 
 def mentors_query(mentor_ids: Sequence[str]) -> QuerySet:

@@ -9,12 +9,14 @@ models and queries, and keep the meaning. Two implementations:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+
+from certhub.sql.statements import CompiledEachTime, CompiledOnce
 
 T = TypeVar("T")
 
@@ -33,6 +35,19 @@ class Dialect(ABC):
     @abstractmethod
     def field_in(self, model: type[Model], field: str, values: Iterable[Any]):
         """``field IN values`` as a filter for ``model``'s queries."""
+
+    @abstractmethod
+    def prepared(self, build: Callable[..., QuerySet], **samples: Any) -> CompiledEachTime | CompiledOnce:
+        """The read ``build(**arguments)`` (a ``values_list``) as ``rows(**arguments)`` and ``sql_with_params``.
+
+        On PostgreSQL compiled once, from ``samples`` (a timestamp or a non-empty list
+        per argument, values no caller sends), when the statement's text cannot depend
+        on the values (lists through ``field_in``); elsewhere the queryset each call.
+        """
+
+    @abstractmethod
+    def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        """Run one compiled statement and fetch its rows (on PostgreSQL, timestamps loaded by psycopg's C loader)."""
 
     # -- JSON and dates in SQL --
 

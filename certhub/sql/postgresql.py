@@ -10,20 +10,12 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model
 from django.db.models.expressions import RawSQL
+from psycopg.types.datetime import TimestamptzLoader
 
 from certhub.sql.base import Dialect, fold_terms
+from certhub.sql.statements import Build, CompiledOnce, bigint_array
 
 T = TypeVar("T")
-
-
-def bigint_array(values: Iterable[int]) -> str:
-    """``values`` as one PostgreSQL array literal (``{1,2,3}``), to be cast with ``::bigint[]``.
-
-    Passed as a single string, the array costs the client one ``join``; as a
-    Python list, psycopg quotes it element by element (a third of a second per
-    10,000 due records).
-    """
-    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def _inserted(model: type[Model]) -> list:
@@ -43,6 +35,19 @@ class PostgreSQL(Dialect):
         if isinstance(fld.target_field if fld.is_relation else fld, IntegerField):  # a key to an integer id too
             return RawSQL(f"{column} = ANY(%s::bigint[])", [bigint_array(values)], output_field=BooleanField())
         return RawSQL(f"{column} = ANY(%s)", [sorted(values)], output_field=BooleanField())
+
+    def prepared(self, build: Build, **samples: Any) -> CompiledOnce:
+        return CompiledOnce(build, self.fetch_rows, **samples)
+
+    def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        # Django loads each timestamptz with a pure-Python subclass of psycopg's loader (to set the
+        # zone, UTC); psycopg's own, registered on this cursor alone, is its C one and reads the
+        # session's zone, which Django sets to UTC: the same aware values, for a tenth of the
+        # ~4 µs a timestamp costs otherwise (10 ms for the 2,500 of an eligibility batch).
+        with connection.cursor() as cursor:
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())

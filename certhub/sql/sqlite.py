@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import JSONField, Model, Q
 
 from certhub.sql.base import Dialect, fold_terms
+from certhub.sql.statements import Build, CompiledEachTime
 
 T = TypeVar("T")
 
@@ -26,6 +27,14 @@ class SQLite(Dialect):
 
     def field_in(self, model: type[Model], field: str, values: Iterable[Any]):
         return Q(**{f"{field}__in": values})
+
+    def prepared(self, build: Build, **samples: Any) -> CompiledEachTime:
+        return CompiledEachTime(build)
+
+    def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', json_array(NULL, {column})" for name, column in per_row.items())

@@ -26,6 +26,7 @@ from certhub.api.fields import (
 )
 from certhub.api.filters import FilterSet, TieBreakOrderingFilter
 from certhub.api.permissions import CHANGE, VIEW, api_permission
+from certhub.api.responses import ReleasingResponse
 from certhub.api.serializers import StrictCharField, StrictSerializer
 from certhub.api.viewsets import ApiViewSet
 from certhub.ids import MENTOR_ID_RE
@@ -213,4 +214,4 @@ class MentorViewSet(PersonalDataActions, mixins.ListModelMixin, mixins.RetrieveM
         answers = mentors_eligibility(
             mentor_ids=body.validated_data["mentor_ids"], now=timezone.now(), through=body.validated_data.get("through")
         )
-        return Response({"data": [eligibility_data(answer) for answer in answers]})
+        return ReleasingResponse({"data": [eligibility_data(answer) for answer in answers]})

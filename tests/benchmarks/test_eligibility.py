@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 
@@ -27,6 +28,7 @@ def test_it_reports_percentiles_and_a_constant_query_count_and_cleans_up():
     assert figures["p50_ratio"] == round(figures["p50_ms"] / figures["floor_p50_ms"], 2)
     assert figures["cpu_p50_ms"] > 0 and figures["floor_cpu_p50_ms"] >= 0
     assert len(figures["queries_per_request"]) == 1  # the same number of queries for every batch
+    assert figures["frozen_objects"] > 10_000 and gc.get_freeze_count() == 0  # frozen as a server, given back after
     assert not User.objects.filter(username="bench-eligibility").exists()
 
 

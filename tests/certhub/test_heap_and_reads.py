@@ -1,0 +1,67 @@
+"""The start-up heap frozen out of the collector's way, a response that lets go of its data, reads compiled once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from certhub.api.responses import ReleasingResponse
+from certhub.heap import freeze_startup_heap
+from certhub.sql import dialect
+from certhub.sql.statements import CompiledOnce
+from certifications.eligibility import mentors_query, reads, records_query
+from certifications.models import Certification
+from tests.factories import CertificationFactory, MentorFactory
+
+
+def test_freezing_moves_the_heap_alive_into_the_permanent_generation():
+    try:
+        frozen = freeze_startup_heap()
+        assert frozen == gc.get_freeze_count() > 10_000
+        assert len(gc.get_objects()) < frozen  # what the collector still walks is what came after
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_releasing_response_drops_its_data_once_rendered():
+    response = ReleasingResponse({"data": [{"eligible": True}]})
+    response.accepted_renderer, response.accepted_media_type, response.renderer_context = (
+        JSONRenderer(),
+        "application/json",
+        {},
+    )
+    response.render()
+    assert response.content == b'{"data":[{"eligible":true}]}'
+    assert response.data is None
+
+
+@pytest.mark.django_db
+def test_a_read_compiled_once_gives_what_the_queryset_gives_for_any_values():
+    mentors = [CertificationFactory(expires_at=dt.datetime(2027, 1, 2, 3, 4, 5, 250_000, tzinfo=dt.UTC)).mentor]
+    mentors += [CertificationFactory(expires_at=dt.datetime(2026, 5, 6, tzinfo=dt.UTC)).mentor, MentorFactory()]
+    mentors_read, records_read = reads(dialect())
+    for now in (dt.datetime(2026, 3, 26, 1, 0, 7, tzinfo=dt.UTC), dt.datetime(2026, 8, 1, tzinfo=dt.UTC)):
+        for chosen in (mentors, mentors[1:], mentors[:1]):
+            pks, ids = [mentor.pk for mentor in chosen], [mentor.mentor_id for mentor in chosen] + ["mntr_ZZZZZZZZ"]
+            fresh = records_query(pks, now=now)
+            assert records_read.sql_with_params(mentor_pks=pks, now=now) == (
+                fresh.query.sql_with_params()[0],
+                list(fresh.query.sql_with_params()[1]),
+            )
+            assert records_read.rows(mentor_pks=pks, now=now) == list(fresh)
+            assert sorted(mentors_read.rows(mentor_ids=ids)) == sorted(mentors_query(ids))
+    expires = [row[3] for row in records_read.rows(mentor_pks=[m.pk for m in mentors], now=now)]
+    assert {each.utcoffset() for each in expires} == {dt.timedelta(0)} and len(expires) == 2
+    assert sorted(each.microsecond for each in expires) == [0, 250_000]
+
+
+def test_a_sample_no_parameter_took_is_refused():
+    read = CompiledOnce(
+        lambda now: Certification.objects.values_list("id"), lambda sql, params: [], now=dt.datetime.now(dt.UTC)
+    )
+    with pytest.raises(ValueError, match="went to no parameter"):
+        read.sql_with_params(now=dt.datetime.now(dt.UTC))
