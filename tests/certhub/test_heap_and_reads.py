@@ -20,7 +20,9 @@ from tests.factories import CertificationFactory, MentorFactory
 def test_freezing_moves_the_heap_alive_into_the_permanent_generation():
     try:
         frozen = freeze_startup_heap()
-        assert frozen == gc.get_freeze_count() > 10_000
+        assert frozen > 10_000
+        # Frozen objects may still be freed (another thread drops its last reference): the count only shrinks.
+        assert 0 <= frozen - gc.get_freeze_count() < 1_000
         assert len(gc.get_objects()) < frozen  # what the collector still walks is what came after
     finally:
         gc.unfreeze()
