@@ -29,6 +29,6 @@ KINDS = (
         window="LOGIN_FAILURES_DAYS",
         action="deleted",
         select=failed_sign_ins,
-        apply=lambda selected: delete_rows(SecurityEvent, selected),
+        apply=delete_rows,
     ),
 )

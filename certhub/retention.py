@@ -120,8 +120,8 @@ def _batches(kind: RetentionKind, cutoff: dt.datetime, batch_size: int):
         low = rows.filter(pk__gte=high).first()
 
 
-def delete_rows(model: type[models.Model], selected: models.QuerySet) -> int:
-    """``DELETE FROM model WHERE <selected's own conditions>``: one statement, no rows fetched, no cascade in Python.
+def delete_rows(selected: models.QuerySet) -> int:
+    """``DELETE FROM <its table> WHERE <selected's own conditions>``: one statement, no rows fetched, no cascade.
 
     The stretch's conditions stay on the table itself (its primary key's range
     first), so the rows are found by index: never a join of the table with
@@ -129,7 +129,6 @@ def delete_rows(model: type[models.Model], selected: models.QuerySet) -> int:
     batch. The caller deletes the rows that refer to these first (their foreign
     keys are checked at commit).
     """
-    assert selected.model is model
     return selected.order_by()._raw_delete(selected.db)  # Django's own fast delete, without the collector
 
 
@@ -152,5 +151,5 @@ def login_failure_kind() -> RetentionKind:
         window="LOGIN_FAILURES_DAYS",
         action="deleted",
         select=_login_failures,
-        apply=lambda selected: delete_rows(LoginFailure, selected),
+        apply=delete_rows,
     )

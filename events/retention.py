@@ -36,10 +36,10 @@ def _deliveries_delete(ids: list[int]) -> int:
     """Delete the deliveries ``ids`` (locked) and their attempts, by index on both tables."""
     if not ids:
         return 0
-    delete_rows(WebhookAttempt, WebhookAttempt.objects.filter(dialect().field_in(WebhookAttempt, "delivery_id", ids)))
+    delete_rows(WebhookAttempt.objects.filter(dialect().field_in(WebhookAttempt, "delivery_id", ids)))
     deliveries = WebhookDelivery.objects.filter(pk_in(WebhookDelivery, ids))
     tally_rows_deleted(deliveries)  # the per-state gauges' totals (decision 0044)
-    return delete_rows(WebhookDelivery, deliveries)
+    return delete_rows(deliveries)
 
 
 def expired_events(rows: QuerySet, cutoff: dt.datetime) -> QuerySet:
@@ -56,7 +56,7 @@ def events_delete(selected: QuerySet) -> int:
         return 0
     deliveries = WebhookDelivery.objects.filter(dialect().field_in(WebhookDelivery, "event_id", ids))
     _deliveries_delete(locked_ids(deliveries))
-    return delete_rows(Event, Event.objects.filter(pk_in(Event, ids)))
+    return delete_rows(Event.objects.filter(pk_in(Event, ids)))
 
 
 KINDS = (
