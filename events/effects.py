@@ -10,6 +10,7 @@ from events.outbox import (
     certification_written,
     certifications_created,
     job_batch_applied,
+    job_batch_part,
     job_records_expired,
     job_run_finished,
     mentor_written,
@@ -19,8 +20,8 @@ from events.personal_data import mentor_exported
 
 
 def job_batch_parts(*, now, run) -> tuple:
-    """No part in the job batch's statement: a batch's events are written by ``job_batch_applied``."""
-    return ()
+    """On PostgreSQL a batch's events and deliveries are written by its own statement (``job_batch_part``)."""
+    return (job_batch_part(now=now, run=run),)
 
 
 __all__ = [

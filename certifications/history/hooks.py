@@ -26,6 +26,7 @@ from certifications.models import (
     MentorStatus,
     PausedBy,
 )
+from certifications.services.receivers import BatchPart
 
 # A write's kind as a history ``change``; the rest are ``changed``.
 CHANGES = {
@@ -110,6 +111,42 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
     )
 
 
+def _pause_changes(now: dt.datetime) -> dict[str, list[Any]]:
+    return {
+        "status": [MentorStatus.ACTIVE, MentorStatus.PAUSED],
+        "paused_by": [None, PausedBy.AUTO],
+        "paused_at": [None, format_utc(now)],
+    }
+
+
+def job_batch_part(*, now: dt.datetime, run: ExpiryJobRun) -> BatchPart:
+    """``job_batch_applied``'s rows as a part of the batch's statement (PostgreSQL, decision 0053).
+
+    The same rows, read from the statement's ``flagged`` and ``paused`` (whose
+    ``reason`` is the mentor's new pause reason) instead of the tables.
+    """
+    by = Actor.job(run.job_run_id)
+    flagged_sql, flagged_params = record.rows_changed_part_sql(
+        model=Certification,
+        source="flagged",
+        changes={"auto_pause_applied": [False, True]},
+        now=now,
+        by=by,
+        prefix="hist_c_",
+    )
+    paused_sql, paused_params = record.rows_changed_part_sql(
+        model=Mentor,
+        source="paused",
+        changes=_pause_changes(now),
+        per_row={"pause_reason": "paused.reason"},
+        now=now,
+        by=by,
+        prefix="hist_m_",
+    )
+    ctes = f"hist_flagged AS ({flagged_sql}),\nhist_paused AS ({paused_sql})"
+    return BatchPart(ctes=ctes, params={**flagged_params, **paused_params})
+
+
 def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.datetime, run: ExpiryJobRun) -> None:
     """A job batch: a row per flagged record, a row per paused mentor (with its reason); two statements."""
     by = Actor.job(run.job_run_id)
@@ -122,11 +159,7 @@ def job_batch_applied(*, flagged: Sequence[int], paused: Sequence[int], now: dt.
     if paused:
         record.rows_changed(
             queryset=Mentor.objects.filter(pk_in(Mentor, paused)),
-            changes={
-                "status": [MentorStatus.ACTIVE, MentorStatus.PAUSED],
-                "paused_by": [None, PausedBy.AUTO],
-                "paused_at": [None, format_utc(now)],
-            },
+            changes=_pause_changes(now),
             per_row=("pause_reason",),
             now=now,
             by=by,

@@ -168,6 +168,46 @@ def rows_changed(
         cursor.execute(sql, [*constants, *json_params, *select_params])
 
 
+def rows_changed_part_sql(
+    *,
+    model: type[Certification] | type[Mentor],
+    source: str,
+    changes: dict[str, list[Any]],
+    now: dt.datetime,
+    by: Actor,
+    prefix: str,
+    per_row: dict[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: the rows ``rows_changed`` writes, as an ``INSERT … SELECT id … FROM source`` (a ``WITH`` name).
+
+    For a part of a data-modifying statement (decision 0053): ``source`` has an
+    ``id`` column (the objects' primary keys); ``per_row`` maps a text field to
+    the SQL of its new value in ``source``. The parameters are named after
+    ``prefix``; returns the SQL and its parameters.
+    """
+    json_sql, json_params = dialect().json_with_new_values(changes, per_row or {})
+    json_sql = json_sql.replace("%s", f"%({prefix}changes)s", 1)
+    user_pk = by.user.pk if by.user is not None else None
+    sql = (
+        f'INSERT INTO "{HistoryEntry._meta.db_table}" '
+        "(object_pk, subject, at, actor, user_id, source, change, reason, changes) "
+        f"SELECT {source}.id, %({prefix}subject)s, %({prefix}at)s, %({prefix}actor)s, "
+        f"CAST(%({prefix}user)s AS integer), %({prefix}source)s, %({prefix}change)s, %({prefix}reason)s, "
+        f"{json_sql} FROM {source}"
+    )
+    params = {
+        f"{prefix}subject": SUBJECTS[model],
+        f"{prefix}at": now,
+        f"{prefix}actor": by.name,
+        f"{prefix}user": user_pk,
+        f"{prefix}source": by.source,
+        f"{prefix}change": Change.CHANGED,
+        f"{prefix}reason": by.reason[:500],
+        f"{prefix}changes": json_params[0],
+    }
+    return sql, params
+
+
 # to_char's spelling of ``format_utc`` (UTC, to the second, the fraction dropped).
 UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
 

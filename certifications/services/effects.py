@@ -156,11 +156,15 @@ def job_records_expired(*, pks: Sequence[int], now: dt.datetime, run: ExpiryJobR
 def job_batch_parts(*, now: dt.datetime, run: ExpiryJobRun) -> list[BatchPart]:
     """A job batch's consequences that its own statement writes on PostgreSQL (decision 0051).
 
-    The mentors' tally moves (the domain's), then each receiver's parts
-    (the notifications' notices and their tally); ``job_batch_applied`` is then
-    called with ``in_statement`` and writes the rest.
+    The mentors' tally moves and the history rows (the domain's, decision 0053),
+    then each receiver's parts (the notifications' notices and their tally, the
+    events and their deliveries); ``job_batch_applied`` is then called with
+    ``in_statement`` and writes the rest.
     """
-    parts = [BatchPart(ctes=f"mentors_tallied AS ({mentor_tallies.auto_paused_sql('paused')})", params={})]
+    parts = [
+        BatchPart(ctes=f"mentors_tallied AS ({mentor_tallies.auto_paused_sql('paused')})", params={}),
+        history.job_batch_part(now=now, run=run),
+    ]
     for receiver in receivers():
         parts.extend(receiver.job_batch_parts(now=now, run=run))
     return parts
@@ -175,10 +179,10 @@ def job_batch_applied(
     and each paused mentor its new ``pause_reason``: consequences are written
     set-based from those, a fixed number of statements whatever the batch size.
     With ``in_statement`` the batch's statement wrote ``job_batch_parts``
-    already (the mentors' tally, the notices): the rest is written here.
+    already (the mentors' tally, the history, the notices, the events): the rest is written here.
     """
-    history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
     if not in_statement:
+        history.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run)
         mentor_tallies.tally_mentors_auto_paused(count=len(paused))
     for receiver in receivers():
         receiver.job_batch_applied(flagged=flagged, paused=paused, now=now, run=run, in_statement=in_statement)

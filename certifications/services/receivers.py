@@ -44,9 +44,9 @@ class BatchPart:
 
     ``ctes`` is one or more ``name AS (...)`` items, data-modifying, that read
     the statement's ``flagged`` (``id``, ``mentor_id``, ``reason``: each record
-    the batch flagged) and ``paused`` (``id``, ``email``, ``reason``, ``cert_id``:
-    each mentor it paused, the address, the new pause reason and the lowest
-    flagged record that reason came from); its names and those of its named
+    the batch flagged) and ``paused`` (``id``, ``public_id``, ``email``, ``reason``,
+    ``cert_id``: each mentor it paused, its public ``mentor_id``, the address,
+    the new pause reason and the lowest flagged record that reason came from); its names and those of its named
     ``params`` start with the owner's own prefix. ``answer`` is one SQL
     expression over those items, read back from the statement's answer row and
     given to ``done`` (after-commit work, a rare retry), or None.

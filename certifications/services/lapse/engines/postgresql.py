@@ -44,7 +44,7 @@ BATCH_SQL = f"""
             pause_reason = first.reason
         FROM (SELECT DISTINCT ON (mentor_id) mentor_id, id, reason FROM flagged ORDER BY mentor_id, id) first
         WHERE m.id = first.mentor_id AND m.status = %(active)s
-        RETURNING m.id, m.email, m.pause_reason AS reason, first.id AS cert_id
+        RETURNING m.id, m.mentor_id AS public_id, m.email, m.pause_reason AS reason, first.id AS cert_id
     ),
     logged AS (
         INSERT INTO "{LOG}" (log_id, mentor_id, certification_id, reason, job_run_id, event, applied_at)

@@ -305,25 +305,25 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 # Statements of one batch: renew the lease, lock the listed records, lock their mentors,
 # then on PostgreSQL one statement flagging the records still due, pausing the mentors,
 # inserting the log rows (it skips a taken log id itself) and writing the consequences
-# that are parts of it (decision 0051: the mentors' tally move, the paused mentors'
-# notices and their states' tally); elsewhere a re-read of
+# that are parts of it (decisions 0051 and 0053: the mentors' tally move, the history rows
+# of the flagged records and paused mentors, the paused mentors' notices and their states'
+# tally, their events and deliveries); elsewhere a re-read of
 # the due records, the flag, the pause, a check of the drawn log ids and the insert --
 # then the run's auto_paused counter, committed with the batch (so a run that dies
 # shows what it applied), plus the batch's savepoint and its release (the test runs
 # inside a transaction; in production they are BEGIN and COMMIT). Every record here
 # also reaches its expiry in step 1, which marks them in chunks of the batch size: one
-# UPDATE per chunk, counted with its batch. The effects add, per batch and its chunk:
-# totals, one INSERT ... SELECT of the chunk's tally deltas and, elsewhere when the batch
-# paused mentors, one INSERT of the mentors' tally move (decision 0034); history, three INSERT ...
-# SELECT (the chunk's status rows, the batch's flagged records, its paused mentors); the
-# outbox, per batch and per chunk: on PostgreSQL 2 (a check that the drawn event ids are
+# UPDATE per chunk, counted with its batch. The effects add, per chunk: totals, one
+# INSERT ... SELECT of the chunk's tally deltas; history, one INSERT ... SELECT of the
+# chunk's status rows; the outbox, on PostgreSQL 2 (a check that the drawn event ids are
 # free, then one statement inserting the events built from the rows and their deliveries),
-# elsewhere 4 (a read of the paused mentors' or expired records' ids, the id check, the
-# events' insert, the active endpoints' read; no endpoint here, so no deliveries' insert);
-# notifications, the paused mentors' notices: on PostgreSQL none (in the batch's statement),
-# elsewhere a read of the paused mentors with their logged record, a check of the drawn
-# notification ids, the insert and the tally's INSERT.
-QUERIES_PER_BATCH = 16 if connection.vendor == "postgresql" else 29
+# elsewhere 4 (a read of the expired records' ids, the id check, the events' insert, the
+# active endpoints' read; no endpoint here, so no deliveries' insert). Elsewhere, per
+# batch: one INSERT of the mentors' tally move (decision 0034), history's two INSERT ...
+# SELECT (the flagged records, the paused mentors), the outbox's 4 for the paused mentors,
+# and the notices: a read of the paused mentors with their logged record, a check of the
+# drawn notification ids, the insert and the tally's INSERT.
+QUERIES_PER_BATCH = 12 if connection.vendor == "postgresql" else 29
 # Outside the batches: allocate the run id and create the run (4), create the lock row
 # on first use (4) and take it (4), mark the run running, step 1's savepoint, locking
 # list and release, renew the lease, list the due records, count the mentors, record
