@@ -101,17 +101,14 @@ def test_a_drawn_event_id_already_taken_is_drawn_again(monkeypatch):
     assert drawn in outbox.PAUSED_PART_CTES
     forced = f"CASE WHEN d.id = {lowest} THEN '{taken}' ELSE {drawn} END"
     monkeypatch.setattr(outbox, "PAUSED_PART_CTES", outbox.PAUSED_PART_CTES.replace(drawn, forced))
-    retried = []
-    real = outbox.job_batch_applied
-
-    def spy(**kwargs):
-        retried.append(list(kwargs["paused"]))
-        return real(**kwargs)
-
-    monkeypatch.setattr(outbox, "job_batch_applied", spy)
-    run = expiry_run_create(now=NOW, dry_run=False, trigger=JobTrigger.API, state=JobState.RUNNING)
+    retried: list[list[int]] = []
+    write_apart = outbox.job_batch_applied
+    monkeypatch.setattr(
+        outbox, "job_batch_applied", lambda **kw: retried.append(list(kw["paused"])) or write_apart(**kw)
+    )
+    job = expiry_run_create(now=NOW, dry_run=False, trigger=JobTrigger.API, state=JobState.RUNNING)
     with transaction.atomic():
-        result = PostgreSQLEngine().apply(ids=[cert.pk for cert in due], now=NOW, run=run)
+        result = PostgreSQLEngine().apply(ids=[cert.pk for cert in due], now=NOW, run=job)
     assert result.paused == 3 and retried == [[lowest]]
     paused = Event.objects.filter(type=EventType.MENTOR_PAUSED)
     assert sorted(paused.values_list("data__mentor_id", flat=True)) == sorted(c.mentor.mentor_id for c in due)
