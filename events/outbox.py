@@ -11,7 +11,8 @@ read of the rows' ids in the job's hooks.
 On PostgreSQL the job's hooks, which write thousands of events a batch, build
 them and their deliveries from the rows in the database instead: the id check
 and one statement (``_events_insert_select``, the tally included), the same rows
-without a Python object per event.
+without a Python object per event; a batch's ``mentor.paused`` events are a part
+of the batch's own statement (``job_batch_part``, decision 0053).
 
 Event ``data`` is thin: ids, states and dates, never names, emails or free text.
 """

@@ -3,7 +3,8 @@
 After the locking reads, one statement flags the records still due, pauses
 their active mentors, inserts the log rows and writes the consequences that
 are parts of it (``effects.job_batch_parts``: the mentors' tally, the notices
-and theirs, decision 0051); the reasons are computed in SQL and nothing
+and theirs, decision 0051; the history rows, the events and their deliveries,
+decision 0053); the reasons are computed in SQL and nothing
 travels back per row but the rare record whose drawn log id was taken, which
 is logged again with a new one, and each part's answer.
 """
