@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -23,3 +26,101 @@ def test_the_one_step_window_survives_a_flushed_script_and_closed_connections():
     assert cache.rate_window("survive", now=1003.0, duration=60, limit=3) == (False, 3, 1000.0)
     assert not cache.degraded
     assert client.llen(cache.make_key("survive:window")) == 3
+
+
+# --- Leases: a few slots of the shared window taken in one step ---------------------------
+
+
+def _window(cache_, key: str) -> list[str]:
+    client = cache_._cache.get_client()
+    return [value.decode() for value in client.lrange(cache_.make_key(f"{key}:window"), 0, -1)]
+
+
+def _another_process_cache():
+    """A second cache on the same Redis with leases of its own, as another server process has."""
+    from django.core.cache import caches
+
+    return caches.create_connection("default")
+
+
+def _spend_until_refused(key: str, limit: int, duration: int, results) -> None:
+    """In a process of its own: take slots of the shared window until refused; put how many were allowed."""
+    other = _another_process_cache()
+    allowed = 0
+    while other.rate_window(key, now=time.time(), duration=duration, limit=limit)[0]:
+        allowed += 1
+    results.put(allowed)
+
+
+@pytest.mark.redis
+def test_far_from_the_limit_a_step_leases_slots_recorded_at_the_leases_end():
+    """One step takes 8 slots (a 16th of what is left, at most 8) recorded at the lease's end; the next 7
+    requests of this process spend them without a step, the 9th takes a new lease."""
+    limit = 1000
+    assert cache.rate_window("lease", now=1000.0, duration=60, limit=limit) == (True, 8, 1000.1)
+    assert _window(cache, "lease") == [repr(1000.0 + 0.1)] * 8
+    for i in range(1, 8):
+        assert cache.rate_window("lease", now=1000.0 + i / 100, duration=60, limit=limit)[0]
+    assert len(_window(cache, "lease")) == 8  # spent here: nothing more was sent
+    assert cache.rate_window("lease", now=1000.08, duration=60, limit=limit) == (True, 16, 1000.1)
+    assert len(_window(cache, "lease")) == 16
+
+
+@pytest.mark.redis
+def test_a_lease_is_spent_only_before_its_end_and_its_unspent_slots_are_given_back():
+    assert cache.rate_window("back", now=1000.0, duration=60, limit=1000)[:2] == (True, 8)
+    assert cache.rate_window("back", now=1000.05, duration=60, limit=1000)[0]  # one of the lease: 6 left
+    # Past the lease's end its 6 unspent slots leave the window in the step that takes the next lease.
+    assert cache.rate_window("back", now=1000.2, duration=60, limit=1000)[:2] == (True, 10)
+    window = _window(cache, "back")
+    assert window.count(repr(1000.0 + 0.1)) == 2 and window.count(repr(1000.2 + 0.1)) == 8
+
+
+@pytest.mark.redis
+def test_near_the_limit_a_step_takes_one_slot_recorded_at_its_request():
+    limit = 40  # 40 left: a 16th is 2; then 38, 36, ... until fewer than 32 are left
+    steps = [cache.rate_window("near", now=1000.0 + i, duration=3600, limit=limit) for i in range(limit + 1)]
+    assert [allowed for allowed, _, _ in steps] == [True] * limit + [False]
+    window = _window(cache, "near")
+    assert len(window) == limit
+    assert window[:31] == [repr(1000.0 + i) for i in reversed(range(9, 40))]  # one by one at its own time
+
+
+@pytest.mark.redis
+def test_clearing_the_cache_drops_the_leases_held():
+    assert cache.rate_window("dropped", now=1000.0, duration=60, limit=1000)[:2] == (True, 8)
+    cache.clear()
+    assert cache.rate_window("dropped", now=1000.01, duration=60, limit=1000)[:2] == (True, 8)
+    assert len(_window(cache, "dropped")) == 8
+
+
+@pytest.mark.redis
+def test_two_processes_sharing_the_window_are_never_allowed_more_than_the_limit_between_them():
+    """Each server process holds leases of its own: between them they get the limit, never one more."""
+    first, second, limit = cache, _another_process_cache(), 200
+    allowed = {"first": 0, "second": 0}
+    now = 1000.0
+    for i in range(400):  # the two alternate, a millisecond apart, each spending its own leases
+        now += 0.001
+        name, process = ("first", first) if i % 2 == 0 else ("second", second)
+        allowed[name] += process.rate_window("shared", now=now, duration=3600, limit=limit)[0]
+        assert sum(allowed.values()) <= limit
+    assert sum(allowed.values()) == limit and min(allowed.values()) > 0
+    assert len(_window(cache, "shared")) == limit
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_two_real_processes_spending_leases_get_the_limit_exactly():
+    """Two forked processes, each with its own cache and leases, take slots as fast as they can until refused."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    limit, duration = 600, 3600
+    processes = [context.Process(target=_spend_until_refused, args=("forked", limit, duration, results)) for _ in "ab"]
+    for process in processes:
+        process.start()
+    counts = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=10)
+    assert sum(counts) == limit
+    assert len(_window(cache, "forked")) == limit
