@@ -38,7 +38,8 @@ RETRY_SECONDS = 30
 
 # A throttle's lease (``RateLeases``): at most LEASE_SLOTS slots, at most a LEASE_SHARE-th of
 # what the window has left, spent within LEASE_SECONDS (and a tenth of the window) of the step
-# that granted it.
+# that granted it; asked for only by a process whose previous step on the window was less than
+# LEASE_SECONDS before (a client busy there), so a client's occasional requests take one slot each.
 LEASE_SLOTS = 8
 LEASE_SHARE = 16
 LEASE_SECONDS = 0.1
@@ -102,9 +103,12 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
 @dataclass
 class Lease:
-    """Slots of one window granted to this process: ``left`` of them, recorded at ``until``, spendable before it."""
+    """Slots of one window granted to this process: ``left`` of them, recorded at ``until``, spendable before it.
+
+    A step that took one slot is kept too (``left`` 0): its time says whether the next step asks for a lease."""
 
     window: tuple[str, int, int]  # the key, the duration and the limit it was granted under
+    stepped_at: float  # the time of the step that granted it
     left: int
     count: int  # the window's count after the step that granted it
     until: float
@@ -114,11 +118,12 @@ class Lease:
 class RateLeases:
     """The slots of shared windows this process holds: spent locally, what is left given back at the next step.
 
-    A step of ``RATE_WINDOW`` may grant several slots at once (far from the
-    limit only: never more than a LEASE_SHARE-th of what the window has left,
-    and one at a time near it). Every granted slot is in the shared window from
-    the step on, recorded at the lease's end, which is no earlier than the
-    request that spends it: the window's count is never below the requests it
+    A step of ``RATE_WINDOW`` may grant several slots at once (asked for when
+    this process's previous step on the window was a moment before, and
+    granted far from the limit only: never more than a LEASE_SHARE-th of what
+    the window has left, and one at a time near it). Every granted slot is in
+    the shared window from the step on, recorded at the lease's end, which is
+    no earlier than the request that spends it: the window's count is never below the requests it
     admitted, in any process, and it keeps each of them at least as long as
     DRF's own window would. A slot is spent only before that end; the slots a
     lease did not spend are taken out of the window by this process's next step
@@ -139,13 +144,14 @@ class RateLeases:
             lease.left -= 1
             return lease.count
 
-    def unspent(self, window: tuple[str, int, int]) -> tuple[int, str]:
-        """Take back the lease held on ``window``: how many slots it did not spend, and what they are recorded at."""
+    def unspent(self, window: tuple[str, int, int], now: float) -> tuple[int, str, bool]:
+        """Take back the lease held on ``window``: how many slots it did not spend, what they are recorded at,
+        and whether the step that granted it was less than LEASE_SECONDS before ``now`` (the client is busy here)."""
         with self._lock:
             lease = self._leases.pop(window[0], None)
-        if lease is None or lease.window != window or lease.left <= 0:
-            return 0, ""
-        return lease.left, lease.stamp
+        if lease is None or lease.window != window:
+            return 0, "", False
+        return max(lease.left, 0), lease.stamp, now - lease.stepped_at < LEASE_SECONDS
 
     def hold(self, lease: Lease, now: float) -> None:
         """Keep ``lease`` for the requests that follow (expired leases of other windows are let go)."""
@@ -185,8 +191,9 @@ class RedisCache(DjangoRedisCache):
 
         Answers whether a request at ``now`` is allowed (and records it if so),
         how many requests the window then holds and the oldest one's time. Far
-        from the limit the step takes a lease of a few slots (``RateLeases``),
-        and the requests that follow spend them here without a round trip.
+        from the limit, for a client whose previous request here was a moment
+        before, the step takes a lease of a few slots (``RateLeases``), and the
+        requests that follow spend them here without a round trip.
         """
         window = (key, duration, limit)
         leased = self._leases.spend(window, now)
@@ -200,15 +207,16 @@ class RedisCache(DjangoRedisCache):
         stamp = repr(until)
 
         def step() -> tuple[bool, int, float]:
-            returned, returned_stamp = self._leases.unspent(window)
-            args = (window_key, repr(now), duration, limit, LEASE_SLOTS, stamp, returned, returned_stamp, LEASE_SHARE)
+            returned, returned_stamp, busy = self._leases.unspent(window, now)
+            want = LEASE_SLOTS if busy else 1
+            args = (window_key, repr(now), duration, limit, want, stamp, returned, returned_stamp, LEASE_SHARE)
             reply = _evalsha_on_a_connection(script, args)
             if reply is None:  # the script unknown to Redis, or a connection that failed: redis-py's own call
                 reply = script(keys=args[:1], args=args[1:])
             granted, count, oldest = reply
-            if granted > 1:  # one slot for this request, the rest for the next ones
-                lease = Lease(window=window, left=granted - 1, count=int(count), until=until, stamp=stamp)
-                self._leases.hold(lease, now)
+            # One slot for this request, the rest (if any) for the next ones.
+            lease = Lease(window=window, stepped_at=now, left=granted - 1, count=int(count), until=until, stamp=stamp)
+            self._leases.hold(lease, now)
             return bool(granted), int(count), float(oldest) if oldest is not None else now
 
         return self._on_redis(step, lambda: None)
