@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import time
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -43,13 +45,17 @@ def _another_process_cache():
     return caches.create_connection("default")
 
 
-def _spend_until_refused(key: str, limit: int, duration: int, results) -> None:
-    """In a process of its own: take slots of the shared window until refused; put how many were allowed."""
-    other = _another_process_cache()
-    allowed = 0
-    while other.rate_window(key, now=time.time(), duration=duration, limit=limit)[0]:
-        allowed += 1
-    results.put(allowed)
+# A process of its own (started fresh, not forked): take slots of the shared window until refused.
+SPEND_UNTIL_REFUSED = """
+import sys, time, django
+django.setup()
+from django.core.cache import cache
+key, limit, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+allowed = 0
+while cache.rate_window(key, now=time.time(), duration=duration, limit=limit)[0]:
+    allowed += 1
+print(allowed)
+"""
 
 
 @pytest.mark.redis
@@ -122,22 +128,20 @@ def test_two_processes_sharing_the_window_are_never_allowed_more_than_the_limit_
 @pytest.mark.redis
 @pytest.mark.slow
 def test_two_real_processes_spending_leases_get_the_limit_exactly():
-    """Two forked processes, each with its own cache and leases, take slots as fast as they can until refused."""
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
+    """Two server-like processes, each with its own cache and leases, take slots as fast as they can until refused."""
     limit, duration = 600, 3600
-    processes = [context.Process(target=_spend_until_refused, args=("forked", limit, duration, results)) for _ in "ab"]
-    for process in processes:
-        process.start()
-    counts = [results.get(timeout=60) for _ in processes]
-    for process in processes:
-        process.join(timeout=10)
+    command = [sys.executable, "-c", SPEND_UNTIL_REFUSED, "forked", str(limit), str(duration)]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    processes = [
+        subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, text=True) for _ in "ab"
+    ]
+    counts = [int(process.communicate(timeout=120)[0].split()[-1]) for process in processes]
     assert sum(counts) == limit
     assert len(_window(cache, "forked")) == limit
 
 
 @pytest.mark.redis
-def test_the_anon_throttle_in_two_processes_allows_its_rate_between_them_then_says_how_long_to_wait(settings):
+def test_the_anon_throttle_in_two_processes_allows_its_rate_between_them_then_says_how_long_to_wait():
     """DRF's throttle class over two caches (two server processes) on one Redis: the rate holds across both."""
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
