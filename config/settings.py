@@ -192,7 +192,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": API_AUTHENTICATION,
     "DEFAULT_PERMISSION_CLASSES": ["certhub.api.permissions.ModelPermissionsOrPublicRead"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "certhub.api.negotiation.Negotiation",
     "DEFAULT_PARSER_CLASSES": ["certhub.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "certhub.api.pagination.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": ["certhub.api.filters.FilterBackend"],
