@@ -12,13 +12,17 @@ and redis-py fills a few hundred response callbacks in that constructor: about
 The client objects are thread-safe and share the pool, so one per pool will do.
 
 ``rate_window`` is the API throttles' step in one round trip instead of a
-``get`` and a ``set`` (``certhub.api.throttling``).
+``get`` and a ``set`` (``certhub.api.throttling``); far from the limit a step
+leases a few slots of the shared window that this process's next requests
+spend without a round trip (``RateLeases``, decision 0052).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from dataclasses import dataclass
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -32,11 +36,28 @@ logger = logging.getLogger("certhub.cache")
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 RETRY_SECONDS = 30
 
+# A throttle's lease (``RateLeases``): at most LEASE_SLOTS slots, at most a LEASE_SHARE-th of
+# what the window has left, spent within LEASE_SECONDS (and a tenth of the window) of the step
+# that granted it; asked for only by a process whose previous step on the window was less than
+# LEASE_SECONDS before (a client busy there), so a client's occasional requests take one slot each.
+LEASE_SLOTS = 8
+LEASE_SHARE = 16
+LEASE_SECONDS = 0.1
+
 
 # DRF's sliding window (``SimpleRateThrottle``: the request times of the last ``duration``
 # seconds, newest first) as a Redis list, read, trimmed and appended to in one atomic step.
+# The step may grant a lease of several slots (``RateLeases``): ARGV[4] slots at most, recorded
+# at ARGV[5] (the lease's end, so each slot counts at least as long as the request it admits),
+# never more than an ARGV[8]-th (LEASE_SHARE) of what the window has left, and one (recorded at ``now``)
+# near the limit. ARGV[6] slots recorded at ARGV[7] that an earlier lease did not spend are
+# taken out of the window first.
 RATE_WINDOW = """
 local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local want, returned, share = tonumber(ARGV[4]), tonumber(ARGV[6]), tonumber(ARGV[8])
+if returned > 0 then
+    redis.call('LREM', KEYS[1], returned, ARGV[7])
+end
 local oldest = redis.call('LINDEX', KEYS[1], -1)
 while oldest and tonumber(oldest) <= now - duration do
     redis.call('RPOP', KEYS[1])
@@ -46,9 +67,17 @@ local count = redis.call('LLEN', KEYS[1])
 if count >= limit then
     return {0, count, oldest}
 end
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], duration)
-return {1, count + 1, oldest or ARGV[1]}
+local granted = math.min(want, math.floor((limit - count) / share))
+if granted <= 1 then
+    redis.call('LPUSH', KEYS[1], ARGV[1])
+    redis.call('EXPIRE', KEYS[1], duration)
+    return {1, count + 1, oldest or ARGV[1]}
+end
+for _ = 1, granted do
+    redis.call('LPUSH', KEYS[1], ARGV[5])
+end
+redis.call('EXPIRE', KEYS[1], duration + math.ceil(tonumber(ARGV[5]) - now))
+return {granted, count + granted, oldest or ARGV[5]}
 """
 
 
@@ -72,6 +101,70 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         return self._pools[index]
 
 
+@dataclass
+class Lease:
+    """Slots of one window granted to this process: ``left`` of them, recorded at ``until``, spendable before it.
+
+    A step that took one slot is kept too (``left`` 0): its time says whether the next step asks for a lease."""
+
+    window: tuple[str, int, int]  # the key, the duration and the limit it was granted under
+    stepped_at: float  # the time of the step that granted it
+    left: int
+    count: int  # the window's count after the step that granted it
+    until: float
+    stamp: str  # ``until`` as the window's list holds it
+
+
+class RateLeases:
+    """The slots of shared windows this process holds: spent locally, what is left given back at the next step.
+
+    A step of ``RATE_WINDOW`` may grant several slots at once (asked for when
+    this process's previous step on the window was a moment before, and
+    granted far from the limit only: never more than a LEASE_SHARE-th of what
+    the window has left, and one at a time near it). Every granted slot is in
+    the shared window from the step on, recorded at the lease's end, which is
+    no earlier than the request that spends it: the window's count is never below the requests it
+    admitted, in any process, and it keeps each of them at least as long as
+    DRF's own window would. A slot is spent only before that end; the slots a
+    lease did not spend are taken out of the window by this process's next step
+    on the same window. Threads share the leases (a lock around the table).
+    """
+
+    def __init__(self) -> None:
+        self._leases: dict[str, Lease] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, window: tuple[str, int, int], now: float) -> int | None:
+        """Spend one slot of the lease held on ``window`` at ``now``: the window's count when it was granted, or
+        None when no slot is left or it is no longer spendable."""
+        with self._lock:
+            lease = self._leases.get(window[0])
+            if lease is None or lease.window != window or lease.left <= 0 or now >= lease.until:
+                return None
+            lease.left -= 1
+            return lease.count
+
+    def unspent(self, window: tuple[str, int, int], now: float) -> tuple[int, str, bool]:
+        """Take back the lease held on ``window``: how many slots it did not spend, what they are recorded at,
+        and whether the step that granted it was less than LEASE_SECONDS before ``now`` (the client is busy here)."""
+        with self._lock:
+            lease = self._leases.pop(window[0], None)
+        if lease is None or lease.window != window:
+            return 0, "", False
+        return max(lease.left, 0), lease.stamp, now - lease.stepped_at < LEASE_SECONDS
+
+    def hold(self, lease: Lease, now: float) -> None:
+        """Keep ``lease`` for the requests that follow (expired leases of other windows are let go)."""
+        with self._lock:
+            if len(self._leases) >= 1024:  # many clients: their expired slots simply age out of the window
+                self._leases = {key: held for key, held in self._leases.items() if held.until > now}
+            self._leases[lease.window[0]] = lease
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+
 class RedisCache(DjangoRedisCache):
     """Django's ``RedisCache`` with :class:`ReusedClientRedisCacheClient`, falling back while Redis is down."""
 
@@ -80,6 +173,7 @@ class RedisCache(DjangoRedisCache):
         self._class = ReusedClientRedisCacheClient
         self._fallback = LocMemCache(f"certhub-fallback-{id(self)}", {})
         self._down_until = 0.0
+        self._leases = RateLeases()
 
     @property
     def degraded(self) -> bool:
@@ -93,23 +187,37 @@ class RedisCache(DjangoRedisCache):
         )
 
     def rate_window(self, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float] | None:
-        """A sliding-window throttle's step in one round trip (``RATE_WINDOW``), or None while Redis is down.
+        """A sliding-window throttle's step (``RATE_WINDOW``), or None while Redis is down.
 
         Answers whether a request at ``now`` is allowed (and records it if so),
-        how many requests the window then holds and the oldest one's time.
+        how many requests the window then holds and the oldest one's time. Far
+        from the limit, for a client whose previous request here was a moment
+        before, the step takes a lease of a few slots (``RateLeases``), and the
+        requests that follow spend them here without a round trip.
         """
+        window = (key, duration, limit)
+        leased = self._leases.spend(window, now)
+        if leased is not None:  # a leased slot: the window counts it already
+            return True, leased, now
         script = self.__dict__.get("_rate_window")
         if script is None:
             script = self._rate_window = self._cache.get_client(write=True).register_script(RATE_WINDOW)
         window_key = self.make_and_validate_key(f"{key}:window")
-        args = (window_key, repr(now), duration, limit)
+        until = now + min(LEASE_SECONDS, duration / 10)
+        stamp = repr(until)
 
         def step() -> tuple[bool, int, float]:
+            returned, returned_stamp, busy = self._leases.unspent(window, now)
+            want = LEASE_SLOTS if busy else 1
+            args = (window_key, repr(now), duration, limit, want, stamp, returned, returned_stamp, LEASE_SHARE)
             reply = _evalsha_on_a_connection(script, args)
             if reply is None:  # the script unknown to Redis, or a connection that failed: redis-py's own call
                 reply = script(keys=args[:1], args=args[1:])
-            allowed, count, oldest = reply
-            return bool(allowed), int(count), float(oldest) if oldest is not None else now
+            granted, count, oldest = reply
+            # One slot for this request, the rest (if any) for the next ones.
+            lease = Lease(window=window, stepped_at=now, left=granted - 1, count=int(count), until=until, stamp=stamp)
+            self._leases.hold(lease, now)
+            return bool(granted), int(count), float(oldest) if oldest is not None else now
 
         return self._on_redis(step, lambda: None)
 
@@ -172,5 +280,14 @@ def _with_fallback(name: str):
 
 # Every call a cache user makes (the rest of BaseCache's API is built on these).
 FALLBACK_METHODS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many")
-for _name in (*FALLBACK_METHODS, "clear"):
+for _name in FALLBACK_METHODS:
     setattr(RedisCache, _name, _with_fallback(_name))
+
+
+def _clear(self) -> None:
+    """Django's ``clear`` (falling back to process memory while Redis is unreachable), and the leases held go too."""
+    self._leases.clear()
+    self._call("clear")
+
+
+RedisCache.clear = _clear

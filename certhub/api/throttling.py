@@ -3,8 +3,10 @@
 Both keep DRF's sliding window. On the Redis cache (``certhub.cache.RedisCache``)
 a request's check and record are one atomic round trip (``rate_window``)
 instead of DRF's ``get`` then ``set`` (which two concurrent requests could
-also interleave); on any other cache, and while Redis is down, DRF's own
-steps run on the cache (the per-process fallback).
+also interleave), and far from the limit one round trip leases a few slots
+that the process's next requests spend (``certhub.cache.RateLeases``); on
+any other cache, and while Redis is down, DRF's own steps run on the cache
+(the per-process fallback).
 """
 
 from __future__ import annotations

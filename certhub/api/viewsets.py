@@ -13,6 +13,7 @@ from rest_framework.utils import formatting
 
 from certhub.api.errors import exception_handler
 from certhub.api.filters import FilterBackend
+from certhub.api.negotiation import Negotiation
 from certhub.api.pagination import EnvelopePagination
 from certhub.api.permissions import ModelPermissionsOrPublicRead
 from certhub.api.throttling import AnonRateThrottle, UserRateThrottle
@@ -23,7 +24,7 @@ ANY_SEGMENT = "[^/]+"
 
 
 class ApiConventions:
-    """What every API viewset shares: permissions, throttles, the error envelope, OPTIONS names.
+    """What every API viewset shares: permissions, throttles, negotiation, the error envelope, OPTIONS names.
 
     Reads are public and writes need the model permission unless
     ``permission_classes`` says otherwise; clients are throttled at the ``anon``
@@ -36,6 +37,7 @@ class ApiConventions:
 
     permission_classes = [ModelPermissionsOrPublicRead]
     throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    content_negotiation_class = Negotiation  # DRF's answer, without parsing the common Accept headers
     path_names: dict[str, tuple[str, str]] = {}
 
     def get_exception_handler(self):

@@ -1,0 +1,121 @@
+"""``manage.py bench_api_in_process``: what a DRF request costs beside its bare twin, in this process.
+
+``bench_api``'s four scenarios (the same paths, mentors and records sampled from
+the data set in place) sent through Django's ``WSGIHandler`` called in a loop,
+with no server, socket or client around it, each DRF request beside its bare
+view's. Two measures per scenario and side: Python function calls per request
+(``cProfile``'s count: exact, whatever the machine's load) and CPU time per
+request (``time.process_time``; ``--rounds`` rounds of ``--requests`` requests
+per side, DRF and bare alternating, the median round). The throttles stay on,
+at ``bench_api``'s per-second rates unless the environment sets others.
+
+Run it with the benchmark's settings, which route the bare views::
+
+    DJANGO_SETTINGS_MODULE=benchmarks.settings manage.py bench_api_in_process --json
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from benchmarks.management.commands.bench_api import Command as BenchApi
+
+
+def _environ(path: str) -> dict:
+    """A GET of ``path`` from 127.0.0.1, as gunicorn hands it to Django."""
+    path_info, _, query = path.partition("?")
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path_info,
+        "QUERY_STRING": query,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_ACCEPT": "*/*",
+        "HTTP_CONNECTION": "keep-alive",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+class Command(BaseCommand):
+    help = "Python calls and CPU time per request of the certification API against its bare views, in process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1, help="bench_api's sample of mentors and records.")
+        parser.add_argument("--requests", type=int, default=120, help="Requests per side and round.")
+        parser.add_argument("--rounds", type=int, default=5, help="Rounds of CPU time, DRF and bare alternating.")
+        parser.add_argument("--profiled", type=int, default=200, help="Requests per side counted by cProfile.")
+        parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
+
+    def handle(self, *args, **options) -> None:
+        if settings.ROOT_URLCONF != "benchmarks.urls":
+            raise CommandError("Run with DJANGO_SETTINGS_MODULE=benchmarks.settings (the bare views' routes).")
+        handler = WSGIHandler()
+
+        def call(path: str) -> None:
+            status = []
+            body = handler(_environ(path), lambda s, headers, exc_info=None: status.append(s))
+            for _ in body:
+                pass
+            body.close()
+            if not status[0].startswith("200"):
+                raise CommandError(f"{path} answered {status[0]}")
+
+        scenarios = BenchApi()._scenarios(options["seed"])
+        results = {}
+        for name, (drf_paths, bare_paths) in scenarios.items():
+            sides = {"drf": drf_paths, "bare": bare_paths}
+            for paths in sides.values():  # warm: imports, plans, connections
+                for i in range(50):
+                    call(paths[i % len(paths)])
+            calls = {}
+            for side, paths in sides.items():
+                profile = cProfile.Profile()
+                profile.enable()
+                for i in range(options["profiled"]):
+                    call(paths[i % len(paths)])
+                profile.disable()
+                calls[side] = pstats.Stats(profile).total_calls / options["profiled"]
+            rounds: dict[str, list[float]] = {"drf": [], "bare": []}
+            for r in range(options["rounds"]):
+                for side, paths in sides.items():
+                    started = time.process_time()
+                    for i in range(options["requests"]):
+                        call(paths[(r * options["requests"] + i) % len(paths)])
+                    rounds[side].append((time.process_time() - started) / options["requests"] * 1e6)
+            cpu = {side: statistics.median(values) for side, values in rounds.items()}
+            results[name] = {
+                "calls_drf": round(calls["drf"]),
+                "calls_bare": round(calls["bare"]),
+                "calls_ratio": round(calls["drf"] / calls["bare"], 3),
+                "cpu_us_drf": round(cpu["drf"]),
+                "cpu_us_bare": round(cpu["bare"]),
+                "cpu_ratio": round(cpu["drf"] / cpu["bare"], 3),
+            }
+            r = results[name]
+            self.stdout.write(
+                f"  {name:<20} calls {r['calls_drf']:>6} / {r['calls_bare']:>6} ({r['calls_ratio']:.3f}x)  "
+                f"CPU {r['cpu_us_drf']:>6} / {r['cpu_us_bare']:>6} us ({r['cpu_ratio']:.3f}x)"
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps({"load": os.getloadavg()[0], "scenarios": results}))
