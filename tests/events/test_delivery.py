@@ -257,13 +257,18 @@ def test_a_fast_endpoint_gets_a_whole_message_of_deliveries_from_its_lanes(recei
     assert len(receiver.received) == 60 and receiver.most_in_flight <= 4
 
 
-def test_a_lane_sends_its_posts_to_one_receiver_over_one_kept_open_connection(receiver, settings):
-    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
+def one_message(receiver, count: int) -> list[str]:
+    """``count`` deliveries to one endpoint at ``receiver``, sent by one message; their states."""
     now = timezone.now()
     endpoint_create(url=receiver.url, now=now)
-    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(5)], occurred_at=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(count)], occurred_at=now)
     claim = deliveries_claim(now=now)
-    assert list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values()) == [DeliveryState.DELIVERED] * 5
+    return list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values())
+
+
+def test_a_lane_sends_its_posts_to_one_receiver_over_one_kept_open_connection(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
+    assert one_message(receiver, 5) == [DeliveryState.DELIVERED] * 5
     assert len(receiver.received) == 5 and len({request.peer for request in receiver.received}) == 1
     assert len({request.headers["webhook-id"] for request in receiver.received}) == 5
 
@@ -271,11 +276,7 @@ def test_a_lane_sends_its_posts_to_one_receiver_over_one_kept_open_connection(re
 def test_a_kept_connection_the_receiver_closed_is_opened_again_and_each_delivery_sent_once(receiver, settings):
     settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
     receiver.default = Reply(hang_up=True)  # answers, then closes the connection without a Connection: close
-    now = timezone.now()
-    endpoint_create(url=receiver.url, now=now)
-    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(3)], occurred_at=now)
-    claim = deliveries_claim(now=now)
-    assert list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values()) == [DeliveryState.DELIVERED] * 3
+    assert one_message(receiver, 3) == [DeliveryState.DELIVERED] * 3
     assert len({request.headers["webhook-id"] for request in receiver.received}) == len(receiver.received) == 3
     assert len({request.peer for request in receiver.received}) == 3
     assert set(WebhookAttempt.objects.values_list("error", flat=True)) == {""}
@@ -295,11 +296,7 @@ def test_a_kept_connection_is_used_only_while_the_check_gives_its_address_again(
 
 def test_one_watchdog_thread_keeps_every_deadline_of_the_process(receiver, settings):
     settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 4
-    now = timezone.now()
-    endpoint_create(url=receiver.url, now=now)
-    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(20)], occurred_at=now)
-    claim = deliveries_claim(now=now)
-    assert list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values()) == [DeliveryState.DELIVERED] * 20
+    assert one_message(receiver, 20) == [DeliveryState.DELIVERED] * 20
     assert [thread.name for thread in threading.enumerate()].count("webhook-watchdog") == 1
     assert transport.WATCHDOG.armed == {}  # every attempt disarmed its deadline
 
