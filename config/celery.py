@@ -27,6 +27,16 @@ def use_django_logging(**_):
 
 
 @signals.worker_init.connect
+def lower_cpu_priority(**_):
+    """The worker and the pool it forks run at ``WORKER_NICE`` (never raised above what they were given)."""
+    from django.conf import settings
+
+    wanted = min(max(settings.WORKER_NICE, -20), 19)
+    if wanted > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, wanted)
+
+
+@signals.worker_init.connect
 def clean_metrics_files(**_):
     """Drop the counter files of processes that no longer run (decision 0034)."""
     from django.conf import settings
