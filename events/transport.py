@@ -178,17 +178,22 @@ class _Watchdog:
     """One thread per process that cuts every attempt still running at its deadline (a heap of deadlines)."""
 
     def __init__(self) -> None:
+        self.counter = itertools.count()
+        self._reset()
+        # A process forked while a POST runs must not inherit the lock held: the child starts afresh.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self.lock = threading.Condition()
         self.heap: list[tuple[float, int, http.client.HTTPConnection]] = []
         self.armed: dict[int, bool] = {}  # attempt -> cut already
-        self.counter = itertools.count()
         self.pid = 0
 
     def arm(self, deadline: float, connection: http.client.HTTPConnection) -> int:
         """Watch ``connection`` until ``deadline`` (``time.monotonic()``); the handle for ``disarm``."""
         with self.lock:
             if self.pid != os.getpid():  # first use in this process (a forked worker inherits no thread)
-                self.pid, self.heap, self.armed = os.getpid(), [], {}
+                self.pid = os.getpid()
                 threading.Thread(target=self._run, name="webhook-watchdog", daemon=True).start()
             handle = next(self.counter)
             self.armed[handle] = False
@@ -211,9 +216,9 @@ class _Watchdog:
             return cut
 
     def _run(self) -> None:
-        pid = os.getpid()
-        with self.lock:
-            while self.pid == pid:
+        lock = self.lock
+        with lock:
+            while self.lock is lock:
                 while self.heap and self.heap[0][1] not in self.armed:
                     heapq.heappop(self.heap)  # disarmed
                 if not self.heap:

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import multiprocessing
 import re
 import threading
 
@@ -299,6 +300,33 @@ def test_one_watchdog_thread_keeps_every_deadline_of_the_process(receiver, setti
     assert one_message(receiver, 20) == [DeliveryState.DELIVERED] * 20
     assert [thread.name for thread in threading.enumerate()].count("webhook-watchdog") == 1
     assert transport.WATCHDOG.armed == {}  # every attempt disarmed its deadline
+
+
+def _post_status(url: str, queue) -> None:
+    queue.put(transport.post(url, body=b"{}", headers={}, timeout=2).status)
+
+
+def test_a_process_forked_while_the_watchdog_is_busy_keeps_deadlines_of_its_own(receiver):
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    holding, forked = threading.Event(), threading.Event()
+
+    def arming() -> None:  # another thread arms a POST's deadline just as the process forks
+        with transport.WATCHDOG.lock:
+            holding.set()
+            forked.wait(10)
+
+    thread = threading.Thread(target=arming)
+    thread.start()
+    holding.wait(10)
+    child = context.Process(target=_post_status, args=(receiver.url, queue))
+    child.start()
+    forked.set()
+    thread.join()
+    child.join(10)
+    if child.is_alive():
+        child.kill()
+    assert not queue.empty() and queue.get(timeout=1) == 200
 
 
 def test_deliveries_to_one_endpoint_beyond_what_the_lease_allows_wait_for_the_next_sweep(receiver, settings):
