@@ -28,10 +28,11 @@ def use_django_logging(**_):
 
 @signals.worker_init.connect
 def lower_cpu_priority(**_):
-    """The worker and the pool it forks run at ``WORKER_NICE`` (never raised above what they were given)."""
-    from django.conf import settings
+    """The worker and the pool it forks run at niceness ``WORKER_NICE`` (off, 0, by default; decision 0054).
 
-    wanted = min(max(settings.WORKER_NICE, -20), 19)
+    On a machine it shares with the web server the API's requests may then come first; never lowered.
+    """
+    wanted = min(max(int(os.environ.get("WORKER_NICE", "0")), -20), 19)
     if wanted > os.getpriority(os.PRIO_PROCESS, 0):
         os.setpriority(os.PRIO_PROCESS, 0, wanted)
 

@@ -301,10 +301,6 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 60
 CELERY_TASK_TIME_LIMIT = 60 * 60 + 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A worker (and its pool, and an embedded beat) raises its CPU niceness to this at start, so on a
-# machine it shares with the web server the API's requests may come first (decision 0054). Off (0)
-# by default: at 10 a starved worker once lost its broker connection, and no p99 gain was measured.
-WORKER_NICE = int(os.environ.get("WORKER_NICE", "0"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 # Catch-up bound: a daily run that beat missed (beat was down at 01:00) is sent when

@@ -26,9 +26,9 @@ def niceness_of_a_started_worker() -> int:
 
 
 @pytest.mark.skipif(os.getpriority(os.PRIO_PROCESS, 0) > 17, reason="the tests already run at the lowest priority")
-def test_a_worker_raises_its_niceness_to_the_setting_and_never_lowers_it(settings):
+def test_a_worker_raises_its_niceness_to_the_setting_and_never_lowers_it(monkeypatch):
     mine = os.getpriority(os.PRIO_PROCESS, 0)
-    settings.WORKER_NICE = mine + 2
+    monkeypatch.setenv("WORKER_NICE", str(mine + 2))
     assert niceness_of_a_started_worker() == mine + 2
-    settings.WORKER_NICE = 0 if mine > 0 else mine - 1  # lower than now: left as it was
+    monkeypatch.setenv("WORKER_NICE", str(0 if mine > 0 else mine - 1))  # lower than now: left as it was
     assert niceness_of_a_started_worker() == mine
