@@ -27,6 +27,17 @@ def use_django_logging(**_):
 
 
 @signals.worker_init.connect
+def lower_cpu_priority(**_):
+    """The worker and the pool it forks run at niceness ``WORKER_NICE`` (off, 0, by default; decision 0054).
+
+    On a machine it shares with the web server the API's requests may then come first; never lowered.
+    """
+    wanted = min(max(int(os.environ.get("WORKER_NICE", "0")), -20), 19)
+    if wanted > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, wanted)
+
+
+@signals.worker_init.connect
 def clean_metrics_files(**_):
     """Drop the counter files of processes that no longer run (decision 0034)."""
     from django.conf import settings

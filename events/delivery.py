@@ -52,7 +52,7 @@ from standardwebhooks.webhooks import Webhook
 from certhub.api.fields import format_utc
 from certifications.totals.states import tally_states
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from events.transport import Answer, post
+from events.transport import Answer, Connections, post
 
 logger = logging.getLogger("certhub.webhooks")
 
@@ -167,12 +167,13 @@ def deliveries_send(*, pks: Sequence[int], token: str, now: dt.datetime) -> dict
 
     def lane(queue: deque) -> list[tuple[WebhookDelivery, Answer]]:
         sent: list[tuple[WebhookDelivery, Answer]] = []
-        while queue and (not sent or time.monotonic() - started < budget):
-            try:
-                delivery = queue.popleft()  # atomic: the endpoint's lanes share its queue
-            except IndexError:
-                break
-            sent.append((delivery, _send(delivery, now=now)))
+        with Connections() as connections:  # the lane's POSTs to one receiver share a kept-open connection
+            while queue and (not sent or time.monotonic() - started < budget):
+                try:
+                    delivery = queue.popleft()  # atomic: the endpoint's lanes share its queue
+                except IndexError:
+                    break
+                sent.append((delivery, _send(delivery, now=now, connections=connections)))
         return sent
 
     with ThreadPoolExecutor(max_workers=max(1, min(SEND_THREADS, len(lanes)))) as pool:
@@ -189,9 +190,15 @@ def delivery_attempt(*, pk: int, token: str, now: dt.datetime) -> str | None:
     return deliveries_send(pks=[pk], token=token, now=now).get(pk)
 
 
-def _send(delivery: WebhookDelivery, *, now: dt.datetime) -> Answer:
+def _send(delivery: WebhookDelivery, *, now: dt.datetime, connections: Connections | None = None) -> Answer:
     body, headers = delivery_request(delivery, now=now)
-    return post(delivery.endpoint.url, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    return post(
+        delivery.endpoint.url,
+        body=body,
+        headers=headers,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        connections=connections,
+    )
 
 
 def _outcome(delivery: WebhookDelivery, *, answer: Answer, final: bool, now: dt.datetime) -> None:

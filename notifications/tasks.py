@@ -15,6 +15,7 @@ from notifications.services import (
     digests_create,
     notification_send,
     notifications_requeue_stale,
+    notifications_send,
     reminders_scan,
 )
 
@@ -41,13 +42,11 @@ def send_notification(self, notification_id: str) -> str:
 def send_notifications(notification_ids: list[str]) -> int:
     """Send queued notifications one after the other (a failed one retries alone); return how many were sent."""
     delays = settings.NOTIFICATION_RETRY_DELAYS
-    sent = 0
-    for notification_id in notification_ids:
-        outcome = notification_send(notification_id=notification_id, now=timezone.now(), last_attempt=not delays)
+    outcomes = notifications_send(notification_ids=notification_ids, now=timezone.now(), last_attempt=not delays)
+    for notification_id, outcome in outcomes.items():
         if outcome == SendOutcome.RETRY:  # this was its first attempt: the next ones are the single task's
             send_notification.apply_async(args=[notification_id], countdown=delays[0], retries=1)
-        sent += outcome == SendOutcome.SENT
-    return sent
+    return sum(outcome == SendOutcome.SENT for outcome in outcomes.values())
 
 
 # How often beat asks for notifications whose task was lost (the schedule's migration uses it too).

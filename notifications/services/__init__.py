@@ -27,6 +27,7 @@ from notifications.services.sending import (
     notification_resend,
     notification_send,
     notifications_requeue_stale,
+    notifications_send,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "notification_resend",
     "notification_send",
     "notifications_requeue_stale",
+    "notifications_send",
     "pause_notices_create",
     "pause_notices_part",
     "reminder_candidates",

@@ -32,6 +32,9 @@ FAN_OUT_TASK_NAME = "notifications.tasks.send_notifications"
 # Ids per message: a worker sends them one after the other (one message per notice made the
 # embedded filesystem broker the bottleneck, about one a second).
 SEND_BATCH = 100
+# Notices of one message locked, sent and recorded together (one lock, one update, one tally a group).
+# A worker killed in the middle of a group sends at most this many of them again.
+SEND_GROUP = 10
 # A queued message older than this whose task was lost is sent again
 # (longer than the whole retry schedule, so a message waiting for a retry is not nudged twice).
 STALE_AFTER = dt.timedelta(hours=3)
@@ -77,31 +80,62 @@ def notification_send(*, notification_id: str, now: dt.datetime, last_attempt: b
     The row is locked while the message goes out, so a second delivery of the
     same task waits, then finds it ``sent`` and sends nothing.
     """
+    return notifications_send(notification_ids=[notification_id], now=now, last_attempt=last_attempt)[notification_id]
+
+
+def notifications_send(
+    *, notification_ids: Sequence[str], now: dt.datetime, last_attempt: bool
+) -> dict[str, SendOutcome]:
+    """Send queued notifications one after the other, ``SEND_GROUP`` to a transaction; each one's outcome.
+
+    A group's rows are locked while its messages go out (a second copy of the
+    task waits, then finds them ``sent`` and sends nothing), and the group is
+    recorded in a fixed number of statements (one update for the sent, one per
+    failure), so a notice costs its message and a tenth of the statements.
+    """
+    ids = list(notification_ids)
+    outcomes = dict.fromkeys(ids, SendOutcome.NOTHING)
+    for start in range(0, len(ids), SEND_GROUP):
+        outcomes |= _group_send(ids[start : start + SEND_GROUP], now=now, last_attempt=last_attempt)
+    return outcomes
+
+
+def _group_send(ids: list[str], *, now: dt.datetime, last_attempt: bool) -> dict[str, SendOutcome]:
+    outcomes: dict[str, SendOutcome] = {}
+    position = {notification_id: n for n, notification_id in enumerate(ids)}
     with transaction.atomic():
-        notification = (
+        notifications = sorted(
             Notification.objects.select_for_update(of=("self",))
             .select_related("mentor", "certification__certification_type")
-            .filter(notification_id=notification_id)
-            .first()
+            .filter(notification_id__in=ids, state=NotificationState.QUEUED),
+            key=lambda notification: position[notification.notification_id],
         )
-        if notification is None or notification.state != NotificationState.QUEUED:
-            return SendOutcome.NOTHING
-        try:
-            notification_message(notification, now=now).send()
-        except Exception as exc:  # any failure of the mail transport is this attempt's failure
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            state = NotificationState.FAILED if last_attempt else NotificationState.QUEUED
-            if Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
-                state=state, attempts=F("attempts") + 1, last_error=error
-            ):
-                tally_moved(Notification, before=NotificationState.QUEUED, after=state)
-            logger.warning("notification %s not sent (%s): %s", notification_id, state, error)
-            return SendOutcome.FAILED if last_attempt else SendOutcome.RETRY
-        if Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+        sent = []
+        for notification in notifications:
+            try:
+                notification_message(notification, now=now).send()
+            except Exception as exc:  # any failure of the mail transport is this attempt's failure
+                outcomes[notification.notification_id] = _attempt_failed(notification, exc, last_attempt=last_attempt)
+            else:
+                sent.append(notification.pk)
+                outcomes[notification.notification_id] = SendOutcome.SENT
+        moved = Notification.objects.filter(pk__in=sent, state=NotificationState.QUEUED).update(
             state=NotificationState.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=""
-        ):
-            tally_moved(Notification, before=NotificationState.QUEUED, after=NotificationState.SENT)
-    return SendOutcome.SENT
+        )
+        tally_moved(Notification, before=NotificationState.QUEUED, after=NotificationState.SENT, count=moved)
+    return outcomes
+
+
+def _attempt_failed(notification: Notification, exc: Exception, *, last_attempt: bool) -> SendOutcome:
+    """Record a failed attempt (queued for a retry, or ``failed`` after the last one) and log it."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    state = NotificationState.FAILED if last_attempt else NotificationState.QUEUED
+    if Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+        state=state, attempts=F("attempts") + 1, last_error=error
+    ):
+        tally_moved(Notification, before=NotificationState.QUEUED, after=state)
+    logger.warning("notification %s not sent (%s): %s", notification.notification_id, state, error)
+    return SendOutcome.FAILED if last_attempt else SendOutcome.RETRY
 
 
 def notification_resend(*, notification: Notification) -> bool:

@@ -20,6 +20,7 @@ class Reply:
     delay: float = 0.0  # seconds before answering at all
     trickle: float = 0.0  # seconds between chunks of the body (the head goes out at once)
     chunk: int = 65536  # bytes per chunk of the body
+    hang_up: bool = False  # close the connection after the answer without saying so (no Connection: close)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple = ()  # the sender's address and port: one per connection
 
 
 class Receiver:
@@ -58,7 +60,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with receiver.lock:
-                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.received.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, self.client_address)
+                )
                 receiver.in_flight += 1
                 receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             reply = receiver.next_reply()
@@ -76,6 +80,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     self.wfile.flush()
                     time.sleep(reply.trickle)
                 receiver.answered.set()
+                self.close_connection = self.close_connection or reply.hang_up
             except OSError:
                 pass  # the sender hung up
 

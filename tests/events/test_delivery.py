@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import multiprocessing
 import re
+import threading
 
 import pytest
 from django.utils import timezone
@@ -15,7 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from certhub.errors import Conflict
 from certifications import services
-from events import netguard
+from events import netguard, transport
 from events.delivery import deliveries_claim, deliveries_send, delivery_attempt
 from events.endpoints import endpoint_create, endpoint_rotate_secret
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -254,6 +256,77 @@ def test_a_fast_endpoint_gets_a_whole_message_of_deliveries_from_its_lanes(recei
     states = deliveries_send(pks=claim.pks, token=claim.token, now=now)
     assert list(states.values()) == [DeliveryState.DELIVERED] * 60  # none left waiting for the next sweep
     assert len(receiver.received) == 60 and receiver.most_in_flight <= 4
+
+
+def one_message(receiver, count: int) -> list[str]:
+    """``count`` deliveries to one endpoint at ``receiver``, sent by one message; their states."""
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(count)], occurred_at=now)
+    claim = deliveries_claim(now=now)
+    return list(deliveries_send(pks=claim.pks, token=claim.token, now=now).values())
+
+
+def test_a_lane_sends_its_posts_to_one_receiver_over_one_kept_open_connection(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
+    assert one_message(receiver, 5) == [DeliveryState.DELIVERED] * 5
+    assert len(receiver.received) == 5 and len({request.peer for request in receiver.received}) == 1
+    assert len({request.headers["webhook-id"] for request in receiver.received}) == 5
+
+
+def test_a_kept_connection_the_receiver_closed_is_opened_again_and_each_delivery_sent_once(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 1
+    receiver.default = Reply(hang_up=True)  # answers, then closes the connection without a Connection: close
+    assert one_message(receiver, 3) == [DeliveryState.DELIVERED] * 3
+    assert len({request.headers["webhook-id"] for request in receiver.received}) == len(receiver.received) == 3
+    assert len({request.peer for request in receiver.received}) == 3
+    assert set(WebhookAttempt.objects.values_list("error", flat=True)) == {""}
+
+
+def test_a_kept_connection_is_used_only_while_the_check_gives_its_address_again(receiver, monkeypatch):
+    answers = {"hooks.test": ["127.0.0.1"]}
+    monkeypatch.setattr(netguard, "resolver", lambda host, port: answers[host])
+    url = receiver.url.replace("127.0.0.1", "hooks.test")
+    with transport.Connections() as connections:
+        first = transport.post(url, body=b"{}", headers={}, timeout=2, connections=connections)
+        answers["hooks.test"] = ["127.0.0.2"]  # the name now points elsewhere: the open connection is not used
+        second = transport.post(url, body=b"{}", headers={}, timeout=2, connections=connections)
+    assert first.status == 200 and len(receiver.received) == 1
+    assert second.status is None and second.error.startswith("ConnectionRefusedError")
+
+
+def test_one_watchdog_thread_keeps_every_deadline_of_the_process(receiver, settings):
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 4
+    assert one_message(receiver, 20) == [DeliveryState.DELIVERED] * 20
+    assert [thread.name for thread in threading.enumerate()].count("webhook-watchdog") == 1
+    assert transport.WATCHDOG.armed == {}  # every attempt disarmed its deadline
+
+
+def _post_status(url: str, queue) -> None:
+    queue.put(transport.post(url, body=b"{}", headers={}, timeout=2).status)
+
+
+def test_a_process_forked_while_the_watchdog_is_busy_keeps_deadlines_of_its_own(receiver):
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    holding, forked = threading.Event(), threading.Event()
+
+    def arming() -> None:  # another thread arms a POST's deadline just as the process forks
+        with transport.WATCHDOG.lock:
+            holding.set()
+            forked.wait(10)
+
+    thread = threading.Thread(target=arming)
+    thread.start()
+    holding.wait(10)
+    child = context.Process(target=_post_status, args=(receiver.url, queue))
+    child.start()
+    forked.set()
+    thread.join()
+    child.join(10)
+    if child.is_alive():
+        child.kill()
+    assert not queue.empty() and queue.get(timeout=1) == 200
 
 
 def test_deliveries_to_one_endpoint_beyond_what_the_lease_allows_wait_for_the_next_sweep(receiver, settings):

@@ -6,12 +6,15 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from certifications.history import Actor, Source
 from certifications.services import mentor_create
 from certifications.text import BIDI_CONTROLS
 from notifications.models import Notification, NotificationState
 from notifications.services import SEND_TASK_NAME, notification_resend, notifications_requeue_stale, reminders_scan
+from notifications.services.sending import SEND_GROUP
 from notifications.tasks import send_notification, send_notifications
 from tests.certifications.broker_helpers import celery_broker, queued_messages
 from tests.factories import CertificationFactory, MentorFactory
@@ -137,15 +140,20 @@ def test_a_message_never_attempted_minutes_later_is_nudged_again(reminder, djang
     assert len(callbacks) == 1
 
 
-def test_a_batch_task_sends_its_notices_itself_and_a_failed_one_retries_alone(smtp):
-    for name in ("ada", "bo", "cy"):
+def reminders_for(*names: str) -> list[str]:
+    """A queued reminder for each of ``names`` (``<name>@example.org``); their ids in the recipients' order."""
+    for name in names:
         CertificationFactory(
             mentor=MentorFactory(email=f"{name}@example.org"),
             issued_at=NOW - dt.timedelta(days=700),
             expires_at=NOW + dt.timedelta(days=10),
         )
     reminders_scan(now=NOW)
-    ids = list(Notification.objects.order_by("recipient").values_list("notification_id", flat=True))
+    return list(Notification.objects.order_by("recipient").values_list("notification_id", flat=True))
+
+
+def test_a_batch_task_sends_its_notices_itself_and_a_failed_one_retries_alone(smtp):
+    ids = reminders_for("ada", "bo", "cy")
     smtp.refuse = 1  # the first one fails once
     with celery_broker("memory://"):
         queued_messages()
@@ -154,6 +162,18 @@ def test_a_batch_task_sends_its_notices_itself_and_a_failed_one_retries_alone(sm
         [(headers, (args, _, _))] = queued_messages()  # no message per notice: only the failed one's retry
     assert (headers["task"], args, headers["retries"]) == (SEND_TASK_NAME, [ids[0]], 1)
     assert sorted(message["To"] for message in smtp.messages) == ["bo@example.org", "cy@example.org"]
+
+
+def test_a_batch_task_records_its_notices_in_a_fixed_number_of_statements_a_group(smtp):
+    ids = reminders_for(*(f"m{n:02}" for n in range(3 * SEND_GROUP + 1)))
+    statements = []
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        for part in (ids[: SEND_GROUP + 1], ids[SEND_GROUP + 1 :]):  # two groups each: 11 notices, then 20
+            with CaptureQueriesContext(connection) as queries:
+                assert send_notifications.apply(args=[part]).get() == len(part)
+            statements.append(len(queries))
+    assert statements[0] == statements[1]  # per group, not per notice
+    assert len(smtp.messages) == len(ids) == Notification.objects.filter(state=NotificationState.SENT).count()
 
 
 def test_the_embedded_broker_polls_for_messages_ten_times_a_second(monkeypatch):
