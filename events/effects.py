@@ -6,11 +6,11 @@
 transaction. The events and deliveries themselves are written by ``outbox``.
 """
 
+from events.batch_part import job_batch_part
 from events.outbox import (
     certification_written,
     certifications_created,
     job_batch_applied,
-    job_batch_part,
     job_records_expired,
     job_run_finished,
     mentor_written,

@@ -9,6 +9,7 @@ models and queries, and keep the meaning. Two implementations:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
@@ -48,6 +49,14 @@ class Dialect(ABC):
     @abstractmethod
     def fetch_rows(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         """Run one compiled statement and fetch its rows (on PostgreSQL, timestamps loaded by psycopg's C loader)."""
+
+    @abstractmethod
+    def listed_pks(self, queryset: QuerySet) -> array:
+        """The primary keys ``queryset`` lists, in key order, as a compact array (8 bytes a key).
+
+        On PostgreSQL they come back as one binary value read straight into the
+        array: the process never holds the listing as rows and Python integers.
+        """
 
     # -- JSON and dates in SQL --
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model
+from django.db.models import BooleanField, DateField, IntegerField, JSONField, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from psycopg.types.datetime import TimestamptzLoader
 
@@ -48,6 +51,24 @@ class PostgreSQL(Dialect):
             cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def listed_pks(self, queryset: QuerySet) -> array:
+        # One value, each key's 8 bytes in order (a server-side cursor would hold as little but is
+        # planned for its first rows: the job's due listing took 2.2 s instead of 0.35 s at 1M).
+        pks = array("q")
+        try:
+            sql, params = queryset.order_by().values_list("pk", flat=True).query.sql_with_params()
+        except EmptyResultSet:
+            return pks
+        with connection.cursor() as cursor:
+            packing = "SELECT string_agg(int8send(listed.pk), '' ORDER BY listed.pk)"
+            cursor.execute(f"{packing} FROM ({sql}) AS listed(pk)", params)
+            (packed,) = cursor.fetchone()
+        if packed:
+            pks.frombytes(packed)
+            if sys.byteorder == "little":
+                pks.byteswap()  # int8send is big-endian
+        return pks
 
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())

@@ -8,12 +8,13 @@ transaction at a time, decision 0014), so the locks have nothing to add.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import JSONField, Model, Q
+from django.db.models import JSONField, Model, Q, QuerySet
 
 from certhub.sql.base import Dialect, fold_terms
 from certhub.sql.statements import Build, CompiledEachTime
@@ -35,6 +36,9 @@ class SQLite(Dialect):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def listed_pks(self, queryset: QuerySet) -> array:
+        return array("q", queryset.order_by("pk").values_list("pk", flat=True).iterator())
 
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', json_array(NULL, {column})" for name, column in per_row.items())

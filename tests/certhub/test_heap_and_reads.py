@@ -67,3 +67,15 @@ def test_a_sample_no_parameter_took_is_refused():
     )
     with pytest.raises(ValueError, match="went to no parameter"):
         read.sql_with_params(now=dt.datetime.now(dt.UTC))
+
+
+@pytest.mark.django_db
+def test_listed_keys_come_back_in_key_order_as_a_compact_array_for_any_query():
+    certs = [CertificationFactory() for _ in range(5)]
+    keys = sorted(cert.pk for cert in certs)
+    everything = Certification.objects.order_by("-pk")
+    listed = dialect().listed_pks(everything)
+    assert listed.typecode == "q" and listed.tolist() == keys
+    assert dialect().listed_pks(everything.filter(pk__in=keys[1:4]).select_for_update()).tolist() == keys[1:4]
+    assert dialect().listed_pks(everything.none()).tolist() == []
+    assert dialect().listed_pks(everything.filter(pk__gt=keys[-1])).tolist() == []

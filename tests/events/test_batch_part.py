@@ -20,7 +20,7 @@ from certifications.services.lapse import expiry_run_create
 from certifications.services.lapse.engines import OrmEngine, PostgreSQLEngine
 from certifications.totals.states import state_totals
 from certifications.totals.tallies import tallies_rebuild
-from events import outbox
+from events import batch_part, outbox
 from events.models import Event, EventType, WebhookDelivery
 from tests.certifications.services.lapse.helpers import NOW, lapsed_cert
 from tests.events.helpers import endpoint
@@ -97,14 +97,14 @@ def test_a_drawn_event_id_already_taken_is_drawn_again(monkeypatch):
     taken = "evt_TAKEN0000000"
     Event.objects.create(event_id=taken, type=EventType.MENTOR_RESUMED, occurred_at=NOW, data={})
     lowest = min(cert.mentor_id for cert in due)
-    drawn = outbox._draw_event_id_sql("d.random_bytes")
-    assert drawn in outbox.PAUSED_PART_CTES
+    drawn = batch_part._draw_event_id_sql("d.random_bytes")
+    assert drawn in batch_part.PAUSED_PART_CTES
     forced = f"CASE WHEN d.id = {lowest} THEN '{taken}' ELSE {drawn} END"
-    monkeypatch.setattr(outbox, "PAUSED_PART_CTES", outbox.PAUSED_PART_CTES.replace(drawn, forced))
+    monkeypatch.setattr(batch_part, "PAUSED_PART_CTES", batch_part.PAUSED_PART_CTES.replace(drawn, forced))
     retried: list[list[int]] = []
     write_apart = outbox.job_batch_applied
     monkeypatch.setattr(
-        outbox, "job_batch_applied", lambda **kw: retried.append(list(kw["paused"])) or write_apart(**kw)
+        batch_part, "job_batch_applied", lambda **kw: retried.append(list(kw["paused"])) or write_apart(**kw)
     )
     job = expiry_run_create(now=NOW, dry_run=False, trigger=JobTrigger.API, state=JobState.RUNNING)
     with transaction.atomic():
