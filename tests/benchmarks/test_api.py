@@ -62,3 +62,11 @@ def test_the_benchmark_server_without_metrics_leaves_out_the_request_metrics_alo
     left_out = [name for name in with_metrics.MIDDLEWARE if name not in without.MIDDLEWARE]
     assert left_out == ["certhub.metrics.series.RequestMetricsMiddleware"]
     assert without.ROOT_URLCONF == with_metrics.ROOT_URLCONF
+
+
+def test_bench_api_refuses_slices_out_of_range():
+    from django.core.management.base import CommandError
+
+    for value in ("0", "101"):
+        with pytest.raises(CommandError, match="--slices"):
+            call_command("bench_api", "--slices", value)

@@ -3,7 +3,9 @@
 Serves the project on 127.0.0.1 with ``benchmarks.settings`` (the
 only settings that route the bare views), checks that each DRF endpoint and
 its bare twin answer the same JSON, then loads each for ``--seconds`` with
-``--concurrency`` keep-alive clients. With ``--json`` the last line is one JSON object.
+``--concurrency`` keep-alive clients, in ``--slices`` slices taken in turn with
+the other contenders (A B, B A, ...: a drift during a scenario falls on both
+sides alike). With ``--json`` the last line is one JSON object.
 
 ``--auth`` sends the DRF side's requests with credentials: ``token`` a DRF
 token, ``key`` an API key of scope ``certifications:read`` (made by
@@ -26,6 +28,7 @@ import io
 import json
 import math
 import random
+import time
 from argparse import ArgumentTypeError
 from urllib.parse import urlencode
 
@@ -107,6 +110,9 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=4, help="Client processes (keep-alive each).")
         parser.add_argument("--seconds", type=float, default=5.0, help="Load time per scenario and contender.")
         parser.add_argument("--max-requests", type=int, default=200_000, help="Upper bound per client and run.")
+        parser.add_argument(
+            "--slices", type=int, default=4, help="Slices each contender's time is taken in, in turn with the others."
+        )
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
         parser.add_argument("--flush", action="store_true", help="Replace existing data with a fresh data set.")
         parser.add_argument("--json", action="store_true", help="End with one JSON line of the figures.")
@@ -124,12 +130,36 @@ class Command(BaseCommand):
             help="Request metrics on the DRF side: on, off, or both (a second server without them, in one run).",
         )
 
+    @staticmethod
+    def _interleaved(pool, contenders: list[tuple], concurrency: int, seconds: float, options: dict) -> dict:
+        """Each contender loaded for ``seconds`` in all, in ``--slices`` slices taken in turn (the order reversed
+        every other round: A B, B A, ...), so a drift of the machine or the database during the scenario (a cache
+        warming, autovacuum, another process) falls on every contender alike; the latencies of its slices pooled."""
+        slices = options["slices"]
+        gathered: dict[str, tuple[list[float], int, float]] = {}
+        for contender, target, paths, sent in contenders:
+            common = {"port": target.port, "paths": paths, "concurrency": concurrency, "headers": sent}
+            bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
+            gathered[contender] = ([], 0, 0.0)
+        for round_ in range(slices):
+            for contender, target, paths, sent in contenders if round_ % 2 == 0 else contenders[::-1]:
+                common = {"port": target.port, "paths": paths, "concurrency": concurrency, "headers": sent}
+                started = time.perf_counter()
+                latencies, errors = bench.load_latencies(
+                    pool, **common, seconds=seconds / slices, max_requests=options["max_requests"]
+                )
+                pooled, failed, elapsed = gathered[contender]
+                gathered[contender] = (pooled + latencies, failed + errors, elapsed + time.perf_counter() - started)
+        return {contender: bench.summarize(*figures) for contender, figures in gathered.items()}
+
     def handle(self, *args, **options) -> None:
         certs, verbose = options["certs"], options["verbosity"] >= 1
         say = self.stdout.write if verbose else (lambda *_: None)
         concurrency, seconds = options["concurrency"], options["seconds"]
         if concurrency < 1 or not 0 < seconds <= 600:
             raise CommandError("--concurrency must be at least 1 and --seconds between 0 and 600.")
+        if not 1 <= options["slices"] <= 100:
+            raise CommandError("--slices must be between 1 and 100.")
 
         existing = Certification.objects.count()
         if existing == certs and not options["flush"]:
@@ -184,17 +214,11 @@ class Command(BaseCommand):
                     for drf_path, bare_path in list(zip(drf_paths, bare_paths, strict=True))[:3]:
                         if not bench.same_json(server.port, drf_path, bare_path, headers[mode]):
                             raise CommandError(f"{name}: {drf_path} and {bare_path} answer different JSON ({mode})")
-                figures = {}
                 contenders = [(mode, server, drf_paths, headers[mode]) for mode in modes]
                 if plain is not None:
                     contenders.append(("drf_no_metrics", plain, drf_paths, headers[modes[0]]))
                 contenders.append(("bare", server, bare_paths, {}))
-                for contender, target, paths, sent in contenders:
-                    common = {"port": target.port, "paths": paths, "concurrency": concurrency, "headers": sent}
-                    bench.load(pool, **common, seconds=min(1.0, seconds), max_requests=200)  # warm up
-                    figures[contender] = bench.load(
-                        pool, **common, seconds=seconds, max_requests=options["max_requests"]
-                    )
+                figures = self._interleaved(pool, contenders, concurrency, seconds, options)
                 bare = figures["bare"]
                 by_auth = {mode: _figures(figures[mode], bare) for mode in modes}
                 results[name] = {
