@@ -70,3 +70,23 @@ def test_bench_api_refuses_slices_out_of_range():
     for value in ("0", "101"):
         with pytest.raises(CommandError, match="--slices"):
             call_command("bench_api", "--slices", value)
+
+
+@pytest.mark.urls("benchmarks.urls")
+def test_each_scenario_runs_the_same_statements_on_both_sides(anon_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from benchmarks.management.commands.bench_api import Command as BenchApi
+    from tests.factories import CertificationFactory
+
+    for _ in range(3):
+        CertificationFactory()
+    for name, (drf_paths, bare_paths) in BenchApi()._scenarios(seed=1).items():
+        statements = []
+        for path in (drf_paths[0], bare_paths[0]):
+            with CaptureQueriesContext(connection) as queries:
+                assert anon_client.get(path).status_code == 200
+            statements.append([query["sql"] for query in queries.captured_queries])
+        drf, bare = statements
+        assert drf == bare and bare, name
