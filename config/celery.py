@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, signals
+from django.core.exceptions import ImproperlyConfigured
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -32,7 +33,11 @@ def lower_cpu_priority(**_):
 
     On a machine it shares with the web server the API's requests may then come first; never lowered.
     """
-    wanted = min(max(int(os.environ.get("WORKER_NICE", "0")), -20), 19)
+    raw = os.environ.get("WORKER_NICE", "0")
+    try:
+        wanted = min(max(int(raw), -20), 19)
+    except ValueError:
+        raise ImproperlyConfigured(f"WORKER_NICE must be a whole number (0 to 19), not {raw!r}.") from None
     if wanted > os.getpriority(os.PRIO_PROCESS, 0):
         os.setpriority(os.PRIO_PROCESS, 0, wanted)
 

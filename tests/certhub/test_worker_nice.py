@@ -32,3 +32,13 @@ def test_a_worker_raises_its_niceness_to_the_setting_and_never_lowers_it(monkeyp
     assert niceness_of_a_started_worker() == mine + 2
     monkeypatch.setenv("WORKER_NICE", str(0 if mine > 0 else mine - 1))  # lower than now: left as it was
     assert niceness_of_a_started_worker() == mine
+
+
+def test_a_worker_nice_that_is_not_a_number_is_refused_by_name(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.celery import lower_cpu_priority
+
+    monkeypatch.setenv("WORKER_NICE", "high")
+    with pytest.raises(ImproperlyConfigured, match="WORKER_NICE"):
+        lower_cpu_priority()
