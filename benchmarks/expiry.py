@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import subprocess
 import sys
@@ -35,9 +34,11 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import override_settings
 
 from benchmarks import consequences, webhooks
 from benchmarks import history as bench_history
+from benchmarks.children import production_env
 from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, IdSpaceExhausted, new_id
 from certifications.demo.loader import DOMAIN_MODELS
 from certifications.models import (
@@ -110,8 +111,7 @@ def postgres_url() -> str:
 
 def run_in_subprocess(*, now: dt.datetime, contender: str) -> dict:
     """Run the ``job`` or the ``floor`` in a fresh process on this database; its timing, peak RSS and counters."""
-    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING"}
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env = production_env(DATABASE_URL=postgres_url())
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run_job", "--now", now.isoformat(), "--contender", contender],
         cwd=settings.BASE_DIR,
@@ -283,7 +283,15 @@ def due_sample(*, now: dt.datetime, size: int) -> list[int]:
 
 
 def naive_run(*, now: dt.datetime, ids: list[int]) -> float:
-    """The usual peer code: one record at a time, ``save()`` per change, autocommit; returns seconds."""
+    """The usual peer code: one record at a time, ``save()`` per change, autocommit; returns seconds.
+
+    DEBUG off while it runs, as for the job's and the floor's processes (``production_env``).
+    """
+    with override_settings(DEBUG=False):
+        return _naive_loop(now=now, ids=ids)
+
+
+def _naive_loop(*, now: dt.datetime, ids: list[int]) -> float:
     started = time.perf_counter()
     run = ExpiryJobRun.objects.create(
         job_run_id=new_id("job_naive_"), trigger=JobTrigger.CLI, started_at=now, created_at=now, state="running"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from benchmarks.children import production_env
 from benchmarks.expiry import postgres_url
 from certhub.ids import CROCKFORD_ALPHABET, new_id
 from certifications.demo.loader import flush
@@ -223,10 +223,7 @@ def run_in_subprocess(path: Path, *, now: dt.datetime, contender: str) -> dict:
         states_rebuild(cursor)  # the deliveries and notices just emptied
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {CERT}, {MENTOR}, {HISTORY}")
-    # DEBUG off, as in production: with it on, Django keeps the text of every statement, a copy of the data.
-    env = {**os.environ, "DATABASE_URL": postgres_url(), "LOG_LEVEL": "WARNING", "DEBUG": "false"}
-    env.setdefault("SECRET_KEY", os.urandom(24).hex())  # DEBUG off needs one; nothing here is signed
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env = production_env(DATABASE_URL=postgres_url())
     started = time.perf_counter()
     done = subprocess.run(
         [

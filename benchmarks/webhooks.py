@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from benchmarks.children import production_env
 from certhub.api.fields import format_utc
 from certhub.ids import new_id
 from certifications.models import Certification, CertificationType, Mentor
@@ -84,13 +85,7 @@ def celery(
 
     The whole session (the worker's pool too) is stopped on the way out, also on an error.
     """
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-        "LOG_LEVEL": "WARNING",
-        **(env or {}),
-    }
+    env = production_env(DATABASE_URL=database_url, WEBHOOK_ALLOW_PRIVATE_NETWORKS="true", **(env or {}))
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", *arguments],
