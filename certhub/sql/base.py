@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -57,6 +57,19 @@ class Dialect(ABC):
         On PostgreSQL they come back as one binary value read straight into the
         array: the process never holds the listing as rows and Python integers.
         """
+
+    def listed_pk_chunks(self, queryset: QuerySet, *, size: int) -> Iterator[list[int]]:
+        """The primary keys ``queryset`` lists, in key order, ``size`` at a time (inside a transaction).
+
+        On PostgreSQL they are fetched from a cursor on the server, chunk by
+        chunk, so the process holds one chunk whatever the listing's length
+        (a ``FOR UPDATE`` listing locks each chunk's rows as it is fetched, and
+        rows changed meanwhile are checked again then). Elsewhere the listing
+        is read whole (``listed_pks``) and cut.
+        """
+        listed = self.listed_pks(queryset)
+        for start in range(0, len(listed), size):
+            yield listed[start : start + size].tolist()
 
     # -- JSON and dates in SQL --
 

@@ -70,6 +70,19 @@ class PostgreSQL(Dialect):
                 pks.byteswap()  # int8send is big-endian
         return pks
 
+    def listed_pk_chunks(self, queryset: QuerySet, *, size: int) -> Iterator[list[int]]:
+        try:
+            sql, params = queryset.order_by("pk").values_list("pk", flat=True).query.sql_with_params()
+        except EmptyResultSet:
+            return
+        with connection.cursor() as cursor:
+            # Plan the cursor for all its rows, as the whole listing is planned, not for its first ones.
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
+        with connection.chunked_cursor() as cursor:  # a server-side cursor (no hold: in the transaction)
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield [pk for (pk,) in rows]
+
     def json_with_new_values(self, constant: dict[str, Any], per_row: dict[str, str]) -> tuple[str, list[Any]]:
         pairs = ", ".join(f"'{name}', jsonb_build_array(NULL, {column})" for name, column in per_row.items())
         sql = "%s::jsonb" + (f" || jsonb_build_object({pairs})" if per_row else "")

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 
 import pytest
+from django.db import transaction
 from rest_framework.renderers import JSONRenderer
 
 from certhub.api.responses import ReleasingResponse
@@ -79,3 +80,15 @@ def test_listed_keys_come_back_in_key_order_as_a_compact_array_for_any_query():
     assert dialect().listed_pks(everything.filter(pk__in=keys[1:4]).select_for_update()).tolist() == keys[1:4]
     assert dialect().listed_pks(everything.none()).tolist() == []
     assert dialect().listed_pks(everything.filter(pk__gt=keys[-1])).tolist() == []
+
+
+@pytest.mark.django_db
+def test_listed_keys_in_chunks_come_in_key_order_a_chunk_at_a_time_inside_a_transaction():
+    certs = [CertificationFactory() for _ in range(7)]
+    keys = sorted(cert.pk for cert in certs)
+    everything = Certification.objects.order_by("-pk")
+    with transaction.atomic():
+        chunks = list(dialect().listed_pk_chunks(everything.select_for_update(), size=3))
+        assert chunks == [keys[0:3], keys[3:6], keys[6:7]]
+        assert list(dialect().listed_pk_chunks(everything.none(), size=3)) == []
+        assert list(dialect().listed_pk_chunks(everything.filter(pk__gt=keys[-1]), size=3)) == []

@@ -23,6 +23,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from certhub.errors import JobAlreadyRunning
+from certhub.sql import dialect
 from certifications.models import (
     AutoPauseLog,
     Certification,
@@ -326,3 +327,29 @@ def test_a_write_that_waits_for_a_record_whose_type_changes_meanwhile_applies_to
     assert cert.certification_type.code == "peer_mentor_advanced"
     assert cert.expires_at == dt.datetime(2029, 6, 15, tzinfo=UTC)
     assert result.certification.certification_type.code == "peer_mentor_advanced"
+
+
+def test_a_chunked_listing_leaves_out_a_record_changed_before_its_chunk_is_fetched():
+    # Step 1 lists the records it marks in chunks from a server-side cursor: a
+    # record changed by another transaction after the listing started, before
+    # its chunk was fetched, is checked again then and left out.
+    keys = sorted(cert.pk for cert in [CertificationFactory() for _ in range(6)])
+    live = Certification.objects.filter(status=CertificationStatus.VALID)
+    seen = []
+
+    def expire_the_last() -> None:
+        try:
+            Certification.objects.filter(pk=keys[-1]).update(status=CertificationStatus.EXPIRED)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        chunks = dialect().listed_pk_chunks(live.select_for_update(), size=2)
+        seen += next(chunks)
+        elsewhere = threading.Thread(target=expire_the_last)
+        elsewhere.start()
+        elsewhere.join(30)
+        for chunk in chunks:
+            seen += chunk
+    assert Certification.objects.get(pk=keys[-1]).status == CertificationStatus.EXPIRED
+    assert seen == keys[:-1]

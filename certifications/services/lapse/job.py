@@ -80,14 +80,13 @@ def _apply_batch(*, engine: BatchEngine, ids: Sequence[int], now: dt.datetime, r
 def _mark_expired(reaching_expiry, *, now: dt.datetime, run: ExpiryJobRun, batch_size: int) -> int:
     """Step 1: move the live ``valid`` records past expiry to ``expired`` in one transaction; return how many.
 
-    The records are locked and listed first, then updated and reported to the
-    effects in chunks of ``batch_size``: two statements per chunk besides the listing.
+    The records are listed and locked in chunks of ``batch_size`` (on PostgreSQL
+    fetched from a cursor, so the process holds one chunk however many there are),
+    each updated and reported to the effects: two statements per chunk besides the listing.
     """
     marked = 0
     with transaction.atomic():
-        pks = dialect().listed_pks(reaching_expiry.select_for_update())
-        for start in range(0, len(pks), batch_size):
-            chunk = pks[start : start + batch_size].tolist()
+        for chunk in dialect().listed_pk_chunks(reaching_expiry.select_for_update(), size=batch_size):
             marked += Certification.objects.filter(pk_in(Certification, chunk)).update(
                 status=CertificationStatus.EXPIRED, updated_at=now
             )
