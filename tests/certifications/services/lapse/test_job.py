@@ -326,7 +326,8 @@ def test_one_bad_item_is_recorded_and_the_rest_of_its_batch_and_other_batches_ap
 QUERIES_PER_BATCH = 12 if connection.vendor == "postgresql" else 29
 # Outside the batches: allocate the run id and create the run (4), create the lock row
 # on first use (4) and take it (4), mark the run running, step 1's savepoint, locking
-# list (on PostgreSQL a cursor, planned for all its rows: one SET LOCAL more) and release, renew the lease, list the due records, count the mentors, record
+# list (on PostgreSQL a cursor, planned for all its rows: one SET LOCAL more) and
+# release, renew the lease, list the due records, count the mentors, record
 # steps 1 and 2's counters on the run, save the run in a savepoint (3), release the lock,
 # and the run's expiry_job.completed event (3: the id check, the insert, the endpoints' read).
 QUERIES_OUTSIDE_BATCHES = 28 if connection.vendor == "postgresql" else 27
