@@ -41,6 +41,31 @@ def new_id(prefix: str, length: int = 8) -> str:
     return prefix + random_token(length)
 
 
+# The bytes of a version 4 UUID whose low 5 bits are all random (its version and variant
+# bits are the high bits of bytes 6 and 8): one Crockford character each.
+UUID_RANDOM_BYTES = (0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+
+def drawn_id_sql(prefix: str, length: int, *, row: str) -> str:
+    """PostgreSQL: a fresh id per row of a statement, as ``new_id(prefix, length)`` draws one.
+
+    Each character takes 5 random bits of one ``gen_random_uuid()`` drawn for the
+    row. The subquery refers to the row's ``row`` (any expression of it), so it is
+    evaluated again for every row, not once for the statement. The statement that
+    writes the ids decides what a taken one does (``ON CONFLICT``, a check).
+    """
+    if not 1 <= length <= len(UUID_RANDOM_BYTES):
+        raise ValueError(f"an id drawn in SQL has 1 to {len(UUID_RANDOM_BYTES)} characters, not {length}")
+    characters = " || ".join(
+        f"substr('{CROCKFORD_ALPHABET}', 1 + (get_byte(drawn.bytes, {index}) & 31), 1)"
+        for index in UUID_RANDOM_BYTES[:length]
+    )
+    return (
+        f"(SELECT '{prefix}' || {characters} FROM (SELECT uuid_send(gen_random_uuid()) AS bytes "
+        f"WHERE {row} IS NOT NULL OR {row} IS NULL) AS drawn)"
+    )
+
+
 def create_with_unique_id(
     model: type[M],
     *,

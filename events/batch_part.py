@@ -11,7 +11,7 @@ import datetime as dt
 import json
 
 from certhub.api.fields import format_utc
-from certhub.ids import CROCKFORD_ALPHABET
+from certhub.ids import drawn_id_sql
 from certifications.services.receivers import BatchPart
 from certifications.totals import states
 from events.models import DeliveryState, EventType, WebhookDelivery
@@ -26,25 +26,14 @@ from events.outbox import (
     job_batch_applied,
 )
 
-# An event id drawn per row in SQL, as ``_new_event_id`` draws it: 12 Crockford characters, each from 5
-# random bits of a ``gen_random_uuid()`` (of its bytes 0-5 and 8-13, whose low 5 bits are all random).
-_UUID_BYTES = (0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13)
-assert len(_UUID_BYTES) == EVENT_ID_LENGTH
-
-
-def _draw_event_id_sql(random_bytes: str) -> str:
-    """The SQL of a fresh ``evt_`` id from ``random_bytes`` (a ``bytea`` of ``uuid_send(gen_random_uuid())``)."""
-    characters = " || ".join(
-        f"substr('{CROCKFORD_ALPHABET}', 1 + (get_byte({random_bytes}, {index}) & 31), 1)" for index in _UUID_BYTES
-    )
-    return f"'{EVENT_PREFIX}' || {characters}"
+# An event id drawn per row in SQL, as ``_new_event_id`` draws it (``certhub.ids.drawn_id_sql``).
+DRAWN_EVENT_ID = drawn_id_sql(EVENT_PREFIX, EVENT_ID_LENGTH, row="p.id")
 
 
 # ``job_batch_applied``'s events and deliveries as parts of the batch's statement, from its ``paused``.
 PAUSED_PART_CTES = f"""
     evt_drawn AS MATERIALIZED (
-        SELECT d.id, d.public_id, {_draw_event_id_sql("d.random_bytes")} AS event_id
-        FROM (SELECT p.id, p.public_id, uuid_send(gen_random_uuid()) AS random_bytes FROM paused p) d
+        SELECT p.id, p.public_id, {DRAWN_EVENT_ID} AS event_id FROM paused p
     ),
     evt_written AS (
         INSERT INTO {EVENT} (event_id, type, occurred_at, data)

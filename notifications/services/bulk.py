@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
-from certhub.ids import CROCKFORD_ALPHABET, ID_ATTEMPTS, fresh_ids
+from certhub.ids import ID_ATTEMPTS, drawn_id_sql, fresh_ids
 from certhub.sql import dialect
 from certifications.totals.states import insert_sql, tally_states
 from notifications.models import Notification, NotificationState
@@ -33,12 +33,9 @@ FIELDS = ("ntf_mentor", "ntf_certification", "ntf_cycle", "ntf_offset", "ntf_rec
 TABLE = Notification._meta.db_table
 
 
-def draw_id_sql(column: str) -> str:
-    """A fresh ``ntf_`` id per row: the subquery refers to the row's ``column``, so it is drawn again for each."""
-    return (
-        f"'ntf_' || (SELECT string_agg(substr('{CROCKFORD_ALPHABET}', 1 + floor(random() * 32)::int, 1), '') "
-        f"FROM generate_series(1, 8) WHERE {column} IS NOT NULL OR {column} IS NULL)"
-    )
+def draw_id_sql(row: str) -> str:
+    """A fresh ``ntf_`` id per row (``certhub.ids.drawn_id_sql``; ``row``: an expression of the row)."""
+    return drawn_id_sql("ntf_", 8, row=row)
 
 
 _DRAW_ID = draw_id_sql("cand.ntf_mentor")

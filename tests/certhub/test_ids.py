@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from certhub.ids import (
     CROCKFORD_ALPHABET,
@@ -15,6 +15,7 @@ from certhub.ids import (
     MENTOR_ID_RE,
     IdSpaceExhausted,
     create_with_unique_id,
+    drawn_id_sql,
     fresh_ids,
     new_id,
 )
@@ -168,3 +169,22 @@ def test_fresh_ids_give_up_when_every_candidate_is_taken():
 
 def test_fresh_ids_of_nothing_is_empty():
     assert fresh_ids(Certification, field="certification_id", prefix="cert_", count=0) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids are drawn in SQL on PostgreSQL")
+def test_ids_drawn_in_sql_are_fresh_for_every_row_and_well_formed():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {drawn_id_sql('ntf_', 8, row='n')} FROM generate_series(1, 500) AS n")
+        ids = [each for (each,) in cursor.fetchall()]
+        cursor.execute(f"SELECT {drawn_id_sql('evt_', 15, row='1')}")
+        (longest,) = cursor.fetchone()
+    assert len(set(ids)) == 500  # drawn again for each row, not once for the statement
+    assert all(re.fullmatch(rf"ntf_[{CROCKFORD_ALPHABET}]{{8}}", each) for each in ids)
+    assert set("".join(each[4:] for each in ids)) == set(CROCKFORD_ALPHABET)  # every character can come
+    assert re.fullmatch(rf"evt_[{CROCKFORD_ALPHABET}]{{15}}", longest)
+
+
+def test_an_id_drawn_in_sql_has_one_to_fifteen_characters():
+    for length in (0, 16):
+        with pytest.raises(ValueError, match="1 to 15 characters"):
+            drawn_id_sql("evt_", length, row="1")

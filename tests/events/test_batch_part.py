@@ -97,9 +97,9 @@ def test_a_drawn_event_id_already_taken_is_drawn_again(monkeypatch):
     taken = "evt_TAKEN0000000"
     Event.objects.create(event_id=taken, type=EventType.MENTOR_RESUMED, occurred_at=NOW, data={})
     lowest = min(cert.mentor_id for cert in due)
-    drawn = batch_part._draw_event_id_sql("d.random_bytes")
+    drawn = batch_part.DRAWN_EVENT_ID
     assert drawn in batch_part.PAUSED_PART_CTES
-    forced = f"CASE WHEN d.id = {lowest} THEN '{taken}' ELSE {drawn} END"
+    forced = f"CASE WHEN p.id = {lowest} THEN '{taken}' ELSE {drawn} END"
     monkeypatch.setattr(batch_part, "PAUSED_PART_CTES", batch_part.PAUSED_PART_CTES.replace(drawn, forced))
     retried: list[list[int]] = []
     write_apart = outbox.job_batch_applied

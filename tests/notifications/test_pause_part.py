@@ -111,10 +111,7 @@ def test_a_failing_notice_in_the_statement_rolls_the_batch_back():
 
 def test_a_drawn_notice_id_already_taken_is_drawn_again(monkeypatch):
     due = [lapsed_cert() for _ in range(3)]
-    with connection.cursor() as cursor:  # the statement's first drawn id, from the same seed
-        cursor.execute("SELECT setseed(0.25)")
-        cursor.execute(f"SELECT {draw_id_sql('1')}")
-        (taken,) = cursor.fetchone()
+    taken = "ntf_TAKEN000"
     other = MentorFactory()
     Notification.objects.create(
         notification_id=taken,
@@ -125,6 +122,12 @@ def test_a_drawn_notice_id_already_taken_is_drawn_again(monkeypatch):
         state=NotificationState.SENT,
         created_at=NOW,
     )
+    # The statement draws the taken id for the mentor with the lowest key.
+    lowest = min(cert.mentor_id for cert in due)
+    drawn = draw_id_sql("p.id")
+    assert drawn in notice_services.PAUSE_PART_CTES
+    forced = f"CASE WHEN p.id = {lowest} THEN '{taken}' ELSE {drawn} END"
+    monkeypatch.setattr(notice_services, "PAUSE_PART_CTES", notice_services.PAUSE_PART_CTES.replace(drawn, forced))
     retried = []
     real = notice_services.pause_notices_create
 
@@ -135,10 +138,8 @@ def test_a_drawn_notice_id_already_taken_is_drawn_again(monkeypatch):
     monkeypatch.setattr(notice_services, "pause_notices_create", spy)
     run = expiry_run_create(now=NOW, dry_run=False, trigger=JobTrigger.API, state=JobState.RUNNING)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT setseed(0.25)")
         result = PostgreSQLEngine().apply(ids=[cert.pk for cert in due], now=NOW, run=run)
-    assert result.paused == 3 and len(retried) == 1 and len(retried[0]) == 1
+    assert result.paused == 3 and retried == [[lowest]]
     paused = Notification.objects.filter(kind=NotificationKind.MENTOR_PAUSED)
     assert sorted(paused.values_list("mentor_id", flat=True)) == sorted(cert.mentor_id for cert in due)
     assert Notification.objects.get(notification_id=taken).mentor_id == other.pk
