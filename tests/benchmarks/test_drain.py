@@ -46,6 +46,9 @@ def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
     assert figures["per_s"] > 0 and figures["bare_per_s"] > 0
     for period in ("api_before", "api_during"):
         assert figures[period]["errors"] == 0 and figures[period]["p99_ms"] >= figures[period]["p50_ms"] > 0
+    # The drain's requests, split at the job's end: those while it ran and those after.
+    phases = figures["api_during_job"]["requests"] + figures["api_after_job"]["requests"]
+    assert phases == figures["api_during"]["requests"]
     # Its endpoints, events and deliveries are removed.
     assert not WebhookEndpoint.objects.exists() and not Event.objects.exists()
     assert not WebhookDelivery.objects.exists()

@@ -18,10 +18,10 @@ mentor it pauses and one ``expiry_job.completed``, each to every endpoint.
 Prints the deliveries written, received, distinct and twice; the time from the
 first received to the last and the rate; how often a worker lost its broker
 connection (its running tasks are then stopped, and their deliveries wait for their
-leases: a stall); the API's p50/p99 before and during
-the drain; and a bare sign-and-post loop (``benchmarks.webhooks.bare_loop``) over
-the first ``--bare-sample`` of the same payloads, with the product's rate against
-it. Every process it starts is stopped on the way out, also on an error or
+leases: a stall); the API's p50/p99 before and during the drain, the latter also
+split at the job's end (while it ran, after it); and a bare sign-and-post loop
+(``benchmarks.webhooks.bare_loop``) over the first ``--bare-sample`` of the same
+payloads, with the product's rate against it. Every process it starts is stopped on the way out, also on an error or
 SIGTERM; its endpoints, events and deliveries are removed. With ``--json`` the
 last line is one JSON object.
 """
@@ -165,7 +165,7 @@ class Command(BaseCommand):
             outer.callback(webhooks.events_clear)
             paths = [endpoint.url.removeprefix(url.rsplit("/", 1)[0]) for endpoint in endpoints]
             with contextlib.ExitStack() as processes:
-                baseline, during, drain, job_sent = self._drain(processes, Path(tmp), url, paths, options, say)
+                baseline, during, phases, drain, job_sent = self._drain(processes, Path(tmp), url, paths, options, say)
             written = drain.written
             logs = [Path(tmp) / f"worker{n}.log" for n in range(1, options["workers"] + 1)]
             broker_lost = sum(log.read_bytes().count(BROKER_LOST) for log in logs)
@@ -203,6 +203,7 @@ class Command(BaseCommand):
             "ratio": round(product_per_s / bare_per_s, 3) if bare_per_s else None,
             "api_before": BenchRetention._figures(baseline) if baseline else None,
             "api_during": BenchRetention._figures(during) if during else None,
+            **{name: BenchRetention._figures(result) for name, result in phases.items()},
             "loadavg": [round(value, 2) for value in os.getloadavg()],
         }
 
@@ -217,6 +218,7 @@ class Command(BaseCommand):
         stack.enter_context(webhooks.celery(database, tmp / "beat.log", *beat, ready=b"is starting.", env=WORKER_ENV))
         api = self._api(stack, options) if options["api_concurrency"] else None
         baseline = during = None
+        phases: dict = {}
         if api is not None:
             pool, load = api
             say(f"{options['workers']} workers, beat, gunicorn on {load['port']}; the API alone ...")
@@ -231,9 +233,20 @@ class Command(BaseCommand):
             while drain.running():
                 time.sleep(0.5)
         else:
-            latencies, errors = bench.load_while(pool, drain.running, **load, slice_seconds=options["slice"])
-            during = bench.summarize(latencies, errors, time.perf_counter() - started)
-        return baseline, during, drain, job_sent
+            # While the job runs, then while only its deliveries drain (to the slice: ``running`` is asked between).
+            def job_running() -> bool:
+                return drain.running() and drain.run is None
+
+            first, first_errors = bench.load_while(pool, job_running, **load, slice_seconds=options["slice"])
+            job_phase_s = time.perf_counter() - started
+            rest, rest_errors = bench.load_while(pool, drain.running, **load, slice_seconds=options["slice"])
+            elapsed = time.perf_counter() - started
+            during = bench.summarize(first + rest, first_errors + rest_errors, elapsed)
+            phases = {
+                "api_during_job": bench.summarize(first, first_errors, job_phase_s),
+                "api_after_job": bench.summarize(rest, rest_errors, elapsed - job_phase_s),
+            }
+        return baseline, during, phases, drain, job_sent
 
     @staticmethod
     def _api(stack: contextlib.ExitStack, options: dict) -> tuple:
@@ -270,6 +283,16 @@ class Command(BaseCommand):
                     f"errors {before['errors'] + during['errors']}"
                     if before
                     else "  the API not loaded (--api-concurrency 0)"
+                ),
+                *(
+                    [
+                        f"  of which while the job ran: p50 {r['api_during_job']['p50_ms']} ms, "
+                        f"p99 {r['api_during_job']['p99_ms']} ms ({r['api_during_job']['requests']:,} requests); "
+                        f"after it: p50 {r['api_after_job']['p50_ms']} ms, p99 {r['api_after_job']['p99_ms']} ms "
+                        f"({r['api_after_job']['requests']:,} requests)"
+                    ]
+                    if before
+                    else []
                 ),
                 f"  load average {r['loadavg']}",
             ]
