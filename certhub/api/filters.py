@@ -85,16 +85,27 @@ class _CleanedWithoutBoundFields(forms.Form):
     value (``bf.data``: the widget's ``value_from_datadict`` under the prefixed
     name) and calls ``field.clean`` on it; for a form of fields that are
     neither disabled nor files (``_plainly_cleaned``) this is the same steps,
-    the same ``cleaned_data`` and the same errors, in the same order.
+    the same errors, in the same order.
+
+    A field the query string does not name (``value_omitted_from_data``) that
+    is not required and has no ``clean_<name>`` is left out of ``cleaned_data``
+    instead of cleaned to its empty value, so its filter is not applied: an
+    empty value filters nothing (django-filter's filters, and this module's).
+    A request naming one filter cleans and applies that one alone.
     """
 
     def _clean_fields(self):
         data, files = self.data, self.files
         for name, field in self.fields.items():
+            key = self.add_prefix(name)
+            if (
+                not field.required
+                and field.widget.value_omitted_from_data(data, files, key)
+                and not hasattr(self, f"clean_{name}")
+            ):
+                continue
             try:
-                self.cleaned_data[name] = field.clean(
-                    field.widget.value_from_datadict(data, files, self.add_prefix(name))
-                )
+                self.cleaned_data[name] = field.clean(field.widget.value_from_datadict(data, files, key))
                 if hasattr(self, f"clean_{name}"):
                     self.cleaned_data[name] = getattr(self, f"clean_{name}")()
             except ValidationError as exc:
