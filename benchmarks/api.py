@@ -15,6 +15,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -293,9 +294,16 @@ def summarize(latencies: list[float], errors: int, elapsed: float) -> LoadResult
 
 
 def client_pool(concurrency: int):
-    """Client processes, forked before they are needed (no database connection is carried over)."""
+    """Client processes, forked before they are needed (no database connection is carried over).
+
+    Each dies at once on SIGTERM (``Pool.terminate``) instead of running a handler it
+    inherited from the command (``bench_drain``'s exits through Python): one that did
+    once kept the pool's queue lock, and the command waited for it for ever.
+    """
     connection.close()
-    return multiprocessing.get_context("fork").Pool(concurrency)
+    return multiprocessing.get_context("fork").Pool(
+        concurrency, initializer=signal.signal, initargs=(signal.SIGTERM, signal.SIG_DFL)
+    )
 
 
 def same_json(port: int, drf_path: str, bare_path: str, headers: dict[str, str] | None = None) -> bool:

@@ -90,3 +90,24 @@ def test_each_scenario_runs_the_same_statements_on_both_sides(anon_client):
             statements.append([query["sql"] for query in queries.captured_queries])
         drf, bare = statements
         assert drf == bare and bare, name
+
+
+def test_the_load_clients_die_on_sigterm_whatever_handler_the_command_set():
+    import signal
+
+    from benchmarks.api import client_pool
+
+    def exit_through_python(*_):  # as bench_drain's handler does
+        raise SystemExit(143)
+
+    previous = signal.signal(signal.SIGTERM, exit_through_python)
+    try:
+        pool = client_pool(2)
+        try:
+            handlers = pool.map(signal.getsignal, [signal.SIGTERM] * 4)
+        finally:
+            pool.terminate()
+            pool.join()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert handlers == [signal.SIG_DFL] * 4
