@@ -297,8 +297,8 @@ def client_pool(concurrency: int):
     """Client processes, forked before they are needed (no database connection is carried over).
 
     Each dies at once on SIGTERM (``Pool.terminate``) instead of running a handler it
-    inherited from the command (``bench_drain``'s exits through Python): one that did
-    once kept the pool's queue lock, and the command waited for it for ever.
+    inherited from the command (``bench_drain``'s exits through Python): with it, a
+    client once stayed blocked on the pool's queue lock and the command waited for ever.
     """
     connection.close()
     return multiprocessing.get_context("fork").Pool(
