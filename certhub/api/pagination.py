@@ -28,10 +28,12 @@ class EnvelopePagination(BasePagination):
     The envelope's exact ``total`` is the view's ``list_total(queryset)`` when it
     has one and answers (maintained counts), else ``queryset.count()``. The page
     is the view's ``list_page(queryset, offset=, limit=)`` when it has one (a
-    deep page read through an index), else a slice of ``queryset``.
+    deep page read through an index), else a slice of ``queryset``, or of
+    ``rows(queryset)`` when the caller gives ``rows`` (a projection of the page to
+    plain rows, which the count does not read).
     """
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None, rows=None) -> list:
         page_raw = request.query_params.get("page", "1")
         limit_raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
         self.page = _positive_int(page_raw, "page")
@@ -46,7 +48,9 @@ class EnvelopePagination(BasePagination):
         page_of = getattr(view, "list_page", None)
         if page_of is not None:
             return page_of(queryset, offset=offset, limit=self.limit)
-        return list(queryset[offset : offset + self.limit])
+        # The page fetched as ``rows(queryset)`` when given (plain rows); the total counted the records.
+        fetched = rows(queryset) if rows is not None else queryset
+        return list(fetched[offset : offset + self.limit])
 
     def get_paginated_response(self, data: list) -> Response:
         return Response({"data": data, "pagination": {"page": self.page, "limit": self.limit, "total": self.total}})

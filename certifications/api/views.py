@@ -80,18 +80,10 @@ class CertificationViewSet(
         Each row is rendered by ``represent_row``, what ``CertificationSerializer`` renders a record
         by, without a list serializer around it (the schema still names ``CertificationSerializer``).
         """
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        queryset = self.filter_queryset(self.get_queryset())
+        # The records are counted, the page is fetched as rows: a count of the rows would join the types too.
+        page = self.paginator.paginate_queryset(queryset, request, view=self, rows=certification_rows)
         return self.get_paginated_response([represent_row(row) for row in page])
-
-    def list_page(self, queryset: QuerySet, *, offset: int, limit: int) -> list:
-        """One page of the list as ``certification_rows`` (another action's list, a record's history: a slice).
-
-        The pagination counts the records themselves (when the maintained counts cannot
-        answer), not the rows: a count of the rows would join the certification types as well.
-        """
-        if self.action == "list":
-            queryset = certification_rows(queryset)
-        return list(queryset[offset : offset + limit])
 
     def list_total(self, queryset: QuerySet[Certification]) -> int | None:
         """The envelope's total from the maintained counts when the list's filters allow it, else None."""
