@@ -195,16 +195,31 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[
 # --- The load --------------------------------------------------------------------------------
 
 
-def _client(task: tuple[int, list[str], float, int, int, dict[str, str]]) -> tuple[list[float], int]:
-    """One client: GET the paths in turn on one keep-alive connection until the deadline or the count."""
-    port, paths, seconds, max_requests, offset, headers = task
+def _client(task: tuple[int, list[str], float, int, int, dict[str, str], float, float]) -> tuple[list[float], int]:
+    """One client: GET the paths in turn on one keep-alive connection until the deadline or the count.
+
+    With ``interval`` 0 it sends the next request as soon as an answer is in (a closed loop). With an
+    ``interval`` it sends on a fixed schedule, one request every ``interval`` seconds from ``phase``
+    seconds on, whatever the answers take (an open loop); a request is timed from its scheduled start,
+    so the wait behind a slow answer counts in its latency, as it would for a caller.
+    """
+    port, paths, seconds, max_requests, offset, headers, interval, phase = task
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
+    begun = time.perf_counter()
+    deadline = begun + seconds
+    scheduled = begun + phase
     index = offset
     while len(latencies) + errors < max_requests:
-        started = time.perf_counter()
+        if interval:
+            pause = scheduled - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            started = scheduled
+            scheduled += interval
+        else:
+            started = time.perf_counter()
         if started >= deadline:
             break
         try:
@@ -259,12 +274,19 @@ def load_latencies(
     seconds: float,
     max_requests: int,
     headers: dict[str, str] | None = None,
+    rate: float = 0.0,
 ) -> tuple[list[float], int]:
     """``concurrency`` clients sending ``headers`` to ``paths`` for ``seconds`` (``max_requests`` each at most).
 
+    ``rate`` 0: each client sends as fast as it is answered. A ``rate``: the clients send that many
+    requests a second between them, on a fixed schedule, evenly interleaved (``_client``).
     Every successful request's latency in seconds (unsorted), and the number of failed requests.
     """
-    tasks = [(port, paths, seconds, max_requests, i * 7919, headers or {}) for i in range(concurrency)]
+    interval = concurrency / rate if rate else 0.0
+    tasks = [
+        (port, paths, seconds, max_requests, i * 7919, headers or {}, interval, i * interval / concurrency)
+        for i in range(concurrency)
+    ]
     results = pool.map(_client, tasks)
     return [value for values, _ in results for value in values], sum(count for _, count in results)
 

@@ -33,7 +33,7 @@ def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
         "bench_drain",
         *("--certs", "50", "--mentors-paused", "3", "--workers", "2", "--concurrency", "1"),
         *("--api-concurrency", "2", "--api-workers", "1", "--seconds", "0.5", "--slice", "0.3"),
-        *("--bare-sample", "5", "--timeout", "300"),
+        *("--bare-sample", "5", "--timeout", "300", "--api-rate", "40"),
     )
 
     assert figures["mentors_paused"] == figures["mentors_paused_as_seeded"] >= 1
@@ -44,7 +44,10 @@ def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
     assert figures["duplicates"] == 0
     assert figures["bare_sample"] == figures["bare_ok"] == 5
     assert figures["per_s"] > 0 and figures["bare_per_s"] > 0
-    for period in ("api_before", "api_during"):
+    # The bare loop again while the API takes the drain's load (40 requests a second on a schedule).
+    assert figures["api_rate"] == 40 and figures["bare_loaded_per_s"] > 0
+    assert figures["ratio_loaded"] == round(figures["per_s"] / figures["bare_loaded_per_s"], 3)
+    for period in ("api_before", "api_during", "api_bare_loaded"):
         assert figures[period]["errors"] == 0 and figures[period]["p99_ms"] >= figures[period]["p50_ms"] > 0
     # The drain's requests, split at the job's end: those while it ran and those after.
     phases = figures["api_during_job"]["requests"] + figures["api_after_job"]["requests"]

@@ -9,11 +9,13 @@ receiver process (``benchmarks.receiver``: it notes each POST by path and
 starts ``--workers`` Celery worker processes and one separate beat (real
 processes on this PostgreSQL and ``REDIS_URL``; mail goes to Django's dummy
 backend), serves the API under gunicorn and loads its reads as ``bench_api``
-does, first ``--seconds`` alone, then while the job runs as beat sends it
-(``run_expiry_job`` through the broker, no arguments) and until every delivery it
-wrote has reached the receiver and is ``delivered``. The job's events are
-``certification.expired`` per record it marks expired, ``mentor.paused`` per
-mentor it pauses and one ``expiry_job.completed``, each to every endpoint.
+does (as fast as ``--api-concurrency`` clients go, or ``--api-rate`` requests a
+second on a fixed schedule, each timed from its scheduled start), first
+``--seconds`` alone, then while the job runs as beat sends it (``run_expiry_job``
+through the broker, no arguments) and until every delivery it wrote has reached
+the receiver and is ``delivered``. The job's events are ``certification.expired``
+per record it marks expired, ``mentor.paused`` per mentor it pauses and one
+``expiry_job.completed``, each to every endpoint.
 
 Prints the deliveries written, received, distinct and twice; the time from the
 first received to the last and the rate; how often a worker lost its broker
@@ -21,9 +23,11 @@ connection (its running tasks are then stopped, and their deliveries wait for th
 leases: a stall); the API's p50/p99 before and during the drain, the latter also
 split at the job's end (while it ran, after it); and a bare sign-and-post loop
 (``benchmarks.webhooks.bare_loop``) over the first ``--bare-sample`` of the same
-payloads, with the product's rate against it. Every process it starts is stopped on the way out, also on an error or
-SIGTERM; its endpoints, events and deliveries are removed. With ``--json`` the
-last line is one JSON object.
+payloads, with the product's rate against it, once while the API takes the same
+load as during the drain (the drain's match: both share the machine with the same
+API) and once with nothing else running. Every process it starts is stopped on
+the way out, also on an error or SIGTERM; its endpoints, events and deliveries
+are removed. With ``--json`` the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -113,6 +119,7 @@ OPTIONS = (
     ("--concurrency", int, 0, "Each worker's pool (default the CPU count)."),
     ("--api-concurrency", int, 4, "API client processes (0: no gunicorn, no API load)."),
     ("--api-workers", int, 2, "gunicorn worker processes."),
+    ("--api-rate", float, 0.0, "API requests a second, sent on a fixed schedule (0: as fast as the clients go)."),
     ("--seconds", float, 10.0, "API load before the job (seconds)."),
     ("--slice", float, 1.0, "API load slices during the drain (seconds)."),
     ("--bare-sample", int, 5000, "Payloads the bare loop posts."),
@@ -143,7 +150,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
         if result["duplicates"] or result["received"] != result["deliveries"]:
             raise CommandError(f"{result['received']:,} POSTs for {result['deliveries']:,} deliveries")
-        errors = sum(result[period]["errors"] for period in ("api_before", "api_during") if result[period])
+        periods = ("api_before", "api_during", "api_bare_loaded")
+        errors = sum(result[period]["errors"] for period in periods if result[period])
         if errors:
             raise CommandError(f"{errors} API requests failed")
 
@@ -165,18 +173,24 @@ class Command(BaseCommand):
             outer.callback(webhooks.events_clear)
             paths = [endpoint.url.removeprefix(url.rsplit("/", 1)[0]) for endpoint in endpoints]
             with contextlib.ExitStack() as processes:
-                baseline, during, phases, drain, job_sent = self._drain(processes, Path(tmp), url, paths, options, say)
+                baseline, during, phases, drain, job_sent, api = self._drain(
+                    processes, Path(tmp), url, paths, options, say
+                )
+                sample = min(options["bare_sample"], drain.written)
+                bare = partial(webhooks.bare_loop, url=f"{url}/bare", secret=endpoints[0].secret, limit=sample)
+                loaded = self._loaded(api, bare, options, say) if api else None
             written = drain.written
             logs = [Path(tmp) / f"worker{n}.log" for n in range(1, options["workers"] + 1)]
             broker_lost = sum(log.read_bytes().count(BROKER_LOST) for log in logs)
             delivered = WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count()
-            sample = min(options["bare_sample"], written)
             say(f"the bare loop: {sample:,} of the same payloads signed and posted one after the other ...")
-            bare_s, bare_ok = webhooks.bare_loop(url=f"{url}/bare", secret=endpoints[0].secret, limit=sample)
+            bare_s, bare_ok = bare()
+
         got, run = drain.received, drain.run
         span = got["last"] - got["first"]
         product_per_s = got["distinct"] / span if span > 0 else 0.0
         bare_per_s = sample / bare_s if bare_s else 0.0
+        loaded_per_s = sample / loaded[0] if loaded else None
         return {
             "certs": spec.certs,
             "due": due,
@@ -201,6 +215,11 @@ class Command(BaseCommand):
             "bare_ok": bare_ok,
             "bare_per_s": round(bare_per_s, 1),
             "ratio": round(product_per_s / bare_per_s, 3) if bare_per_s else None,
+            # The bare loop again while the API takes the same load as during the drain: the drain's fair match.
+            "api_rate": options["api_rate"],
+            "bare_loaded_per_s": round(loaded_per_s, 1) if loaded else None,
+            "ratio_loaded": round(product_per_s / loaded_per_s, 3) if loaded else None,
+            "api_bare_loaded": BenchRetention._figures(loaded[1]) if loaded else None,
             "api_before": BenchRetention._figures(baseline) if baseline else None,
             "api_during": BenchRetention._figures(during) if during else None,
             **{name: BenchRetention._figures(result) for name, result in phases.items()},
@@ -246,7 +265,32 @@ class Command(BaseCommand):
                 "api_during_job": bench.summarize(first, first_errors, job_phase_s),
                 "api_after_job": bench.summarize(rest, rest_errors, elapsed - job_phase_s),
             }
-        return baseline, during, phases, drain, job_sent
+        return baseline, during, phases, drain, job_sent, api
+
+    @staticmethod
+    def _loaded(api: tuple, bare, options: dict, say) -> tuple[float, bench.LoadResult]:
+        """The bare loop run again while the API takes the drain's load; its seconds and the API's figures."""
+        pool, load = api
+        say("the bare loop again, with the API under the drain's load ...")
+        done = threading.Event()
+        figures: dict = {}
+
+        def loading() -> None:
+            started = time.perf_counter()
+            latencies, errors = bench.load_while(
+                pool, lambda: not done.is_set(), **load, slice_seconds=options["slice"]
+            )
+            figures["api"] = bench.summarize(latencies, errors, time.perf_counter() - started)
+
+        thread = threading.Thread(target=loading, name="api-load")
+        thread.start()
+        try:
+            time.sleep(options["slice"])  # the load under way first
+            seconds, _ = bare()
+        finally:
+            done.set()
+            thread.join()
+        return seconds, figures["api"]
 
     @staticmethod
     def _api(stack: contextlib.ExitStack, options: dict) -> tuple:
@@ -260,7 +304,8 @@ class Command(BaseCommand):
         pool = bench.client_pool(concurrency)
         stack.callback(pool.join)
         stack.callback(pool.terminate)
-        return pool, {"port": server.port, "paths": api_paths, "concurrency": concurrency, "max_requests": 10**7}
+        load = {"port": server.port, "paths": api_paths, "concurrency": concurrency, "max_requests": 10**7}
+        return pool, load | {"rate": options["api_rate"]}
 
     @staticmethod
     def _summary(r: dict) -> str:
@@ -277,6 +322,18 @@ class Command(BaseCommand):
                 f"first: {r['per_s']:.1f}/s (worker connections to the broker lost: {r['broker_connections_lost']})",
                 f"  bare loop {r['bare_per_s']:.1f}/s over {r['bare_sample']:,} ({r['bare_ok']:,} 2xx); "
                 f"product / bare = {r['ratio']}",
+                *(
+                    [
+                        f"  bare loop under the drain's API load {r['bare_loaded_per_s']:.1f}/s; product / bare = "
+                        f"{r['ratio_loaded']} (API meanwhile p50 {r['api_bare_loaded']['p50_ms']} ms, "
+                        f"p99 {r['api_bare_loaded']['p99_ms']} ms)"
+                    ]
+                    if r["bare_loaded_per_s"]
+                    else []
+                ),
+                f"  API load: {r['api_rate']:g} requests a second on a schedule"
+                if r["api_rate"]
+                else "  API load: as fast as the clients go",
                 (
                     f"  API before: p50 {before['p50_ms']} ms, p99 {before['p99_ms']} ms ({before['rps']} req/s); "
                     f"during: p50 {during['p50_ms']} ms, p99 {during['p99_ms']} ms ({during['rps']} req/s), "
