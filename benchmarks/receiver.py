@@ -9,7 +9,9 @@ keys among them and the first and last arrival (``time.time()``).
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -69,7 +71,11 @@ class Server(ThreadingHTTPServer):
         self.tally = Tally()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Serve on a free loopback port (printed first), at the CPU niceness ``--nice`` (its threads inherit it)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nice", type=int, default=0)
+    os.nice(parser.parse_args(argv).nice)
     server = Server(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()

@@ -65,10 +65,18 @@ def endpoints_create(count: int, *, url: str = "https://hooks.example.org/certhu
 
 
 @contextlib.contextmanager
-def receiver() -> Iterator[str]:
-    """A receiver process on loopback; yields its URL."""
+def receiver(*, nice: int = 0) -> Iterator[str]:
+    """A receiver process on loopback, at CPU niceness ``nice`` (its threads too); yields its URL.
+
+    It stands for the endpoints' own machines: ``bench_drain`` runs it at 19, so that
+    its threads, which would be elsewhere in a deployment, take the least of the CPU
+    that the API and the workers share here.
+    """
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.receiver"], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "benchmarks.receiver", "--nice", str(nice)],
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         yield f"http://127.0.0.1:{process.stdout.readline().strip()}/hooks"

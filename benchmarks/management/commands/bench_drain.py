@@ -123,6 +123,7 @@ OPTIONS = (
     ("--seconds", float, 10.0, "API load before the job (seconds)."),
     ("--slice", float, 1.0, "API load slices during the drain (seconds)."),
     ("--bare-sample", int, 5000, "Payloads the bare loop posts."),
+    ("--receiver-nice", int, 19, "CPU niceness of the receiver, which stands for the endpoints' machines."),
     ("--timeout", float, 3600.0, "Longest drain (seconds)."),
 )
 
@@ -167,7 +168,7 @@ class Command(BaseCommand):
         say(f"seeded {spec.certs:,} certifications ({due:,} due) in {time.perf_counter() - started:.1f}s")
         webhooks.events_clear()
         with contextlib.ExitStack() as outer, tempfile.TemporaryDirectory() as tmp:
-            url = outer.enter_context(webhooks.receiver())
+            url = outer.enter_context(webhooks.receiver(nice=options["receiver_nice"]))
             endpoints = [webhooks.endpoints_create(1, url=f"{url}/{n}")[0] for n in range(1, options["endpoints"] + 1)]
             outer.callback(WebhookEndpoint.objects.filter(pk__in=[e.pk for e in endpoints]).delete)
             outer.callback(webhooks.events_clear)
@@ -217,6 +218,7 @@ class Command(BaseCommand):
             "ratio": round(product_per_s / bare_per_s, 3) if bare_per_s else None,
             # The bare loop again while the API takes the same load as during the drain: the drain's fair match.
             "api_rate": options["api_rate"],
+            "receiver_nice": options["receiver_nice"],
             "bare_loaded_per_s": round(loaded_per_s, 1) if loaded else None,
             "ratio_loaded": round(product_per_s / loaded_per_s, 3) if loaded else None,
             "api_bare_loaded": BenchRetention._figures(loaded[1]) if loaded else None,
