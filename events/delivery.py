@@ -141,13 +141,15 @@ def deliveries_send(*, pks: Sequence[int], token: str, now: dt.datetime) -> dict
     number of statements. Deliveries whose claim is no longer ``token``'s are skipped.
     """
     mine = uuid.uuid4().hex
-    taken = WebhookDelivery.objects.filter(pk__in=list(pks), state=DeliveryState.PENDING, claim_token=token).update(
+    pks = list(pks)
+    taken = WebhookDelivery.objects.filter(pk__in=pks, state=DeliveryState.PENDING, claim_token=token).update(
         claim_token=mine, claimed_until=now + dt.timedelta(seconds=settings.WEBHOOK_SEND_LEASE_SECONDS)
     )
     if not taken:
         return {}
+    # By key and token: the token alone has no index, and every statement of a message reads its own rows only.
     deliveries = list(
-        WebhookDelivery.objects.select_related("event", "endpoint").filter(claim_token=mine).order_by("pk")
+        WebhookDelivery.objects.select_related("event", "endpoint").filter(pk__in=pks, claim_token=mine).order_by("pk")
     )
     outcomes: dict[int, tuple[Answer, bool]] = {}
     by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)

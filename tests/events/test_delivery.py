@@ -485,3 +485,30 @@ def test_production_requires_https(settings):
 def test_malformed_urls_are_refused(url):
     with pytest.raises(UnsafeUrl):
         endpoint_create(url=url, now=timezone.now())
+
+
+def test_every_statement_of_a_message_on_the_deliveries_names_the_messages_own_rows(receiver):
+    """Each statement on the deliveries is bounded by the message's keys (``id IN``), never by its token alone.
+
+    The token has no index: a read by token alone visits every delivery the table
+    keeps, once a message, which made a drain's cost grow with the table.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(3)], occurred_at=now)
+    claim = deliveries_claim(now=now)
+    with CaptureQueriesContext(connection) as queries:
+        states = deliveries_send(pks=claim.pks, token=claim.token, now=now)
+    assert list(states.values()) == [DeliveryState.DELIVERED] * 3
+    table = WebhookDelivery._meta.db_table
+    on_deliveries = [
+        query["sql"]
+        for query in queries.captured_queries
+        if re.match(rf'(SELECT .* FROM|UPDATE) "{table}"', query["sql"])
+    ]
+    assert len(on_deliveries) >= 3  # the take-over, the read, the record's lock and update
+    for sql in on_deliveries:
+        assert f'"{table}"."id" IN (' in sql, sql
