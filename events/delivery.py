@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Q, Subquery
 from standardwebhooks.webhooks import Webhook
 
 from certhub.api.fields import format_utc
@@ -260,21 +260,21 @@ def _record_together(
     deliveries: list[WebhookDelivery], *, outcomes: dict[int, tuple[Answer, bool]], now: dt.datetime, token: str
 ) -> dict[int, str]:
     """Keep the attempts and move the deliveries on in a fixed number of statements (the caller's transaction)."""
-    still = set(
+    # The deliveries still claimed, locked, each with its last attempt's number (a replayed one has attempts
+    # before its count restarted): one index probe per delivery (``attempt_number_uniq``, newest first),
+    # whatever the planner believes of a table that grew in a burst since it was last analyzed.
+    last_attempt = WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by("-number").values("number")[:1]
+    numbers = dict(
         WebhookDelivery.objects.select_for_update()
         .filter(pk__in=[delivery.pk for delivery in deliveries], claim_token=token)
-        .values_list("pk", flat=True)
+        .annotate(last=Subquery(last_attempt))
+        .values_list("pk", "last")
     )
+    still = set(numbers)
     # Copies: a failed try leaves the deliveries as they were for the next one.
     mine = [copy.copy(delivery) for delivery in deliveries if delivery.pk in still]
     for lost in set(outcomes) - still:
         logger.warning("webhook delivery %s: claim lost while sending; attempt not recorded", lost)
-    numbers = dict(
-        WebhookAttempt.objects.filter(delivery__in=mine)
-        .values("delivery_id")
-        .annotate(last=Max("number"))
-        .values_list("delivery_id", "last")
-    )
     attempts, disabled, moves = [], {}, Counter()
     for delivery in mine:
         answer, final = outcomes[delivery.pk]
@@ -293,7 +293,7 @@ def _record_together(
         attempts.append(
             WebhookAttempt(
                 delivery=delivery,
-                number=numbers.get(delivery.pk, 0) + 1,
+                number=(numbers[delivery.pk] or 0) + 1,
                 attempted_at=now,
                 url=delivery.endpoint.url,
                 status_code=answer.status,

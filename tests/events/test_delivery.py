@@ -512,3 +512,21 @@ def test_every_statement_of_a_message_on_the_deliveries_names_the_messages_own_r
     assert len(on_deliveries) >= 3  # the take-over, the read, the record's lock and update
     for sql in on_deliveries:
         assert f'"{table}"."id" IN (' in sql, sql
+
+
+def test_a_replayed_delivery_numbers_its_next_attempt_after_the_ones_it_kept(receiver):
+    from events.endpoints import delivery_replay
+
+    now = timezone.now()
+    endpoint_create(url=receiver.url, now=now)
+    paused_event(now)
+    assert send_due(now) == [DeliveryState.DELIVERED]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery_replay(delivery=delivery, now=now)
+    assert WebhookDelivery.objects.get().attempts == 0  # the count restarts; the attempt kept says 1
+    later = now + dt.timedelta(seconds=1)
+    assert send_due(later) == [DeliveryState.DELIVERED]
+    assert list(WebhookAttempt.objects.order_by("number").values_list("number", "attempted_at")) == [
+        (1, now),
+        (2, later),
+    ]
