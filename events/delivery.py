@@ -56,7 +56,10 @@ from events.transport import Answer, Connections, post
 
 logger = logging.getLogger("certhub.webhooks")
 
-CLAIM_CHUNK = 500
+# Deliveries one claim lists and locks. Each claim's listing walks past the deliveries claimed before and not yet
+# sent, so a sweep makes few of them: at 1M records (136,036 deliveries), 500 made the listing a large share of
+# PostgreSQL's time during the drain (docs/benchmarks.md, the twelfth round).
+CLAIM_CHUNK = 5000
 # Deliveries per message, and the POSTs of one message sent side by side (to different endpoints).
 SEND_BATCH = 100
 SEND_THREADS = 50
