@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
-import threading
-import time
 
 import pytest
 from django.core.management import call_command
+
+from tests.events.receiver import Reply, running_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -116,42 +115,20 @@ def test_the_load_clients_die_on_sigterm_whatever_handler_the_command_set():
     assert handlers == [signal.SIG_DFL] * 4
 
 
-class _SlowAnswers(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    delay = 0.1  # seconds each answer takes, at least
-
-    def do_GET(self):
-        time.sleep(self.delay)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def slow_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowAnswers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-def test_a_load_at_a_rate_keeps_its_schedule_and_times_each_request_from_its_scheduled_start(slow_server):
+def test_a_load_at_a_rate_keeps_its_schedule_and_times_each_request_from_its_scheduled_start():
     from benchmarks.api import client_pool, load_latencies
 
-    pool = client_pool(1)
-    try:
-        spec = {"port": slow_server, "paths": ["/"], "concurrency": 1, "seconds": 0.5, "max_requests": 100}
-        scheduled, scheduled_errors = load_latencies(pool, **spec, rate=40)
-        closed, closed_errors = load_latencies(pool, **spec)
-    finally:
-        pool.terminate()
-        pool.join()
+    with running_receiver() as receiver:
+        receiver.default = Reply(delay=0.1)  # each answer takes 0.1 s or more
+        port = int(receiver.url.rsplit(":", 1)[1])
+        pool = client_pool(1)
+        try:
+            spec = {"port": port, "paths": ["/"], "concurrency": 1, "seconds": 0.5, "max_requests": 100}
+            scheduled, scheduled_errors = load_latencies(pool, **spec, rate=40)
+            closed, closed_errors = load_latencies(pool, **spec)
+        finally:
+            pool.terminate()
+            pool.join()
     assert scheduled_errors == closed_errors == 0
     # Each answer takes 0.1 s or more: at 40 a second the second request, due 0.025 s after the first, cannot
     # start before the first's answer, so it waits 0.075 s or more, and that wait is in its latency.

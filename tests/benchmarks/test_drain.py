@@ -55,3 +55,14 @@ def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
     # Its endpoints, events and deliveries are removed.
     assert not WebhookEndpoint.objects.exists() and not Event.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize("option", [("--api-rate", "-1"), ("--receiver-nice", "20"), ("--receiver-nice", "-1")])
+def test_bench_drain_refuses_a_negative_rate_or_a_niceness_out_of_range(option, monkeypatch):
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "postgresql")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    with pytest.raises(CommandError, match="--api-rate must be 0 or more"):
+        call_command("bench_drain", *option)

@@ -140,6 +140,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
             raise CommandError("bench_drain needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
+        if options["api_rate"] < 0 or not 0 <= options["receiver_nice"] <= 19:
+            raise CommandError("--api-rate must be 0 or more and --receiver-nice between 0 and 19.")
         say = self.stdout.write if options["verbosity"] >= 1 else (lambda *_: None)
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
