@@ -7,7 +7,8 @@ Retry state lives in the database, never in the broker:
    ``next_attempt_at`` has come and whose claim is free or ran out (PostgreSQL:
    ``FOR UPDATE SKIP LOCKED``, so two sweeps share the work), for
    ``WEBHOOK_QUEUE_LEASE_SECONDS``, with a token; one message per
-   ``SEND_BATCH`` deliveries carries their ids and the token.
+   ``SEND_BATCH`` deliveries carries their ids and the token. A sweep claims
+   ``CLAIM_CHUNK`` at a time, each chunk listed from where the one before stopped.
 2. ``deliveries_send`` takes the claims over with a guarded update (same
    token, still pending) and a new token for ``WEBHOOK_SEND_LEASE_SECONDS``:
    a second copy of the message finds the token changed and does nothing.
@@ -69,29 +70,48 @@ MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
 
 @dataclass(frozen=True)
 class Claim:
-    """Deliveries claimed for the queue, and the token their messages carry."""
+    """Deliveries claimed for the queue, the token their messages carry, and where the listing stopped.
+
+    ``last`` is the last listed delivery's place in the claim's order, ``(next_attempt_at, pk)``;
+    None when nothing was listed.
+    """
 
     pks: list[int]
     token: str
+    last: tuple[dt.datetime, int] | None = None
 
 
-def deliveries_claim(*, now: dt.datetime, limit: int = CLAIM_CHUNK) -> Claim:
-    """Claim up to ``limit`` due deliveries for the queue (step 1); return them with the claim's token."""
+def deliveries_claim(
+    *, now: dt.datetime, limit: int = CLAIM_CHUNK, after: tuple[dt.datetime, int] | None = None
+) -> Claim:
+    """Claim up to ``limit`` due deliveries for the queue (step 1); return them with the claim's token.
+
+    ``after`` (a claim's ``last``) lists only the deliveries after that place in the claim's order, so
+    that a sweep's next chunk starts where its previous one stopped instead of walking past every
+    delivery that chunk has just claimed. Whatever a sweep passed over (locked by another sweep at
+    the time) is listed by the next sweep.
+    """
     token = uuid.uuid4().hex
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
     due = WebhookDelivery.objects.filter(free, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+    listed = due
+    if after is not None:
+        at, pk = after
+        # (next_attempt_at, pk) > (at, pk), written so that the due index's range starts at ``at``.
+        listed = listed.filter(Q(next_attempt_at__gt=at) | Q(pk__gt=pk), next_attempt_at__gte=at)
     with transaction.atomic():
-        listed = due.order_by("next_attempt_at", "pk")
+        listed = listed.order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             listed = listed.select_for_update(skip_locked=True)
-        pks = list(listed.values_list("pk", flat=True)[:limit])
-        if not pks:
+        rows = list(listed.values_list("pk", "next_attempt_at")[:limit])
+        if not rows:
             return Claim(pks=[], token=token)
+        pks = [pk for pk, _ in rows]
         due.filter(pk__in=pks).update(
             claim_token=token, claimed_until=now + dt.timedelta(seconds=settings.WEBHOOK_QUEUE_LEASE_SECONDS)
         )
         claimed = list(WebhookDelivery.objects.filter(pk__in=pks, claim_token=token).values_list("pk", flat=True))
-    return Claim(pks=claimed, token=token)
+    return Claim(pks=claimed, token=token, last=(rows[-1][1], rows[-1][0]))
 
 
 def signature_header(endpoint: WebhookEndpoint, *, msg_id: str, timestamp: dt.datetime, body: str) -> str:

@@ -24,9 +24,11 @@ SWEEP_MAX = 20_000
 def dispatch_deliveries() -> int:
     """Claim what is due, chunk by chunk, and enqueue it ``SEND_BATCH`` a message (beat every 10 s; after writes)."""
     events_publish()
-    enqueued = 0
+    enqueued, after = 0, None
     while enqueued < SWEEP_MAX:
-        claim = deliveries_claim(now=timezone.now(), limit=CLAIM_CHUNK)
+        # Each chunk is listed from where the one before stopped (``after``), not past what it claimed.
+        claim = deliveries_claim(now=timezone.now(), limit=CLAIM_CHUNK, after=after)
+        after = claim.last
         for start in range(0, len(claim.pks), SEND_BATCH):
             deliver.apply_async((claim.pks[start : start + SEND_BATCH], claim.token), retry=False)
         enqueued += len(claim.pks)

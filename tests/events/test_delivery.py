@@ -10,19 +10,23 @@ import json
 import multiprocessing
 import re
 import threading
+from unittest.mock import ANY
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from certhub.errors import Conflict
 from certifications import services
 from events import netguard, transport
-from events.delivery import deliveries_claim, deliveries_send, delivery_attempt
+from events.delivery import Claim, deliveries_claim, deliveries_send, delivery_attempt
 from events.endpoints import endpoint_create, endpoint_rotate_secret
 from events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from events.netguard import UnsafeUrl, address_is_public
 from events.outbox import events_write
+from tests.events.helpers import endpoint
 from tests.events.receiver import Reply, running_receiver
 from tests.factories import TEST_ACTOR, MentorFactory
 
@@ -493,9 +497,6 @@ def test_every_statement_of_a_message_on_the_deliveries_names_the_messages_own_r
     The token has no index: a read by token alone visits every delivery the table
     keeps, once a message, which made a drain's cost grow with the table.
     """
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     now = timezone.now()
     endpoint_create(url=receiver.url, now=now)
     events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(3)], occurred_at=now)
@@ -530,3 +531,23 @@ def test_a_replayed_delivery_numbers_its_next_attempt_after_the_ones_it_kept(rec
         (1, now),
         (2, later),
     ]
+
+
+def test_a_sweeps_next_chunk_is_listed_from_where_the_one_before_stopped():
+    now = timezone.now()
+    endpoint()
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(5)], occurred_at=now)
+    every = list(WebhookDelivery.objects.order_by("next_attempt_at", "pk").values_list("pk", flat=True))
+    first = deliveries_claim(now=now, limit=2)
+    with CaptureQueriesContext(connection) as queries:
+        second = deliveries_claim(now=now, limit=2, after=first.last)
+    listing = next(q["sql"] for q in queries if q["sql"].startswith("SELECT"))
+    assert '"next_attempt_at" >=' in listing  # the due index's range starts at the cursor
+    third = deliveries_claim(now=now, limit=2, after=second.last)
+    assert [sorted(first.pks), sorted(second.pks), third.pks] == [every[:2], every[2:4], every[4:]]
+    assert third.last == (WebhookDelivery.objects.get(pk=every[4]).next_attempt_at, every[4])
+    assert deliveries_claim(now=now, after=third.last) == Claim(pks=[], token=ANY, last=None)
+    # A delivery freed behind the cursor is the next sweep's, which starts from the beginning.
+    WebhookDelivery.objects.filter(pk=every[0]).update(claimed_until=None)
+    assert deliveries_claim(now=now, after=second.last).pks == []
+    assert deliveries_claim(now=now).pks == [every[0]]

@@ -33,3 +33,17 @@ def test_the_sweep_task_claims_and_enqueues_due_deliveries(settings):
         celery_app.control.purge()
     claims = set(WebhookDelivery.objects.values_list("state", "claim_token"))
     assert len(claims) == 1 and next(iter(claims))[0] == DeliveryState.PENDING and next(iter(claims))[1]
+
+
+def test_a_sweep_claims_chunk_after_chunk_each_delivery_once(settings, monkeypatch):
+    settings.WEBHOOK_DISPATCH_ON_COMMIT = False
+    monkeypatch.setattr(tasks, "CLAIM_CHUNK", 2)
+    endpoint()
+    events_write(items=[("mentor.paused", {"mentor_id": f"mntr_{n}"}) for n in range(5)], occurred_at=timezone.now())
+    try:
+        assert tasks.dispatch_deliveries() == 5  # chunks of 2, 2 and 1
+        assert tasks.dispatch_deliveries() == 0
+    finally:
+        celery_app.control.purge()
+    tokens = list(WebhookDelivery.objects.order_by("next_attempt_at", "pk").values_list("claim_token", flat=True))
+    assert len(set(tokens[:2])) == len(set(tokens[2:4])) == 1 and len(set(tokens)) == 3
