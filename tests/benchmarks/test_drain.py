@@ -31,12 +31,13 @@ def test_the_receiver_counts_a_delivery_posted_twice_once_among_the_distinct_one
 def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
     figures = command_figures(
         "bench_drain",
-        *("--certs", "50", "--mentors-paused", "3", "--workers", "2", "--concurrency", "1"),
+        *("--certs", "50", "--mentors-paused", "3", "--workers", "2"),
         *("--api-concurrency", "2", "--api-workers", "1", "--seconds", "0.5", "--slice", "0.3"),
         *("--bare-sample", "5", "--timeout", "300", "--api-rate", "40"),
     )
 
     assert figures["mentors_paused"] == figures["mentors_paused_as_seeded"] >= 1
+    assert (figures["concurrency"], figures["worker_nice"]) == (1, 19)  # the workers as beside a web server
     # certification.expired per record marked, mentor.paused per mentor, one expiry_job.completed; to each endpoint.
     events = figures["marked_expired"] + figures["mentors_paused"] + 1
     assert figures["deliveries"] == 2 * events
@@ -57,12 +58,22 @@ def test_bench_drain_delivers_every_event_of_the_job_once_to_each_endpoint():
     assert not WebhookDelivery.objects.exists()
 
 
-@pytest.mark.parametrize("option", [("--api-rate", "-1"), ("--receiver-nice", "20"), ("--receiver-nice", "-1")])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--api-rate", "-1"),
+        ("--concurrency", "-1"),
+        ("--receiver-nice", "20"),
+        ("--receiver-nice", "-1"),
+        ("--worker-nice", "20"),
+        ("--worker-nice", "-1"),
+    ],
+)
 def test_bench_drain_refuses_a_negative_rate_or_a_niceness_out_of_range(option, monkeypatch):
     from django.core.management import CommandError, call_command
     from django.db import connection
 
     monkeypatch.setattr(connection, "vendor", "postgresql")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    with pytest.raises(CommandError, match="--api-rate must be 0 or more"):
+    with pytest.raises(CommandError, match="--api-rate and --concurrency must be 0 or more"):
         call_command("bench_drain", *option)

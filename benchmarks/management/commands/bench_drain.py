@@ -1,21 +1,23 @@
 """``manage.py bench_drain``: the expiry job's deliveries drained by real workers, and the API's p99 meanwhile.
 
 Seeds ``--certs`` certifications with enough due that the job pauses about
-``--mentors-paused`` mentors (replacing the database's data set: ``--flush``
-once it holds one; never on a shared data set), adds ``--endpoints`` active
-endpoints for every event type, each at a path of its own on a loopback
-receiver process (``benchmarks.receiver``: it notes each POST by path and
-``webhook-id``, so a delivery sent twice shows, and when it arrived). Then it
-starts ``--workers`` Celery worker processes and one separate beat (real
-processes on this PostgreSQL and ``REDIS_URL``; mail goes to Django's dummy
-backend), serves the API under gunicorn and loads its reads as ``bench_api``
-does (as fast as ``--api-concurrency`` clients go, or ``--api-rate`` requests a
-second on a fixed schedule, each timed from its scheduled start), first
-``--seconds`` alone, then while the job runs as beat sends it (``run_expiry_job``
-through the broker, no arguments) and until every delivery it wrote has reached
-the receiver and is ``delivered``. The job's events are ``certification.expired``
-per record it marks expired, ``mentor.paused`` per mentor it pauses and one
-``expiry_job.completed``, each to every endpoint.
+``--mentors-paused`` mentors (replacing the database's data set: ``--flush`` once it
+holds one; never on a shared data set), adds ``--endpoints`` active endpoints for
+every event type, each at a path of its own on a loopback receiver process
+(``benchmarks.receiver``: it notes each POST by path and ``webhook-id``, so a delivery
+sent twice shows, and when it arrived). Then it starts ``--workers`` Celery worker
+processes and one separate beat (real processes on this PostgreSQL and ``REDIS_URL``;
+mail goes to Django's dummy backend; by default each worker has one slot and runs at
+``WORKER_NICE=19``, as ``docs/configuration.md`` recommends for workers that share the
+web server's machine, as these do: ``--concurrency 0 --worker-nice 0`` runs Celery's
+defaults), serves the API under gunicorn and loads its reads as ``bench_api`` does (as
+fast as ``--api-concurrency`` clients go, or ``--api-rate`` requests a second on a
+fixed schedule, each timed from its scheduled start), first ``--seconds`` alone, then
+while the job runs as beat sends it (``run_expiry_job`` through the broker, no
+arguments) and until every delivery it wrote has reached the receiver and is
+``delivered``. The job's events are ``certification.expired`` per record it marks
+expired, ``mentor.paused`` per mentor it pauses and one ``expiry_job.completed``, each
+to every endpoint.
 
 Prints the deliveries written, received, distinct and twice; the time from the
 first received to the last and the rate; how often a worker lost its broker
@@ -116,7 +118,8 @@ OPTIONS = (
     ("--seed", int, 1, "The data set's seed."),
     ("--endpoints", int, 2, "Active endpoints for every event type."),
     ("--workers", int, 2, "Celery worker processes."),
-    ("--concurrency", int, 0, "Each worker's pool (default the CPU count)."),
+    ("--concurrency", int, 1, "Each worker's pool (0: the CPU count, Celery's default)."),
+    ("--worker-nice", int, 19, "WORKER_NICE of the workers and beat (0: normal priority)."),
     ("--api-concurrency", int, 4, "API client processes (0: no gunicorn, no API load)."),
     ("--api-workers", int, 2, "gunicorn worker processes."),
     ("--api-rate", float, 0.0, "API requests a second, sent on a fixed schedule (0: as fast as the clients go)."),
@@ -140,8 +143,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
             raise CommandError("bench_drain needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
-        if options["api_rate"] < 0 or not 0 <= options["receiver_nice"] <= 19:
-            raise CommandError("--api-rate must be 0 or more and --receiver-nice between 0 and 19.")
+        if (
+            options["api_rate"] < 0
+            or options["concurrency"] < 0
+            or not (0 <= options["receiver_nice"] <= 19 and 0 <= options["worker_nice"] <= 19)
+        ):
+            raise CommandError(
+                "--api-rate and --concurrency must be 0 or more, --receiver-nice and --worker-nice between 0 and 19."
+            )
         say = self.stdout.write if options["verbosity"] >= 1 else (lambda *_: None)
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
@@ -203,6 +212,7 @@ class Command(BaseCommand):
             "endpoints": len(endpoints),
             "workers": options["workers"],
             "concurrency": options["concurrency"] or os.cpu_count(),
+            "worker_nice": options["worker_nice"],
             "job_s": round((run.completed_at - run.started_at).total_seconds(), 2),
             "deliveries": written,
             "delivered": delivered,
@@ -234,11 +244,12 @@ class Command(BaseCommand):
         """Start the workers, beat, gunicorn and the clients; load the API alone, then while the webhooks drain."""
         database = postgres_url()
         pool_size = ["--concurrency", str(options["concurrency"])] if options["concurrency"] else []
+        env = {**WORKER_ENV, "WORKER_NICE": str(options["worker_nice"])}
         for n in range(1, options["workers"] + 1):
             arguments = ("worker", "--loglevel", "INFO", "-n", f"drain{n}@%h", *pool_size)
-            stack.enter_context(webhooks.celery(database, tmp / f"worker{n}.log", *arguments, env=WORKER_ENV))
+            stack.enter_context(webhooks.celery(database, tmp / f"worker{n}.log", *arguments, env=env))
         beat = ("beat", "--loglevel", "INFO", "--pidfile=")
-        stack.enter_context(webhooks.celery(database, tmp / "beat.log", *beat, ready=b"is starting.", env=WORKER_ENV))
+        stack.enter_context(webhooks.celery(database, tmp / "beat.log", *beat, ready=b"is starting.", env=env))
         api = self._api(stack, options) if options["api_concurrency"] else None
         baseline = during = None
         phases: dict = {}
