@@ -1,4 +1,4 @@
-"""Django's Redis cache backend: one ``redis.Redis`` client per pool, and a fallback while Redis is down.
+"""The caches: Django's Redis backend (one client per pool, a fallback while Redis is down), and process memory.
 
 The cache holds the API's throttle counters. Losing Redis must not take the
 API down with it: while Redis is unreachable every cache call goes to a cache
@@ -15,6 +15,11 @@ The client objects are thread-safe and share the pool, so one per pool will do.
 ``get`` and a ``set`` (``certhub.api.throttling``); far from the limit a step
 leases a few slots of the shared window that this process's next requests
 spend without a round trip (``RateLeases``, decision 0052).
+
+Without Redis (the embedded default) the cache is ``LocalCache``: Django's
+cache in process memory, whose ``rate_window`` keeps each throttle's window in
+the process as a queue of times, checked and recorded under a lock, instead of
+a pickled list read and written again by every request.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -171,7 +177,7 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
-        self._fallback = LocMemCache(f"certhub-fallback-{id(self)}", {})
+        self._fallback = LocalCache(f"certhub-fallback-{id(self)}", {})
         self._down_until = 0.0
         self._leases = RateLeases()
 
@@ -282,6 +288,47 @@ def _with_fallback(name: str):
 FALLBACK_METHODS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many")
 for _name in FALLBACK_METHODS:
     setattr(RedisCache, _name, _with_fallback(_name))
+
+
+class LocalCache(LocMemCache):
+    """Django's cache in process memory, with the API throttles' step (``rate_window``) on windows of its own.
+
+    A window is the times of the requests it admitted in its last ``duration``
+    seconds, oldest first, as DRF's ``SimpleRateThrottle`` keeps them: checked,
+    trimmed and appended to under one lock, so two threads of a process cannot
+    both be admitted on the window's last slot (DRF's ``get`` then ``set`` can
+    be interleaved), and nothing is pickled. Throttles count per process, as
+    they did on Django's ``LocMemCache``. ``clear`` empties the windows too.
+    """
+
+    # Windows kept before the ones that are empty by now are let go.
+    MAX_WINDOWS = 1024
+
+    def __init__(self, name, params) -> None:
+        super().__init__(name, params)
+        self._windows: dict[str, tuple[float, deque]] = {}
+        self._windows_lock = threading.Lock()
+
+    def rate_window(self, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
+        """Whether a request at ``now`` is allowed (recorded if so), the window's count then and its oldest time."""
+        with self._windows_lock:
+            held = self._windows.get(key)
+            if held is None:
+                if len(self._windows) >= self.MAX_WINDOWS:
+                    self._windows = {k: w for k, w in self._windows.items() if w[1] and w[1][-1] > now - w[0]}
+                held = self._windows[key] = (duration, deque())
+            times = held[1]
+            while times and times[0] <= now - duration:
+                times.popleft()
+            if len(times) >= limit:
+                return False, len(times), times[0]
+            times.append(now)
+            return True, len(times), times[0]
+
+    def clear(self) -> None:
+        with self._windows_lock:
+            self._windows.clear()
+        super().clear()
 
 
 def _clear(self) -> None:

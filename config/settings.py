@@ -249,7 +249,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "certhub"}}
+    CACHES = {"default": {"BACKEND": "certhub.cache.LocalCache", "LOCATION": "certhub"}}
 IMPORT_EXPORT_TMP_STORAGE_CLASS = (
     "import_export.tmp_storages.CacheStorage" if REDIS_URL else "import_export.tmp_storages.MediaStorage"
 )

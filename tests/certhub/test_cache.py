@@ -1,21 +1,25 @@
-"""The Redis cache's throttle step on its own connection: what redis-py would do when Redis forgets or hangs up."""
+"""The throttles' step: Redis's on its own connection (what redis-py would do when Redis forgets or hangs up), its
+leases, and the windows in process memory of the embedded default (``LocalCache``)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+
+from certhub.cache import LocalCache, RedisCache
 
 
 def test_the_one_step_window_survives_a_flushed_script_and_closed_connections():
     """The step goes on its own connection of the pool; a script Redis forgot or a connection it closed goes
     through redis-py again (load the script, reconnect) instead of leaving Redis for the per-process fallback."""
-    if not hasattr(cache, "rate_window"):
-        pytest.skip("the one-step window needs the Redis cache")
+    if not isinstance(caches["default"], RedisCache):  # ``cache`` is a proxy
+        pytest.skip("needs the Redis cache")
     client = cache._cache.get_client(write=True)
     assert cache.rate_window("survive", now=1000.0, duration=60, limit=3) == (True, 1, 1000.0)
 
@@ -160,3 +164,41 @@ def test_the_anon_throttle_in_two_processes_allows_its_rate_between_them_then_sa
     assert allowed == rate
     assert not throttles[0].allow_request(request, None)
     assert 0 < throttles[0].wait() <= 3600
+
+
+# --- Windows in process memory (no Redis) -------------------------------------------------
+
+
+def test_in_process_memory_threads_racing_for_a_window_are_admitted_up_to_its_limit_exactly():
+    """Checked and recorded under one lock: DRF's ``get`` then ``set`` on a cache lets two threads take one slot."""
+    local = LocalCache("windows-race", {})
+    start = threading.Barrier(8)
+    admitted = []
+
+    def take() -> None:
+        start.wait()
+        admitted.extend(local.rate_window("race", now=1000.0 + n / 1000, duration=60, limit=50)[0] for n in range(20))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert admitted.count(True) == 50 and len(admitted) == 160
+
+
+def test_in_process_memory_a_refused_request_is_not_recorded_and_clear_empties_the_windows():
+    local = LocalCache("windows-clear", {})
+    assert [local.rate_window("k", now=t, duration=10, limit=1)[0] for t in (0.0, 5.0, 10.0)] == [True, False, True]
+    local.clear()
+    assert local.rate_window("k", now=10.5, duration=10, limit=1) == (True, 1, 10.5)
+
+
+def test_in_process_memory_windows_that_emptied_are_let_go_once_there_are_many(monkeypatch):
+    monkeypatch.setattr(LocalCache, "MAX_WINDOWS", 3)
+    local = LocalCache("windows-many", {})
+    for n, key in enumerate("abc"):
+        local.rate_window(key, now=float(n), duration=10, limit=5)
+    local.rate_window("d", now=11.5, duration=10, limit=5)  # a's and b's last requests left their windows
+    assert sorted(local._windows) == ["c", "d"]
+    assert local.rate_window("c", now=11.6, duration=10, limit=5) == (True, 2, 2.0)
