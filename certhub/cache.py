@@ -19,7 +19,8 @@ spend without a round trip (``RateLeases``, decision 0052).
 Without Redis (the embedded default) the cache is ``LocalCache``: Django's
 cache in process memory, whose ``rate_window`` keeps each throttle's window in
 the process as a queue of times, checked and recorded under a lock, instead of
-a pickled list read and written again by every request.
+a pickled list read and written again by every request. The Redis cache's
+fallback is one too, so while Redis is down the throttles' step runs there.
 """
 
 from __future__ import annotations
@@ -192,8 +193,8 @@ class RedisCache(DjangoRedisCache):
             lambda: getattr(self._fallback, name)(*args, **kwargs),
         )
 
-    def rate_window(self, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float] | None:
-        """A sliding-window throttle's step (``RATE_WINDOW``), or None while Redis is down.
+    def rate_window(self, key: str, *, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
+        """A sliding-window throttle's step (``RATE_WINDOW``); while Redis is down, the fallback's, in this process.
 
         Answers whether a request at ``now`` is allowed (and records it if so),
         how many requests the window then holds and the oldest one's time. Far
@@ -225,7 +226,7 @@ class RedisCache(DjangoRedisCache):
             self._leases.hold(lease, now)
             return bool(granted), int(count), float(oldest) if oldest is not None else now
 
-        return self._on_redis(step, lambda: None)
+        return self._on_redis(step, lambda: self._fallback.rate_window(key, now=now, duration=duration, limit=limit))
 
     def _on_redis(self, call, fallback):
         """``call()`` on Redis, or ``fallback()`` while Redis is unreachable (logged once per outage)."""

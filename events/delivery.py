@@ -103,15 +103,15 @@ def deliveries_claim(
         listed = listed.order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             listed = listed.select_for_update(skip_locked=True)
-        rows = list(listed.values_list("pk", "next_attempt_at")[:limit])
+        rows = list(listed.values_list("next_attempt_at", "pk")[:limit])  # in the claim's order, as ``last``
         if not rows:
             return Claim(pks=[], token=token)
-        pks = [pk for pk, _ in rows]
+        pks = [pk for _, pk in rows]
         due.filter(pk__in=pks).update(
             claim_token=token, claimed_until=now + dt.timedelta(seconds=settings.WEBHOOK_QUEUE_LEASE_SECONDS)
         )
         claimed = list(WebhookDelivery.objects.filter(pk__in=pks, claim_token=token).values_list("pk", flat=True))
-    return Claim(pks=claimed, token=token, last=(rows[-1][1], rows[-1][0]))
+    return Claim(pks=claimed, token=token, last=rows[-1])
 
 
 def signature_header(endpoint: WebhookEndpoint, *, msg_id: str, timestamp: dt.datetime, body: str) -> str:

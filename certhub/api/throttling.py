@@ -1,12 +1,12 @@
 """API throttles: the ``anon`` rate for anonymous clients, the ``user`` rate for authenticated ones.
 
-Both keep DRF's sliding window. On the Redis cache (``certhub.cache.RedisCache``)
-a request's check and record are one atomic round trip (``rate_window``)
-instead of DRF's ``get`` then ``set`` (which two concurrent requests could
-also interleave), and far from the limit one round trip leases a few slots
-that the process's next requests spend (``certhub.cache.RateLeases``); on
-any other cache, and while Redis is down, DRF's own steps run on the cache
-(the per-process fallback).
+Both keep DRF's sliding window, checked and recorded in one atomic step
+(``rate_window``) instead of DRF's ``get`` then ``set`` (which two concurrent
+requests could interleave). On the Redis cache (``certhub.cache.RedisCache``)
+the step is one round trip, and far from the limit it leases a few slots that
+the process's next requests spend (``certhub.cache.RateLeases``); without
+Redis, and while Redis is down, the window is in the process's memory
+(``certhub.cache.LocalCache``). On any other cache DRF's own steps run.
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ class WindowThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        step = rate_window(self.key, now=self.now, duration=self.duration, limit=self.num_requests)
-        if step is None:  # Redis is down: DRF's steps on the per-process fallback
-            return super().allow_request(request, view)
-        allowed, count, oldest = step
+        allowed, count, oldest = rate_window(self.key, now=self.now, duration=self.duration, limit=self.num_requests)
         if allowed:
             return True
         self.history = [oldest] * count  # what DRF's ``wait`` reads: the window's length and its oldest time

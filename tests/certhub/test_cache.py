@@ -202,3 +202,16 @@ def test_in_process_memory_windows_that_emptied_are_let_go_once_there_are_many(m
     local.rate_window("d", now=11.5, duration=10, limit=5)  # a's and b's last requests left their windows
     assert sorted(local._windows) == ["c", "d"]
     assert local.rate_window("c", now=11.6, duration=10, limit=5) == (True, 2, 2.0)
+
+
+def test_while_redis_is_down_the_step_answers_from_the_windows_in_process_memory():
+    """The Redis cache's fallback is a ``LocalCache``: the throttle's step still holds the limit, per process."""
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    gone = RedisCache(f"redis://127.0.0.1:{port}/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    steps = [gone.rate_window("down", now=t, duration=60, limit=2) for t in (1000.0, 1001.0, 1002.0)]
+    assert steps == [(True, 1, 1000.0), (True, 2, 1000.0), (False, 2, 1000.0)]
+    assert gone.degraded
