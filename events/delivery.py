@@ -57,9 +57,10 @@ from events.transport import Answer, Connections, post
 
 logger = logging.getLogger("certhub.webhooks")
 
-# Deliveries one claim lists and locks. Each claim's listing walks past the deliveries claimed before and not yet
-# sent, so a sweep makes few of them: at 1M records (136,036 deliveries), 500 made the listing a large share of
-# PostgreSQL's time during the drain (docs/benchmarks.md, the twelfth round).
+# Deliveries one claim lists and locks. A sweep's first listing walks past the deliveries earlier sweeps claimed and
+# have not sent yet (its later ones start from a cursor), so a sweep makes few of them: at 1M records (136,036
+# deliveries), 500 made the listings a large share of PostgreSQL's time during the drain (docs/benchmarks.md, the
+# twelfth round).
 CLAIM_CHUNK = 5000
 # Deliveries per message, and the POSTs of one message sent side by side (to different endpoints).
 SEND_BATCH = 100
