@@ -91,7 +91,8 @@ class _CleanedWithoutBoundFields(forms.Form):
     is not required and has no ``clean_<name>`` is left out of ``cleaned_data``
     instead of cleaned to its empty value, so its filter is not applied: an
     empty value filters nothing (django-filter's filters, and this module's).
-    A request naming one filter cleans and applies that one alone.
+    A request naming one filter cleans and applies that one alone. An error is
+    kept without its traceback, so the request's frames are not kept with it.
     """
 
     def _clean_fields(self):
@@ -109,7 +110,9 @@ class _CleanedWithoutBoundFields(forms.Form):
                 if hasattr(self, f"clean_{name}"):
                     self.cleaned_data[name] = getattr(self, f"clean_{name}")()
             except ValidationError as exc:
-                self.add_error(name, exc)
+                # Kept in the form's errors without its traceback, whose frames lead back to the view.
+                exc.__context__ = None
+                self.add_error(name, exc.with_traceback(None))
 
 
 class FilterBackend(DjangoFilterBackend):

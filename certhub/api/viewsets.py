@@ -9,6 +9,9 @@ public, its permission (``certhub.api.permissions.api_permission``).
 from __future__ import annotations
 
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.utils import formatting
 
 from certhub.api.errors import exception_handler
@@ -43,6 +46,41 @@ class ApiConventions:
     def get_exception_handler(self):
         return exception_handler
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._resource_closers.append(self._release)  # run by the server's ``close()``, after the body is sent
+        return response
+
+    def _release(self) -> None:
+        """Untie the view, its request and its response once the response is closed (decision 0059).
+
+        DRF's objects name each other: the request's ``parser_context`` holds the
+        view and the request, the response's ``renderer_context`` the view, the
+        request and the response, the view holds both, and a viewset holds its
+        actions bound to itself (``self.get = self.list``). Every request's
+        objects (its querysets, its page of rows, its filter set) were therefore
+        garbage only the collector could free, a few requests' worth at a time.
+        With the cycles cut, reference counting frees them as the request ends.
+        """
+        state = self.__dict__
+        for name in [name for name, value in state.items() if getattr(value, "__self__", None) is self]:
+            del state[name]
+        response = state.pop("response", None)
+        if isinstance(response, Response):
+            response.renderer_context = {}
+        request = state.pop("request", None)
+        if isinstance(request, Request):
+            request.parser_context = {}
+        filterset = state.pop("filterset", None)
+        if filterset is not None:
+            filterset.filters = {}  # each filter names the filter set as its parent
+        # A serializer's fields name it as their parent; its context (kept twice) names the view and the request.
+        for serializer in state.pop("serializers_made", ()):
+            for each in (serializer, getattr(serializer, "child", None)):
+                if isinstance(each, BaseSerializer):
+                    each._context = {}
+                    each._kwargs.pop("context", None)
+
     def _path_name(self) -> tuple[str, str] | None:
         return self.path_names.get("detail" if getattr(self, "detail", False) else "list")
 
@@ -70,6 +108,12 @@ class ApiViewSet(ApiConventions, viewsets.GenericViewSet):
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def get_serializer(self, *args, **kwargs):
+        """DRF's, remembered so that the response's close unties it from the view (``_release``)."""
+        serializer = super().get_serializer(*args, **kwargs)
+        self.__dict__.setdefault("serializers_made", []).append(serializer)
+        return serializer
 
 
 class ApiActionViewSet(ApiConventions, viewsets.ViewSet):

@@ -1,4 +1,4 @@
-"""The start-up heap frozen out of the collector's way, a response that lets go of its data, reads compiled once."""
+"""The start-up heap frozen out of the collector's way, responses that let go of their data, reads compiled once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import gc
 import pytest
 from django.db import transaction
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from certhub.api.responses import ReleasingResponse
 from certhub.heap import freeze_startup_heap
@@ -40,6 +43,41 @@ def test_a_releasing_response_drops_its_data_once_rendered():
     response.render()
     assert response.content == b'{"data":[{"eligible":true}]}'
     assert response.data is None
+
+
+def _left_to_the_collector(send) -> tuple[int, list[str]]:
+    """The status of ``send()``, and the DRF views, requests and responses only a collection would free."""
+    send()  # imports, plans, caches
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds unreachable is kept in gc.garbage instead of freed
+    try:
+        response = send()
+        status = response.status_code
+        del response.json, response  # the test client's own tie of the response to itself
+        gc.collect()
+        left = sorted({type(each).__name__ for each in gc.garbage if isinstance(each, (APIView, Request, Response))})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    return status, left
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/certifications?status=valid&expires_before=2030-01-01", 200),  # a filter set
+        ("/api/v1/certifications", 200),
+        ("/api/v1/certifications/{certification_id}", 200),  # a serializer
+        ("/api/v1/certifications/cert_NOPE", 404),
+        ("/api/v1/certifications?status=bogus", 400),  # a filter's error
+        ("/api/v1/certifications/expiry-job/runs", 200),  # a list serializer
+        ("/api/v1/mentors", 401),
+    ],
+)
+def test_an_api_read_leaves_its_view_request_and_response_to_reference_counting(anon_client, path, status):
+    path = path.format(certification_id=CertificationFactory().certification_id)
+    assert _left_to_the_collector(lambda: anon_client.get(path)) == (status, [])
 
 
 @pytest.mark.django_db
