@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 
 import pytest
 from django.core.management import call_command
 
+from benchmarks.management.commands.bench_api_in_process import CollectorWatch
 from tests.events.receiver import Reply, running_receiver
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +140,40 @@ def test_a_load_at_a_rate_keeps_its_schedule_and_times_each_request_from_its_sch
     assert len(scheduled) <= 21
     # A closed loop times each request from its send: no wait behind the one before.
     assert len(closed) >= 2 and min(closed) >= 0.1
+
+
+@pytest.mark.django_db(transaction=True)  # its requests open and close connections as a server's do
+def test_bench_api_in_process_counts_calls_cpu_and_collections_of_both_sides(settings, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from tests.factories import CertificationFactory
+
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/s", "user": "100000/s"})
+    for _ in range(3):
+        CertificationFactory()
+    out = io.StringIO()
+    call_command("bench_api_in_process", "--requests", "10", "--rounds", "2", "--profiled", "10", "--json", stdout=out)
+
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])["scenarios"]
+    assert set(figures) == {"list_default", "list_mentor_id", "list_expired_before", "get_one"}
+    for scenario in figures.values():
+        assert scenario["calls_drf"] > scenario["calls_bare"] > 0 and scenario["cpu_us_bare"] > 0
+        assert scenario["collections_drf"] >= 0 and scenario["gc_us_bare"] >= 0
+    assert gc.get_freeze_count() == 0 and not [each for each in gc.callbacks if isinstance(each, CollectorWatch)]
+
+
+def test_the_collector_watch_counts_only_while_on():
+    watch = CollectorWatch()
+    gc.callbacks.append(watch)
+    try:
+        gc.collect()
+        assert watch.collections == 0
+        watch.on = True
+        gc.collect()
+        gc.collect(0)
+        watch.on = False
+        gc.collect()
+    finally:
+        gc.callbacks.remove(watch)
+    assert watch.collections == 2 and watch.seconds > 0

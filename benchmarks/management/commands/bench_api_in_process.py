@@ -3,11 +3,14 @@
 ``bench_api``'s four scenarios (the same paths, mentors and records sampled from
 the data set in place) sent through Django's ``WSGIHandler`` called in a loop,
 with no server, socket or client around it, each DRF request beside its bare
-view's. Two measures per scenario and side: Python function calls per request
-(``cProfile``'s count: exact, whatever the machine's load) and CPU time per
+view's. Three measures per scenario and side: Python function calls per request
+(``cProfile``'s count: exact, whatever the machine's load), CPU time per
 request (``time.process_time``; ``--rounds`` rounds of ``--requests`` requests
-per side, DRF and bare alternating, the median round). The throttles stay on,
-at ``bench_api``'s per-second rates unless the environment sets others.
+per side, DRF and bare alternating, the median round), and the garbage
+collector's collections and time per request over those rounds, with the
+start-up heap frozen as a server process has it (``certhub.heap``). The
+throttles stay on, at ``bench_api``'s per-second rates unless the environment
+sets others.
 
 Run it with the benchmark's settings, which route the bare views::
 
@@ -17,6 +20,7 @@ Run it with the benchmark's settings, which route the bare views::
 from __future__ import annotations
 
 import cProfile
+import gc
 import io
 import json
 import os
@@ -30,6 +34,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.management.commands.bench_api import Command as BenchApi
+from certhub.heap import freeze_startup_heap
 
 
 def _environ(path: str) -> dict:
@@ -57,6 +62,22 @@ def _environ(path: str) -> dict:
     }
 
 
+class CollectorWatch:
+    """The garbage collector's collections and their time while ``on`` (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.on, self.collections, self.seconds, self._started = False, 0, 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if not self.on:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.collections += 1
+            self.seconds += time.perf_counter() - self._started
+
+
 class Command(BaseCommand):
     help = "Python calls and CPU time per request of the certification API against its bare views, in process."
 
@@ -82,40 +103,62 @@ class Command(BaseCommand):
                 raise CommandError(f"{path} answered {status[0]}")
 
         scenarios = BenchApi()._scenarios(options["seed"])
-        results = {}
-        for name, (drf_paths, bare_paths) in scenarios.items():
-            sides = {"drf": drf_paths, "bare": bare_paths}
-            for paths in sides.values():  # warm: imports, plans, connections
-                for i in range(50):
-                    call(paths[i % len(paths)])
-            calls = {}
-            for side, paths in sides.items():
-                profile = cProfile.Profile()
-                profile.enable()
-                for i in range(options["profiled"]):
-                    call(paths[i % len(paths)])
-                profile.disable()
-                calls[side] = pstats.Stats(profile).total_calls / options["profiled"]
-            rounds: dict[str, list[float]] = {"drf": [], "bare": []}
-            for r in range(options["rounds"]):
-                for side, paths in sides.items():
-                    started = time.process_time()
-                    for i in range(options["requests"]):
-                        call(paths[(r * options["requests"] + i) % len(paths)])
-                    rounds[side].append((time.process_time() - started) / options["requests"] * 1e6)
-            cpu = {side: statistics.median(values) for side, values in rounds.items()}
-            results[name] = {
-                "calls_drf": round(calls["drf"]),
-                "calls_bare": round(calls["bare"]),
-                "calls_ratio": round(calls["drf"] / calls["bare"], 3),
-                "cpu_us_drf": round(cpu["drf"]),
-                "cpu_us_bare": round(cpu["bare"]),
-                "cpu_ratio": round(cpu["drf"] / cpu["bare"], 3),
-            }
-            r = results[name]
+        watch = CollectorWatch()
+        freeze_startup_heap()  # as every server process has it (config/wsgi.py)
+        gc.callbacks.append(watch)
+        try:
+            results = {name: self._measure(call, paths, watch, options) for name, paths in scenarios.items()}
+        finally:
+            gc.callbacks.remove(watch)
+            gc.unfreeze()
+        for name, r in results.items():
             self.stdout.write(
                 f"  {name:<20} calls {r['calls_drf']:>6} / {r['calls_bare']:>6} ({r['calls_ratio']:.3f}x)  "
-                f"CPU {r['cpu_us_drf']:>6} / {r['cpu_us_bare']:>6} us ({r['cpu_ratio']:.3f}x)"
+                f"CPU {r['cpu_us_drf']:>6} / {r['cpu_us_bare']:>6} us ({r['cpu_ratio']:.3f}x)  "
+                f"collections {r['collections_drf']:.3f} / {r['collections_bare']:.3f} a request, "
+                f"{r['gc_us_drf']:.1f} / {r['gc_us_bare']:.1f} us"
             )
         if options["json"]:
             self.stdout.write(json.dumps({"load": os.getloadavg()[0], "scenarios": results}))
+
+    @staticmethod
+    def _measure(call, scenario: tuple[list[str], list[str]], watch: CollectorWatch, options: dict) -> dict:
+        """One scenario's figures: calls (cProfile), then CPU and the collector's share, sides alternating."""
+        sides = dict(zip(("drf", "bare"), scenario, strict=True))
+        for paths in sides.values():  # warm: imports, plans, connections
+            for i in range(50):
+                call(paths[i % len(paths)])
+        calls = {}
+        for side, paths in sides.items():
+            profile = cProfile.Profile()
+            profile.enable()
+            for i in range(options["profiled"]):
+                call(paths[i % len(paths)])
+            profile.disable()
+            calls[side] = pstats.Stats(profile).total_calls / options["profiled"]
+        rounds: dict[str, list[float]] = {"drf": [], "bare": []}
+        collected = {"drf": [0, 0.0], "bare": [0, 0.0]}
+        for r in range(options["rounds"]):
+            for side, paths in sides.items():
+                watch.collections, watch.seconds, watch.on = 0, 0.0, True
+                started = time.process_time()
+                for i in range(options["requests"]):
+                    call(paths[(r * options["requests"] + i) % len(paths)])
+                rounds[side].append((time.process_time() - started) / options["requests"] * 1e6)
+                watch.on = False
+                collected[side][0] += watch.collections
+                collected[side][1] += watch.seconds
+        cpu = {side: statistics.median(values) for side, values in rounds.items()}
+        requests = options["rounds"] * options["requests"]
+        return {
+            "calls_drf": round(calls["drf"]),
+            "calls_bare": round(calls["bare"]),
+            "calls_ratio": round(calls["drf"] / calls["bare"], 3),
+            "cpu_us_drf": round(cpu["drf"]),
+            "cpu_us_bare": round(cpu["bare"]),
+            "cpu_ratio": round(cpu["drf"] / cpu["bare"], 3),
+            "collections_drf": round(collected["drf"][0] / requests, 3),
+            "collections_bare": round(collected["bare"][0] / requests, 3),
+            "gc_us_drf": round(collected["drf"][1] / requests * 1e6, 1),
+            "gc_us_bare": round(collected["bare"][1] / requests * 1e6, 1),
+        }
