@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from certhub.api.responses import ReleasingResponse
-from certhub.heap import freeze_startup_heap
+from certhub.heap import freeze_startup_heap, startup_heap_frozen
 from certhub.sql import dialect
 from certhub.sql.statements import CompiledOnce
 from certifications.eligibility import mentors_query, reads, records_query
@@ -31,6 +31,15 @@ def test_freezing_moves_the_heap_alive_into_the_permanent_generation():
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_block_runs_with_the_heap_frozen_and_gives_it_back_even_when_it_fails():
+    with pytest.raises(RuntimeError), startup_heap_frozen() as frozen:
+        assert frozen > 10_000 and gc.get_freeze_count() > 0
+        raise RuntimeError
+    assert gc.get_freeze_count() == 0
+    with startup_heap_frozen(freeze=False) as frozen:
+        assert frozen == 0 == gc.get_freeze_count()
 
 
 def test_a_releasing_response_drops_its_data_once_rendered():

@@ -34,7 +34,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from benchmarks.management.commands.bench_api import Command as BenchApi
-from certhub.heap import freeze_startup_heap
+from certhub.heap import startup_heap_frozen
 
 
 def _environ(path: str) -> dict:
@@ -104,13 +104,12 @@ class Command(BaseCommand):
 
         scenarios = BenchApi()._scenarios(options["seed"])
         watch = CollectorWatch()
-        freeze_startup_heap()  # as every server process has it (config/wsgi.py)
-        gc.callbacks.append(watch)
-        try:
-            results = {name: self._measure(call, paths, watch, options) for name, paths in scenarios.items()}
-        finally:
-            gc.callbacks.remove(watch)
-            gc.unfreeze()
+        with startup_heap_frozen():  # as every server process has it (config/wsgi.py)
+            gc.callbacks.append(watch)
+            try:
+                results = {name: self._measure(call, paths, watch, options) for name, paths in scenarios.items()}
+            finally:
+                gc.callbacks.remove(watch)
         for name, r in results.items():
             self.stdout.write(
                 f"  {name:<20} calls {r['calls_drf']:>6} / {r['calls_bare']:>6} ({r['calls_ratio']:.3f}x)  "

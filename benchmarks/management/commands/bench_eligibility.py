@@ -22,7 +22,6 @@ The data set in place is used, or, with ``--certs``, one seeded first (with
 
 from __future__ import annotations
 
-import gc
 import json
 import random
 import statistics
@@ -37,7 +36,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from certhub.heap import freeze_startup_heap
+from certhub.heap import startup_heap_frozen
 from certhub.sql import dialect
 from certifications.demo.layout import SeedError, SeedSpec
 from certifications.demo.loader import seed
@@ -113,26 +112,26 @@ class Command(BaseCommand):
                 raise CommandError(f"eligibility answered {response.status_code}: {response.content[:300]!r}")
             return elapsed * 1000, cpu * 1000, len(captured)
 
-        frozen = 0 if options["no_freeze"] else freeze_startup_heap()  # as config.wsgi does before any request
         try:
-            timings, floors, cpus, floor_cpus, queries = [], [], [], [], set()
-            for number in range(requests + 1):
-                pks = rng.sample(range(bounds["low"], bounds["high"] + 1), batch)
-                ids = list(Mentor.objects.filter(pk__in=pks).values_list("mentor_id", flat=True))
-                if number % 2:
-                    floor, floor_cpu = _floor_ms(ids)
-                    elapsed, cpu, count = view_ms(ids)
-                else:
-                    elapsed, cpu, count = view_ms(ids)
-                    floor, floor_cpu = _floor_ms(ids)
-                if number:  # the first request warms the caches up
-                    timings.append(elapsed)
-                    floors.append(floor)
-                    cpus.append(cpu)
-                    floor_cpus.append(floor_cpu)
-                    queries.add(count)
+            # As config.wsgi does before any request.
+            with startup_heap_frozen(freeze=not options["no_freeze"]) as frozen:
+                timings, floors, cpus, floor_cpus, queries = [], [], [], [], set()
+                for number in range(requests + 1):
+                    pks = rng.sample(range(bounds["low"], bounds["high"] + 1), batch)
+                    ids = list(Mentor.objects.filter(pk__in=pks).values_list("mentor_id", flat=True))
+                    if number % 2:
+                        floor, floor_cpu = _floor_ms(ids)
+                        elapsed, cpu, count = view_ms(ids)
+                    else:
+                        elapsed, cpu, count = view_ms(ids)
+                        floor, floor_cpu = _floor_ms(ids)
+                    if number:  # the first request warms the caches up
+                        timings.append(elapsed)
+                        floors.append(floor)
+                        cpus.append(cpu)
+                        floor_cpus.append(floor_cpu)
+                        queries.add(count)
         finally:
-            gc.unfreeze()
             user.delete()
         view, bare = _percentiles(timings), _percentiles(floors)
         figures = {
