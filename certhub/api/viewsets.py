@@ -11,7 +11,6 @@ from __future__ import annotations
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 from rest_framework.utils import formatting
 
 from certhub.api.errors import exception_handler
@@ -56,11 +55,12 @@ class ApiConventions:
 
         DRF's objects name each other: the request's ``parser_context`` holds the
         view and the request, the response's ``renderer_context`` the view, the
-        request and the response, the view holds both, and a viewset holds its
-        actions bound to itself (``self.get = self.list``). Every request's
-        objects (its querysets, its page of rows, its filter set) were therefore
-        garbage only the collector could free, a few requests' worth at a time.
-        With the cycles cut, reference counting frees them as the request ends.
+        request and the response, the view holds both, a viewset holds its actions
+        bound to itself (``self.get = self.list``), and a serializer's context the
+        view and the request. Every request's objects (its querysets, its page of
+        rows, its filter set) were therefore garbage only the collector could free,
+        a few requests' worth at a time. With the cycles cut, reference counting
+        frees them as the request ends.
         """
         state = self.__dict__
         for name in [name for name, value in state.items() if getattr(value, "__self__", None) is self]:
@@ -74,12 +74,10 @@ class ApiConventions:
         filterset = state.pop("filterset", None)
         if filterset is not None:
             filterset.filters = {}  # each filter names the filter set as its parent
-        # A serializer's fields name it as their parent; its context (kept twice) names the view and the request.
-        for serializer in state.pop("serializers_made", ()):
-            for each in (serializer, getattr(serializer, "child", None)):
-                if isinstance(each, BaseSerializer):
-                    each._context = {}
-                    each._kwargs.pop("context", None)
+        # A serializer's fields name it as their parent, and its context (one dict, however many serializers
+        # share it) names the view and the request.
+        for context in state.pop("serializer_contexts", ()):
+            context.clear()
 
     def _path_name(self) -> tuple[str, str] | None:
         return self.path_names.get("detail" if getattr(self, "detail", False) else "list")
@@ -109,11 +107,11 @@ class ApiViewSet(ApiConventions, viewsets.GenericViewSet):
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    def get_serializer(self, *args, **kwargs):
-        """DRF's, remembered so that the response's close unties it from the view (``_release``)."""
-        serializer = super().get_serializer(*args, **kwargs)
-        self.__dict__.setdefault("serializers_made", []).append(serializer)
-        return serializer
+    def get_serializer_context(self) -> dict:
+        """DRF's, remembered so that the response's close empties it (``_release``)."""
+        context = super().get_serializer_context()
+        self.__dict__.setdefault("serializer_contexts", []).append(context)
+        return context
 
 
 class ApiActionViewSet(ApiConventions, viewsets.ViewSet):
